@@ -1,0 +1,1 @@
+"""Device emulators and a virtual site, shared by the tests, the demo and the benchmarks."""

@@ -1,0 +1,278 @@
+"""Stand-ins for hassfest and the HACS action, which cannot run offline.
+
+They check what those tools would: manifest keys, order and values; hacs.json keys; the version
+format; translations for every service and every translation key the code uses; the quality
+scale self-audit; the brand icon.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from awesomeversion import AwesomeVersion
+from PIL import Image
+
+from custom_components.powershare.const import DOMAIN
+
+REPO = Path(__file__).resolve().parents[2]
+INTEGRATION = REPO / "custom_components" / DOMAIN
+
+REQUIRED_MANIFEST_KEYS = {
+    "domain",
+    "name",
+    "codeowners",
+    "config_flow",
+    "documentation",
+    "integration_type",
+    "iot_class",
+    "issue_tracker",
+    "loggers",
+    "requirements",
+    "version",
+}
+HACS_KEYS = {
+    "name",
+    "content_in_root",
+    "country",
+    "filename",
+    "hacs",
+    "hide_default_branch",
+    "homeassistant",
+    "persistent_directory",
+    "render_readme",
+    "zip_release",
+}
+QUALITY_RULES = {
+    "bronze": [
+        "action-setup",
+        "appropriate-polling",
+        "brands",
+        "common-modules",
+        "config-flow-test-coverage",
+        "config-flow",
+        "dependency-transparency",
+        "docs-actions",
+        "docs-high-level-description",
+        "docs-installation-instructions",
+        "docs-removal-instructions",
+        "entity-event-setup",
+        "entity-unique-id",
+        "has-entity-name",
+        "runtime-data",
+        "test-before-configure",
+        "test-before-setup",
+        "unique-config-entry",
+    ],
+    "silver": [
+        "action-exceptions",
+        "config-entry-unloading",
+        "docs-configuration-parameters",
+        "docs-installation-parameters",
+        "entity-unavailable",
+        "integration-owner",
+        "log-when-unavailable",
+        "parallel-updates",
+        "reauthentication-flow",
+        "test-coverage",
+    ],
+    "gold": [
+        "devices",
+        "diagnostics",
+        "discovery-update-info",
+        "discovery",
+        "docs-data-update",
+        "docs-examples",
+        "docs-known-limitations",
+        "docs-supported-devices",
+        "docs-supported-functions",
+        "docs-troubleshooting",
+        "docs-use-cases",
+        "dynamic-devices",
+        "entity-category",
+        "entity-device-class",
+        "entity-disabled-by-default",
+        "entity-translations",
+        "exception-translations",
+        "icon-translations",
+        "reconfiguration-flow",
+        "repair-issues",
+        "stale-devices",
+    ],
+    "platinum": ["async-dependency", "inject-websession", "strict-typing"],
+}
+
+
+def _load_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    data: dict[str, Any] = _load_json(INTEGRATION / "manifest.json")
+    return data
+
+
+@pytest.fixture(scope="module")
+def translations() -> dict[str, Any]:
+    data: dict[str, Any] = _load_json(INTEGRATION / "translations" / "en.json")
+    return data
+
+
+def test_manifest_has_required_keys_in_hassfest_order(manifest: dict[str, Any]) -> None:
+    keys = list(manifest)
+    assert set(keys) >= REQUIRED_MANIFEST_KEYS
+    # hassfest: domain, name, then the rest sorted alphabetically.
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
+
+
+def test_manifest_values(manifest: dict[str, Any]) -> None:
+    assert manifest["domain"] == DOMAIN == INTEGRATION.name
+    assert manifest["name"] == "Powershare"
+    assert manifest["config_flow"] is True
+    assert manifest["iot_class"] == "local_polling"
+    assert manifest["integration_type"] in {"device", "hub", "service", "helper"}
+    assert all(owner.startswith("@") for owner in manifest["codeowners"])
+    assert manifest["documentation"].startswith("https://")
+    assert manifest["issue_tracker"].startswith("https://")
+    # A custom integration needs a version AwesomeVersion understands (SemVer here).
+    assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
+    assert AwesomeVersion(manifest["version"]).valid
+
+
+def test_manifest_requirements_are_ranges_not_pins(manifest: dict[str, Any]) -> None:
+    requirements = {
+        re.split(r"[<>=!~ ]", req, maxsplit=1)[0]: req for req in manifest["requirements"]
+    }
+    assert "pymodbus" in requirements
+    # Home Assistant pins pymodbus globally: an exact pin here would clash with it.
+    assert "==" not in requirements["pymodbus"]
+    assert ">=3.8" in requirements["pymodbus"]
+
+
+def test_manifest_version_matches_pyproject(manifest: dict[str, Any]) -> None:
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    match = re.search(r'^version = "([^"]+)"', pyproject, re.MULTILINE)
+    assert match is not None
+    assert match.group(1) == manifest["version"]
+
+
+def test_hacs_json_only_has_keys_hacs_accepts() -> None:
+    hacs = _load_json(REPO / "hacs.json")
+    assert set(hacs) <= HACS_KEYS
+    assert hacs["name"] == "Powershare"
+    assert AwesomeVersion(hacs["homeassistant"]).valid
+
+
+def test_hacs_minimum_version_is_the_oldest_tested() -> None:
+    hacs = _load_json(REPO / "hacs.json")
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    tested = re.findall(r"pytest-homeassistant-custom-component==(\S+?)\"", pyproject)
+    assert tested, "pyproject.toml names the tested plugin versions"
+    constraints = sorted((REPO / "requirements").glob("ha-*-constraints.txt"))
+    versions = sorted(
+        (
+            AwesomeVersion(path.name.removeprefix("ha-").removesuffix("-constraints.txt"))
+            for path in constraints
+        ),
+    )
+    assert str(versions[0]) == hacs["homeassistant"]
+
+
+def test_brand_icon_is_a_256_square_png() -> None:
+    with Image.open(INTEGRATION / "brand" / "icon.png") as icon:
+        assert icon.format == "PNG"
+        assert icon.size == (256, 256)
+
+
+def test_quality_scale_lists_every_rule_with_a_status() -> None:
+    data = yaml.safe_load((INTEGRATION / "quality_scale.yaml").read_text(encoding="utf-8"))
+    rules: dict[str, Any] = data["rules"]
+    expected = {rule for tier in QUALITY_RULES.values() for rule in tier}
+    assert set(rules) == expected
+    for name, value in rules.items():
+        status = value if isinstance(value, str) else value["status"]
+        assert status in {"done", "todo", "exempt"}, name
+        if status == "exempt":
+            assert isinstance(value, dict), f"{name}: an exemption needs a comment"
+            assert value.get("comment"), f"{name}: an exemption needs a comment"
+
+
+def _translation_keys_used_in_code() -> set[tuple[str, str]]:
+    """Find (kind, key) pairs the code refers to: translation_key=..., abort reasons, errors."""
+    used: set[tuple[str, str]] = set()
+    for path in INTEGRATION.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            for keyword in node.keywords:
+                if not isinstance(keyword.value, ast.Constant) or not isinstance(
+                    keyword.value.value, str
+                ):
+                    continue
+                if name == "async_abort" and keyword.arg == "reason":
+                    used.add(("abort", keyword.value.value))
+                elif (name == "async_show_menu" and keyword.arg == "step_id") or (
+                    name == "async_show_form" and keyword.arg == "step_id"
+                ):
+                    used.add(("step", keyword.value.value))
+                elif keyword.arg == "translation_key" and name.endswith(
+                    ("Error", "Failed", "NotReady")
+                ):
+                    used.add(("exceptions", keyword.value.value))
+    return used
+
+
+def test_every_translation_key_used_in_code_exists(translations: dict[str, Any]) -> None:
+    used = _translation_keys_used_in_code()
+    assert used, "the scan found the config flow's keys"
+    for kind, key in sorted(used):
+        if kind == "abort":
+            assert key in translations["config"]["abort"], (
+                f"abort reason {key!r} lacks a translation"
+            )
+        elif kind == "step":
+            assert key in translations["config"]["step"], f"step {key!r} lacks a translation"
+        else:
+            assert key in translations["exceptions"], f"exception {key!r} lacks a translation"
+
+
+def test_menu_options_have_labels(translations: dict[str, Any]) -> None:
+    from custom_components.powershare.const import ENTRY_KINDS  # noqa: PLC0415
+
+    labels = translations["config"]["step"]["user"]["menu_options"]
+    assert set(labels) == set(ENTRY_KINDS)
+
+
+def test_every_service_has_translations(translations: dict[str, Any]) -> None:
+    services_file = INTEGRATION / "services.yaml"
+    services = (
+        yaml.safe_load(services_file.read_text(encoding="utf-8")) if services_file.exists() else {}
+    )
+    for service, spec in (services or {}).items():
+        entry = translations["services"][service]
+        assert entry["name"], service
+        assert entry["description"], service
+        for field in (spec or {}).get("fields", {}):
+            assert translations["services"][service]["fields"][field]["name"], f"{service}.{field}"
+
+
+def test_translation_strings_are_non_empty(translations: dict[str, Any]) -> None:
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{path}.{key}")
+        else:
+            assert isinstance(node, str), path
+            assert node.strip(), path
+
+    walk(translations, "en")
