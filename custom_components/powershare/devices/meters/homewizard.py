@@ -1,0 +1,309 @@
+"""HomeWizard P1 meter over its local HTTP API: v1 (plain HTTP) and v2 (HTTPS with a token).
+
+API v2 answers only over TLS with a certificate signed by the HomeWizard CA (shipped in
+`homewizard_ca.py`) and only to requests carrying a token. A token is created by
+`POST /api/user`, which answers 403 until the user presses the device's button and then, for
+30 s, 200 with the token: `wait_for_token` polls through that window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Final
+
+from yarl import URL
+
+from custom_components.powershare.devices.errors import (
+    ImplausibleValueError,
+    PowershareDeviceError,
+)
+
+from .homewizard_ca import HOMEWIZARD_CA_PEM
+from .http_client import (
+    DEFAULT_HTTP_TIMEOUT,
+    json_object,
+    optional_number,
+    send,
+    text,
+)
+from .reading import (
+    WALL_CLOCK,
+    Clock,
+    MeterInfo,
+    MeterReading,
+    PhaseReading,
+    build_phase,
+    build_reading,
+)
+
+if TYPE_CHECKING:
+    import aiohttp
+
+PAIRING_WINDOW_S: Final = 30.0
+"""How long the device accepts `POST /api/user` after its button is pressed."""
+API_V2_HEADERS: Final = {"X-Api-Version": "2"}
+_PHASES: Final = (1, 2, 3)
+
+
+class PairingButtonNotPressedError(PowershareDeviceError):
+    """The P1 meter refuses to create a token (403): its button has not been pressed."""
+
+
+def homewizard_ssl_context(
+    ca_pem: str = HOMEWIZARD_CA_PEM, *, verify_hostname: bool = False
+) -> ssl.SSLContext:
+    """Build a TLS context that trusts only the HomeWizard CA (or a test CA).
+
+    The device certificate names the device (`appliance/p1dongle/<serial>`) in its common name,
+    not its IP address: verify the name only when it is known, by passing it to the meter as
+    `device_name`. The chain is always verified. Loading certificates counts as blocking I/O
+    for Home Assistant: call this in an executor (`async_homewizard_ssl_context`).
+    """
+    context = ssl.create_default_context(cadata=ca_pem)
+    # The HomeWizard root is an X.509 v1 certificate, which Python 3.13's strict mode rejects.
+    context.verify_flags &= ~ssl.VERIFY_X509_STRICT
+    if verify_hostname:
+        context.hostname_checks_common_name = True
+    else:
+        context.check_hostname = False
+    return context
+
+
+async def async_homewizard_ssl_context(
+    ca_pem: str = HOMEWIZARD_CA_PEM, *, verify_hostname: bool = False
+) -> ssl.SSLContext:
+    """Build `homewizard_ssl_context` in the default executor."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(
+        None, lambda: homewizard_ssl_context(ca_pem, verify_hostname=verify_hostname)
+    )
+
+
+def _phases_from(
+    data: dict[str, Any], *, power_key: str, voltage_key: str, current_key: str, total_key: str
+) -> list[PhaseReading]:
+    """Build the phases the meter reports; keys exist only for the phases it has.
+
+    A missing current is derived from power and voltage; a meter reporting neither current nor
+    voltage for a phase gives a bad reading rather than a guess.
+    """
+    phases: list[PhaseReading] = []
+    for number in _PHASES:
+        power = optional_number(data, power_key.format(number))
+        voltage = optional_number(data, voltage_key.format(number))
+        current = optional_number(data, current_key.format(number))
+        if power is None and current is None:
+            break
+        if power is None:
+            # Only a single-phase meter may leave its one phase's power to the total.
+            single_phase = optional_number(data, current_key.format(2)) is None
+            power = optional_number(data, total_key) if number == 1 and single_phase else None
+            if power is None:
+                raise ImplausibleValueError(f"L{number} reports a current but no power")
+        if current is None:
+            if voltage is None or voltage == 0:
+                raise ImplausibleValueError(f"L{number} reports neither current nor voltage")
+            current = power / voltage
+        phases.append(build_phase(number - 1, voltage_v=voltage, current_a=current, power_w=power))
+    if not phases:
+        raise ImplausibleValueError("the meter reports no phase")
+    return phases
+
+
+class HomeWizardP1V1Meter:
+    """HomeWizard P1 meter over API v1 (`/api`, `/api/v1/data`); one request per reading.
+
+    The user must enable "Local API" in the HomeWizard app. Poll no faster than every 0.5 s.
+    """
+
+    requests_per_read: Final = 1
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        host: str,
+        *,
+        port: int = 80,
+        request_timeout: float = DEFAULT_HTTP_TIMEOUT,
+        clock: Clock = WALL_CLOCK,
+    ) -> None:
+        self._session = session
+        self._base = URL.build(scheme="http", host=host, port=port)
+        self._timeout = request_timeout
+        self._clock = clock
+
+    async def _get(self, path: str) -> dict[str, Any]:
+        answer = await send(
+            self._session, "GET", self._base.with_path(path), request_timeout=self._timeout
+        )
+        if answer.status == HTTPStatus.FORBIDDEN:
+            raise PowershareDeviceError(
+                "HomeWizard: the local API is disabled; enable it in the HomeWizard app"
+            )
+        return json_object(answer, f"HomeWizard {path}")
+
+    async def identify(self) -> MeterInfo:
+        """Read `/api`: product type, serial (the unique id) and firmware."""
+        info = await self._get("/api")
+        return MeterInfo(
+            manufacturer="HomeWizard",
+            model=text(info, "product_type") or "P1 meter",
+            serial=text(info, "serial"),
+            firmware=text(info, "firmware_version"),
+        )
+
+    async def read(self) -> MeterReading:
+        """Read `/api/v1/data`."""
+        data = await self._get("/api/v1/data")
+        measured_at = self._clock()
+        phases = _phases_from(
+            data,
+            power_key="active_power_l{}_w",
+            voltage_key="active_voltage_l{}_v",
+            current_key="active_current_l{}_a",
+            total_key="active_power_w",
+        )
+        return build_reading(
+            phases,
+            total_power_w=optional_number(data, "active_power_w"),
+            import_energy_kwh=optional_number(data, "total_power_import_kwh"),
+            export_energy_kwh=optional_number(data, "total_power_export_kwh"),
+            measured_at=measured_at,
+        )
+
+
+class HomeWizardP1V2Meter:
+    """HomeWizard P1 meter over API v2 (HTTPS, token); one request per reading.
+
+    `ssl_context` should come from `async_homewizard_ssl_context` (built once, off the event
+    loop); `device_name` (`appliance/p1dongle/<serial>`) turns on host name verification.
+    """
+
+    requests_per_read: Final = 1
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        host: str,
+        token: str,
+        *,
+        ssl_context: ssl.SSLContext,
+        port: int = 443,
+        device_name: str | None = None,
+        request_timeout: float = DEFAULT_HTTP_TIMEOUT,
+        clock: Clock = WALL_CLOCK,
+    ) -> None:
+        self._session = session
+        self._base = URL.build(scheme="https", host=host, port=port)
+        self._token = token
+        self._ssl = ssl_context
+        self._device_name = device_name
+        self._timeout = request_timeout
+        self._clock = clock
+
+    async def _get(self, path: str) -> dict[str, Any]:
+        answer = await send(
+            self._session,
+            "GET",
+            self._base.with_path(path),
+            request_timeout=self._timeout,
+            headers={"Authorization": f"Bearer {self._token}", **API_V2_HEADERS},
+            ssl_context=self._ssl,
+            server_hostname=self._device_name,
+        )
+        return json_object(answer, f"HomeWizard {path}")
+
+    async def identify(self) -> MeterInfo:
+        """Read `/api`: product type, serial (the unique id) and firmware."""
+        info = await self._get("/api")
+        return MeterInfo(
+            manufacturer="HomeWizard",
+            model=text(info, "product_type") or "P1 meter",
+            serial=text(info, "serial"),
+            firmware=text(info, "firmware_version"),
+        )
+
+    async def read(self) -> MeterReading:
+        """Read `/api/measurement`."""
+        data = await self._get("/api/measurement")
+        measured_at = self._clock()
+        phases = _phases_from(
+            data,
+            power_key="power_l{}_w",
+            voltage_key="voltage_l{}_v",
+            current_key="current_l{}_a",
+            total_key="power_w",
+        )
+        return build_reading(
+            phases,
+            total_power_w=optional_number(data, "power_w"),
+            import_energy_kwh=optional_number(data, "energy_import_kwh"),
+            export_energy_kwh=optional_number(data, "energy_export_kwh"),
+            measured_at=measured_at,
+        )
+
+
+async def request_token(
+    session: aiohttp.ClientSession,
+    host: str,
+    *,
+    name: str,
+    ssl_context: ssl.SSLContext,
+    port: int = 443,
+    device_name: str | None = None,
+    request_timeout: float = DEFAULT_HTTP_TIMEOUT,
+) -> str:
+    """Ask the P1 meter for a token once (`POST /api/user`).
+
+    Raises `PairingButtonNotPressedError` while the button has not been pressed (403).
+    """
+    answer = await send(
+        session,
+        "POST",
+        URL.build(scheme="https", host=host, port=port, path="/api/user"),
+        request_timeout=request_timeout,
+        headers=API_V2_HEADERS,
+        json_body={"name": f"local/{name}"},
+        ssl_context=ssl_context,
+        server_hostname=device_name,
+    )
+    if answer.status == HTTPStatus.FORBIDDEN:
+        raise PairingButtonNotPressedError("press the button on the P1 meter, then try again")
+    token = text(json_object(answer, "HomeWizard /api/user"), "token")
+    if token is None:
+        raise ImplausibleValueError("HomeWizard /api/user: the answer has no token")
+    return token
+
+
+async def wait_for_token(
+    session: aiohttp.ClientSession,
+    host: str,
+    *,
+    name: str,
+    ssl_context: ssl.SSLContext,
+    port: int = 443,
+    device_name: str | None = None,
+    window: float = PAIRING_WINDOW_S,
+    interval: float = 1.0,
+    request_timeout: float = DEFAULT_HTTP_TIMEOUT,
+) -> str:
+    """Poll `POST /api/user` for up to `window` seconds while the user presses the button."""
+    deadline = time.monotonic() + window
+    while True:
+        try:
+            return await request_token(
+                session,
+                host,
+                name=name,
+                ssl_context=ssl_context,
+                port=port,
+                device_name=device_name,
+                request_timeout=request_timeout,
+            )
+        except PairingButtonNotPressedError:
+            if time.monotonic() + interval > deadline:
+                raise
+        await asyncio.sleep(interval)

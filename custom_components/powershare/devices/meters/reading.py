@@ -1,0 +1,155 @@
+"""The one reading type every meter driver returns, and the plausibility rules it obeys.
+
+Sign convention (seed 003): + import from the grid, - export (solar surplus). Many meters
+report currents unsigned; the driver then takes the sign from the phase's active power, so
+exporting does not look like importing and the balancer does not throttle for nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from custom_components.powershare.devices.errors import ImplausibleValueError
+
+type Clock = Callable[[], float]
+"""Returns the time a reading is stamped with (seconds); injectable so tests control it."""
+
+WALL_CLOCK: Clock = time.time
+"""The default clock: Unix time in seconds."""
+
+MIN_PLAUSIBLE_VOLTAGE_V = 100.0
+MAX_PLAUSIBLE_VOLTAGE_V = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseReading:
+    """One phase of a metering point, signed: + import, - export."""
+
+    voltage_v: float | None
+    """Line-to-neutral voltage; None when the device does not report it (some P1 meters)."""
+    current_a: float
+    """Signed current: positive when importing, negative when exporting."""
+    power_w: float
+    """Signed active power: positive when importing, negative when exporting."""
+
+
+@dataclass(frozen=True, slots=True)
+class MeterReading:
+    """What a metering point measured at one instant."""
+
+    phases: tuple[PhaseReading, ...]
+    """L1 first; one entry for a single-phase meter, three for a three-phase one."""
+    total_power_w: float
+    """Signed active power of all phases together (+ import, - export)."""
+    import_energy_kwh: float | None
+    """Lifetime energy imported from the grid; None when the device does not offer it."""
+    export_energy_kwh: float | None
+    """Lifetime energy exported to the grid; None when the device does not offer it."""
+    measured_at: float
+    """When the answer arrived, on the driver's clock (seconds)."""
+
+    @property
+    def currents_a(self) -> tuple[float, ...]:
+        """The signed current of each phase, L1 first."""
+        return tuple(phase.current_a for phase in self.phases)
+
+
+@dataclass(frozen=True, slots=True)
+class MeterInfo:
+    """Identification of a meter, used for unique ids and the device registry."""
+
+    manufacturer: str
+    model: str
+    serial: str | None = None
+    mac: str | None = None
+    firmware: str | None = None
+
+    @property
+    def unique_id(self) -> str | None:
+        """A stable identifier: the serial number, else the MAC address, else None."""
+        if self.serial:
+            return self.serial
+        if self.mac:
+            return self.mac.replace(":", "").lower()
+        return None
+
+
+def signed_current(current_a: float, power_w: float) -> float:
+    """Give a current the sign of the phase's active power (+ import, - export).
+
+    Devices that report signed currents agree with their power anyway, so the rule is applied
+    to every device: one code path, and a device with unsigned currents cannot slip through.
+    """
+    magnitude = abs(current_a)
+    return -magnitude if power_w < 0 else magnitude
+
+
+def require_finite(name: str, value: float) -> float:
+    """Return the value, or raise ImplausibleValueError for NaN or infinity."""
+    if not math.isfinite(value):
+        raise ImplausibleValueError(f"{name} is {value}, not a measurement")
+    return value
+
+
+def require_plausible_voltage(name: str, value: float) -> float:
+    """Return a voltage in the plausible range, or raise ImplausibleValueError."""
+    require_finite(name, value)
+    if not MIN_PLAUSIBLE_VOLTAGE_V <= value <= MAX_PLAUSIBLE_VOLTAGE_V:
+        raise ImplausibleValueError(
+            f"{name} is {value} V, outside {MIN_PLAUSIBLE_VOLTAGE_V:g}-"
+            f"{MAX_PLAUSIBLE_VOLTAGE_V:g} V"
+        )
+    return value
+
+
+def build_phase(
+    index: int,
+    *,
+    voltage_v: float | None,
+    current_a: float,
+    power_w: float,
+) -> PhaseReading:
+    """Check one phase's raw values and return it signed (+ import, - export)."""
+    label = f"L{index + 1}"
+    if voltage_v is not None:
+        require_plausible_voltage(f"{label} voltage", voltage_v)
+    require_finite(f"{label} current", current_a)
+    require_finite(f"{label} power", power_w)
+    return PhaseReading(
+        voltage_v=voltage_v,
+        current_a=signed_current(current_a, power_w),
+        power_w=power_w,
+    )
+
+
+def build_reading(
+    phases: Sequence[PhaseReading],
+    *,
+    total_power_w: float | None,
+    import_energy_kwh: float | None,
+    export_energy_kwh: float | None,
+    measured_at: float,
+) -> MeterReading:
+    """Check the totals and assemble a reading; a missing total is the sum of the phases."""
+    if not phases:
+        raise ImplausibleValueError("the meter reported no phase")
+    total = sum(phase.power_w for phase in phases) if total_power_w is None else total_power_w
+    require_finite("total power", total)
+    for name, energy in (
+        ("import energy", import_energy_kwh),
+        ("export energy", export_energy_kwh),
+    ):
+        if energy is not None:
+            require_finite(name, energy)
+            if energy < 0:
+                raise ImplausibleValueError(f"{name} is negative ({energy} kWh)")
+    return MeterReading(
+        phases=tuple(phases),
+        total_power_w=total,
+        import_energy_kwh=import_energy_kwh,
+        export_energy_kwh=export_energy_kwh,
+        measured_at=measured_at,
+    )
