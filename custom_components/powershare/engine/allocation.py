@@ -1,0 +1,436 @@
+"""The pure allocator: max-min fair progressive filling under linear constraints.
+
+The problem, in its general form:
+
+- *owners* (chargers) receive current; fairness is judged on each owner's total current;
+- *demands* are pieces of an owner's current: each has a tier (lower tiers are served first),
+  a cap (how much it may add on top of what the owner got in earlier tiers) and terms
+  `(limit index, coefficient >= 0)` saying which limits it loads and how much per amp;
+- *limits* are linear constraints `sum(coefficient * value) <= capacity`; a limit may be
+  enforced only from a given tier on (the solar budget binds only the surplus tiers, but
+  counts what earlier tiers took).
+
+Within a tier every owner's total rises at the same pace from where earlier tiers left it (an
+owner that already has more starts rising only when the water reaches it). A demand stops at
+its cap, or when one of its limits is full; that limit is its *bottleneck*. This is
+progressive filling: the result is the max-min fair vector (no owner can get more without
+taking from one that has no more than it), and it is Pareto-optimal within each tier.
+
+It is event driven. A limit's load is linear in the water level between events
+(`fixed + rate * level - offset`), so each limit knows the level at which it fills; a heap
+holds the next cap, activation and saturation events, with version numbers to drop stale
+ones. Each demand is activated and frozen once and each limit saturates at most once per
+tier, so a tier costs O(terms * log(terms)).
+
+On top of `fill` come the minimum-current rule (`choose_victims`: pause the fewest, lowest
+ranked first, per bottleneck) and the rounding to whole amps (`round_to_amps`). `allocate`
+chains the three for callers that need no solar hysteresis.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+CAPPED = -1
+"""Bottleneck marker: the demand stopped at its own cap."""
+EPSILON = 1e-9
+"""Tolerance on currents, far below what a charger or a meter resolves."""
+
+_CAP = 0  # event kinds, in the order they are handled at equal levels
+_SATURATE = 1
+_ACTIVATE = 2
+
+_WAITING = 0  # demand states
+_RISING = 1
+_FROZEN = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A linear constraint: the sum of its terms must stay at or below `capacity`."""
+
+    capacity: float
+    from_tier: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Demand:
+    """A piece of an owner's current in one tier (at most one demand per owner and tier)."""
+
+    owner: int
+    tier: int
+    cap: float
+    terms: tuple[tuple[int, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """The outcome of progressive filling."""
+
+    totals: tuple[float, ...]
+    """Per owner: the sum of its demands."""
+    values: tuple[float, ...]
+    """Per demand: what it got."""
+    bottlenecks: tuple[int, ...]
+    """Per demand: the limit that stopped it, or CAPPED."""
+    usage: tuple[float, ...]
+    """Per limit: the left-hand side of the constraint."""
+
+
+class _Filler:
+    """The state of one `fill` call (flat lists indexed by limit or demand, for speed)."""
+
+    def __init__(self, limits: Sequence[Limit], demands: Sequence[Demand], owners: int) -> None:
+        count = len(limits)
+        self.demands = demands
+        self.capacity = [limit.capacity for limit in limits]
+        self.from_tier = [limit.from_tier for limit in limits]
+        self.fixed = [0.0] * count
+        self.rate = [0.0] * count
+        self.offset = [0.0] * count
+        self.rising_count = [0] * count
+        self.version = [0] * count
+        self.saturated = [False] * count
+        self.totals = [0.0] * owners
+        self.values = [0.0] * len(demands)
+        self.bottlenecks = [CAPPED] * len(demands)
+        self.state = [_WAITING] * len(demands)
+        self.base = [0.0] * len(demands)
+        self.enforced: list[tuple[tuple[int, float], ...]] = [()] * len(demands)
+        self.weight = [1] * len(demands)
+        self.followers: dict[int, list[int]] = {}
+        self.level = 0.0
+        self.dirty: set[int] = set()
+        self.heap: list[tuple[float, int, int, int]] = []
+
+    def run(self) -> Fill:
+        by_tier: dict[int, list[int]] = {}
+        for index, demand in enumerate(self.demands):
+            by_tier.setdefault(demand.tier, []).append(index)
+        for tier in sorted(by_tier):
+            self._fill_tier(tier, by_tier[tier])
+        return Fill(
+            totals=tuple(self.totals),
+            values=tuple(self.values),
+            bottlenecks=tuple(self.bottlenecks),
+            usage=tuple(self.fixed),
+        )
+
+    def _fill_tier(self, tier: int, indexes: list[int]) -> None:
+        """Fill one tier.
+
+        Demands with the same cap, terms and starting point get the same share, so each such
+        class is filled as one demand weighted by its size (in a building most chargers of a
+        group are alike: this divides the work by the group size).
+        """
+        self.level = 0.0
+        members: dict[int, list[int]] = {}
+        heap: list[tuple[float, int, int, int]] = []
+        from_tier = self.from_tier
+        classes: dict[tuple[float, float, tuple[tuple[int, float], ...]], int] = {}
+        followers = self.followers
+        followers.clear()
+        for index in indexes:
+            demand = self.demands[index]
+            base = self.totals[demand.owner]
+            self.base[index] = base
+            key = (base, demand.cap, demand.terms)
+            leader = classes.get(key)
+            if leader is not None:
+                self.weight[leader] += 1
+                followers.setdefault(leader, []).append(index)
+                continue
+            classes[key] = index
+            heap.append((base, _ACTIVATE, index, 0))
+            enforced = tuple(term for term in demand.terms if from_tier[term[0]] <= tier)
+            self.enforced[index] = enforced
+            for limit, _coefficient in enforced:
+                members.setdefault(limit, []).append(index)
+        heapq.heapify(heap)
+        self.heap = heap
+        handle = self._handle
+        schedule = self._schedule
+        pop = heapq.heappop
+        while heap:
+            level, kind, item, stamp = pop(heap)
+            handle(level, kind, item, stamp, members)
+            # Everything that happens at this same level is handled before rescheduling:
+            # events at one level do not change any limit's load at that level.
+            while heap and heap[0][0] <= level:
+                _, kind, item, stamp = pop(heap)
+                handle(level, kind, item, stamp, members)
+            if self.dirty:
+                schedule()
+        for limit in members:
+            self.saturated[limit] = False
+
+    def _handle(
+        self, level: float, kind: int, item: int, stamp: int, members: dict[int, list[int]]
+    ) -> None:
+        if kind == _SATURATE:
+            if stamp != self.version[item] or self.saturated[item]:
+                return
+            self.level = max(self.level, level)
+            self.saturated[item] = True
+            state = self.state
+            for index in members[item]:
+                if state[index] == _RISING:
+                    self._freeze(index, item)
+        elif kind == _CAP:
+            if self.state[item] != _RISING:
+                return
+            self.level = max(self.level, level)
+            self._freeze(item, CAPPED)
+        else:
+            self.level = max(self.level, level)
+            self._activate(item)
+
+    def _activate(self, index: int) -> None:
+        demand = self.demands[index]
+        enforced = self.enforced[index]
+        level = self.level
+        capacity = self.capacity
+        fixed = self.fixed
+        rate = self.rate
+        offset = self.offset
+        saturated = self.saturated
+        for limit, _coefficient in enforced:
+            if (
+                saturated[limit]
+                or capacity[limit] - fixed[limit] - (rate[limit] * level - offset[limit]) <= EPSILON
+            ):
+                self._settle(index, 0.0, limit)
+                return
+        if demand.cap <= EPSILON:
+            self._settle(index, 0.0, CAPPED)
+            return
+        base = self.base[index]
+        weight = self.weight[index]
+        rising_count = self.rising_count
+        dirty = self.dirty
+        for limit, coefficient in enforced:
+            rising_count[limit] += 1
+            rate[limit] += coefficient * weight
+            offset[limit] += coefficient * weight * base
+            dirty.add(limit)
+        self.state[index] = _RISING
+        heapq.heappush(self.heap, (base + demand.cap, _CAP, index, 0))
+
+    def _settle(self, index: int, value: float, bottleneck: int) -> None:
+        """Give a demand and the rest of its class their final value."""
+        demand = self.demands[index]
+        self.state[index] = _FROZEN
+        group = [index, *self.followers.get(index, ())]
+        for member in group:
+            self.values[member] = value
+            self.totals[self.demands[member].owner] += value
+            self.bottlenecks[member] = bottleneck
+        if value:
+            fixed = self.fixed
+            load = value * len(group)
+            for limit, coefficient in demand.terms:
+                fixed[limit] += coefficient * load
+
+    def _freeze(self, index: int, bottleneck: int) -> None:
+        demand = self.demands[index]
+        base = self.base[index]
+        self._settle(index, min(max(self.level - base, 0.0), demand.cap), bottleneck)
+        weight = self.weight[index]
+        rising_count = self.rising_count
+        rate = self.rate
+        offset = self.offset
+        dirty = self.dirty
+        for limit, coefficient in self.enforced[index]:
+            rising_count[limit] -= 1
+            if rising_count[limit] == 0:
+                # Reset exactly rather than accumulate rounding errors.
+                rate[limit] = 0.0
+                offset[limit] = 0.0
+            else:
+                rate[limit] -= coefficient * weight
+                offset[limit] -= coefficient * weight * base
+            dirty.add(limit)
+
+    def _schedule(self) -> None:
+        level = self.level
+        version = self.version
+        rate = self.rate
+        push = heapq.heappush
+        heap = self.heap
+        for limit in self.dirty:
+            version[limit] += 1
+            if self.saturated[limit] or self.rising_count[limit] == 0:
+                continue
+            full_at = (self.capacity[limit] - self.fixed[limit] + self.offset[limit]) / rate[limit]
+            push(heap, (max(full_at, level), _SATURATE, limit, version[limit]))
+        self.dirty.clear()
+
+
+def fill(limits: Sequence[Limit], demands: Sequence[Demand], owners: int) -> Fill:
+    """Fill `demands` (owner indexes below `owners`) max-min fairly under `limits`."""
+    return _Filler(limits, demands, owners).run()
+
+
+def owner_bottleneck(result: Fill, owner_demands: Sequence[int]) -> int:
+    """Return the limit that stopped the owner (its first demand not stopped by its cap)."""
+    for index in owner_demands:
+        if result.bottlenecks[index] != CAPPED:
+            return result.bottlenecks[index]
+    return CAPPED
+
+
+def choose_victims(
+    demands: Sequence[Demand],
+    limits: Sequence[Limit],
+    result: Fill,
+    below: Sequence[int],
+    demands_of: Sequence[Sequence[int]],
+    minimum: Sequence[float],
+    keep_position: Sequence[int],
+) -> list[int]:
+    """Choose the owners to pause so the others can reach their minimum.
+
+    `below` are the owners under their minimum, `demands_of[owner]` its demand indexes in tier
+    order, `keep_position[owner]` its place in the keep order (0 = keep first: highest
+    priority, then whoever the rotation favours). Per bottleneck, the owners it stopped are
+    kept in keep order while their minimums fit in what they share there; the rest are paused.
+    Returns at least one owner when `below` is not empty.
+    """
+    by_limit: dict[int, list[int]] = {}
+    for owner in below:
+        by_limit.setdefault(owner_bottleneck(result, demands_of[owner]), []).append(owner)
+    victims: list[int] = []
+    for limit, owners in sorted(by_limit.items()):
+        owners.sort(key=keep_position.__getitem__)
+        if limit == CAPPED:
+            victims.extend(owners)
+            continue
+        coefficient = {owner: _coefficient(demands, demands_of[owner], limit) for owner in owners}
+        room = (
+            limits[limit].capacity
+            - result.usage[limit]
+            + sum(coefficient[owner] * result.totals[owner] for owner in owners)
+        )
+        kept_load = 0.0
+        group_victims = []
+        for owner in owners:
+            need = coefficient[owner] * minimum[owner]
+            if kept_load + need <= room + EPSILON:
+                kept_load += need
+            else:
+                group_victims.append(owner)
+        if not group_victims:
+            group_victims.append(owners[-1])
+        victims.extend(group_victims)
+    return sorted(set(victims))
+
+
+def _coefficient(demands: Sequence[Demand], indexes: Sequence[int], limit: int) -> float:
+    for index in indexes:
+        for term_limit, coefficient in demands[index].terms:
+            if term_limit == limit:
+                return coefficient
+    return 0.0
+
+
+def round_to_amps(
+    demands: Sequence[Demand],
+    limits: Sequence[Limit],
+    totals: Sequence[float],
+    demands_of: Sequence[Sequence[int]],
+    caps: Sequence[int],
+    keep_position: Sequence[int],
+) -> list[int]:
+    """Turn continuous currents into whole amps without breaking any limit.
+
+    Floor every owner, then hand out one more amp per owner (largest fractional part first,
+    then keep order) wherever the owner's cap and every limit enforced on its last demand
+    still allow it. Owners at zero stay at zero (starting them is the min rule's decision).
+    """
+    amps = [min(math.floor(total + 1e-6), cap) for total, cap in zip(totals, caps, strict=True)]
+    usage = [0.0] * len(limits)
+    # Every demand of an owner carries the same terms (the owner's phases and groups).
+    terms_of: list[tuple[tuple[int, float], ...]] = [
+        demands[indexes[0]].terms if indexes else () for indexes in demands_of
+    ]
+    for owner, terms in enumerate(terms_of):
+        if amps[owner]:
+            for limit, coefficient in terms:
+                usage[limit] += coefficient * amps[owner]
+    order = sorted(
+        (owner for owner in range(len(amps)) if 0 < amps[owner] < caps[owner]),
+        key=lambda owner: (-(totals[owner] - amps[owner]), keep_position[owner]),
+    )
+    capacity = [limit.capacity + EPSILON for limit in limits]
+    from_tier = [limit.from_tier for limit in limits]
+    for owner in order:
+        tier = demands[demands_of[owner][-1]].tier
+        terms = terms_of[owner]
+        if all(
+            usage[limit] + coefficient <= capacity[limit]
+            for limit, coefficient in terms
+            if from_tier[limit] <= tier
+        ):
+            amps[owner] += 1
+            for limit, coefficient in terms:
+                usage[limit] += coefficient
+    return amps
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """The result of `allocate`: whole amps per owner and how it came about."""
+
+    amps: tuple[int, ...]
+    continuous: tuple[float, ...]
+    paused: tuple[int, ...]
+    fill: Fill
+
+
+def allocate(
+    limits: Sequence[Limit],
+    demands: Sequence[Demand],
+    minimum: Sequence[float],
+    caps: Sequence[int],
+    keep_position: Sequence[int],
+) -> Allocation:
+    """Fill, pause owners until everyone left reaches its minimum, then round to whole amps."""
+    owners = len(minimum)
+    demands_of: list[list[int]] = [[] for _ in range(owners)]
+    for index in sorted(range(len(demands)), key=lambda index: demands[index].tier):
+        demands_of[demands[index].owner].append(index)
+    paused: set[int] = set()
+    active = list(demands)
+    while True:
+        result = fill(limits, active, owners)
+        below = [
+            owner
+            for owner in range(owners)
+            if owner not in paused
+            and demands_of[owner]
+            and result.totals[owner] < minimum[owner] - EPSILON
+        ]
+        if not below:
+            break
+        paused.update(
+            choose_victims(active, limits, result, below, demands_of, minimum, keep_position)
+        )
+        active = [demand if demand.owner not in paused else _silenced(demand) for demand in demands]
+    amps = round_to_amps(active, limits, result.totals, demands_of, caps, keep_position)
+    return Allocation(
+        amps=tuple(amps),
+        continuous=result.totals,
+        paused=tuple(sorted(paused)),
+        fill=result,
+    )
+
+
+def _silenced(demand: Demand) -> Demand:
+    """Return the demand with a zero cap (kept so demand indexes stay stable)."""
+    return Demand(owner=demand.owner, tier=demand.tier, cap=0.0, terms=demand.terms)

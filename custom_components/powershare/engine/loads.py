@@ -1,0 +1,173 @@
+"""Non-EV load per group and phase, from the metering points, conservatively.
+
+For a group whose meter is fresh:
+- meter includes the chargers: non-EV = meter - measured charger currents of the subtree
+  (charger phases mapped to site phases through each charger's rotation);
+- meter excludes them (house circuit only): non-EV = meter;
+- when sub-meters below say more than that (the readings disagree, typically because they were
+  taken at slightly different instants), the larger figure wins, phase by phase;
+- the figure used is the highest of the last `load_hold_s` seconds (a charger ramping up
+  between the meter's and the charger's reading would otherwise look like the house load
+  dropping).
+
+A group without a meter carries what its metered sub-groups report (devices connected directly
+to an unmetered group are invisible: give such a group a meter).
+
+A stale meter (no reading for `meter_timeout_s`, or never one) keeps the larger of its last
+fresh non-EV figure and zero (solar may have gone while we could not see), and its whole
+subtree is put on the failsafe share by the balancer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .model import PHASES
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .model import Snapshot
+    from .topology import Topology
+
+type Currents = tuple[float, float, float]
+ZERO: Currents = (0.0, 0.0, 0.0)
+
+
+@dataclass(slots=True)
+class MeterMemory:
+    """What the engine remembers of one metering point between cycles."""
+
+    history: list[tuple[float, Currents]] = field(default_factory=list)
+    """Recent (time, non-EV figure) pairs, for the hold window."""
+    last_fresh: Currents | None = None
+    """The last non-EV figure computed from a fresh reading."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadEstimate:
+    """The outcome for one cycle."""
+
+    non_ev: tuple[Currents, ...]
+    """Per group: the non-EV load per site phase used for its fuse."""
+    meter: tuple[Currents | None, ...]
+    """Per group: the fresh meter reading, None without a meter or when stale."""
+    stale: tuple[bool, ...]
+    """Per group: True when the group or one above it has a stale meter."""
+    stale_meters: tuple[str, ...]
+    """Meter ids without a fresh reading."""
+    surplus_w: float | None
+    """Export at the root, in watts (negative when importing); None without a fresh root."""
+
+
+def charger_site_currents(topology: Topology, snapshot: Snapshot) -> list[Currents]:
+    """Return each charger's measured current per SITE phase (zero when not reported)."""
+    result: list[Currents] = []
+    for charger in topology.chargers:
+        state = snapshot.chargers.get(charger.id)
+        if state is None:
+            result.append(ZERO)
+            continue
+        site = [0.0, 0.0, 0.0]
+        for charger_phase in PHASES:
+            site[charger.rotation.site_phase(charger_phase)] += state.currents[charger_phase]
+        result.append((site[0], site[1], site[2]))
+    return result
+
+
+def estimate_loads(
+    topology: Topology,
+    snapshot: Snapshot,
+    charger_currents: list[Currents],
+    memory: dict[str, MeterMemory],
+) -> LoadEstimate:
+    """Compute the non-EV load of every group (see the module docstring)."""
+    config = topology.config
+    tunables = config.tunables
+    now = snapshot.now
+    count = len(topology.groups)
+    non_ev: list[Currents] = [ZERO] * count
+    meter_values: list[Currents | None] = [None] * count
+    own_stale = [False] * count
+    stale_meters: list[str] = []
+    charger_sum = _subtree_charger_sums(topology, charger_currents)
+    known = [False] * count  # whether a group's figure comes from at least one meter
+    for group in topology.bottom_up:
+        metered_children = [child for child in topology.children[group] if known[child]]
+        below = _sum(non_ev[child] for child in metered_children) if metered_children else None
+        config_group = topology.groups[group]
+        meter_id = config_group.meter_id
+        if meter_id is None:
+            if below is not None:
+                non_ev[group] = below
+                known[group] = True
+            continue
+        known[group] = True
+        meter_memory = memory.setdefault(meter_id, MeterMemory())
+        reading = snapshot.meters.get(meter_id)
+        if reading is None or now - reading.timestamp > tunables.meter_timeout_s:
+            own_stale[group] = True
+            stale_meters.append(meter_id)
+            meter_memory.history.clear()
+            assumed = _max(meter_memory.last_fresh or ZERO, ZERO)
+            non_ev[group] = assumed if below is None else _max(assumed, below)
+            continue
+        meter_values[group] = reading.currents
+        if config_group.meter_includes_chargers:
+            derived = _sub(reading.currents, charger_sum[group])
+        else:
+            derived = reading.currents
+        if below is not None:
+            derived = _max(derived, below)
+        meter_memory.last_fresh = derived
+        history = [entry for entry in meter_memory.history if now - entry[0] < tunables.load_hold_s]
+        history.append((now, derived))
+        meter_memory.history = history
+        held = derived
+        for _, values in history:
+            held = _max(held, values)
+        non_ev[group] = held
+    stale = [False] * count
+    for group in range(count):
+        stale[group] = any(own_stale[ancestor] for ancestor in topology.ancestors[group])
+    root = topology.root
+    surplus_w: float | None = None
+    if topology.groups[root].meter_id is not None and not own_stale[root]:
+        surplus_w = -config.voltage * sum(non_ev[root])
+    return LoadEstimate(
+        non_ev=tuple(non_ev),
+        meter=tuple(meter_values),
+        stale=tuple(stale),
+        stale_meters=tuple(sorted(stale_meters)),
+        surplus_w=surplus_w,
+    )
+
+
+def _subtree_charger_sums(topology: Topology, charger_currents: list[Currents]) -> list[Currents]:
+    sums = [[0.0, 0.0, 0.0] for _ in topology.groups]
+    for charger, currents in enumerate(charger_currents):
+        if currents == ZERO:
+            continue
+        for ancestor in topology.ancestors[topology.charger_group[charger]]:
+            row = sums[ancestor]
+            row[0] += currents[0]
+            row[1] += currents[1]
+            row[2] += currents[2]
+    return [(row[0], row[1], row[2]) for row in sums]
+
+
+def _sum(items: Iterable[Currents]) -> Currents:
+    total = [0.0, 0.0, 0.0]
+    for values in items:
+        for phase in PHASES:
+            total[phase] += values[phase]
+    return (total[0], total[1], total[2])
+
+
+def _sub(left: Currents, right: Currents) -> Currents:
+    return (left[0] - right[0], left[1] - right[1], left[2] - right[2])
+
+
+def _max(left: Currents, right: Currents) -> Currents:
+    return (max(left[0], right[0]), max(left[1], right[1]), max(left[2], right[2]))

@@ -1,0 +1,81 @@
+"""Estimates behind the 1-phase / 3-phase switch.
+
+Both look at a fill where every candidate took its fair share: what is left on each limit
+(slack) plus what the charger itself holds tells what it could get if it moved.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .model import PHASES, Phase
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .allocation import Limit
+    from .topology import Topology
+
+
+def _slack(limits: Sequence[Limit], usage: Sequence[float], limit: int) -> float:
+    return limits[limit].capacity - usage[limit]
+
+
+def one_phase_headroom(
+    topology: Topology,
+    charger: int,
+    share: float,
+    site_phases: tuple[Phase, ...],
+    limits: Sequence[Limit],
+    usage: Sequence[float],
+    *,
+    solar: bool,
+) -> dict[Phase, float]:
+    """Estimate, per site phase, the current the charger could draw on that phase alone.
+
+    It keeps its own `share` (freed from its other phases) plus the slack of every fuse above it
+    on that phase; power caps and, for solar charging, the surplus are counted in phase-amps.
+    """
+    used = float(len(site_phases))
+    shared = [
+        (_slack(limits, usage, limit) + used * share) for limit in topology.power_limits(charger)
+    ]
+    if solar:
+        shared.append(_slack(limits, usage, topology.solar_limit) + used * share)
+    headroom: dict[Phase, float] = {}
+    for phase in PHASES:
+        own = share if phase in site_phases else 0.0
+        candidates = [
+            own + _slack(limits, usage, limit) for limit in topology.fuse_limits(charger, phase)
+        ]
+        headroom[phase] = min(candidates + shared)
+    return headroom
+
+
+def three_phase_level(
+    topology: Topology,
+    charger: int,
+    share: float,
+    phase: Phase,
+    limits: Sequence[Limit],
+    usage: Sequence[float],
+    *,
+    solar: bool,
+) -> float:
+    """Estimate the per-phase current the charger, now on site `phase` alone, would get on 3."""
+    candidates = [
+        (_slack(limits, usage, limit) + share) / 3.0 for limit in topology.power_limits(charger)
+    ]
+    if solar:
+        candidates.append((_slack(limits, usage, topology.solar_limit) + share) / 3.0)
+    for other in PHASES:
+        own = share if other == phase else 0.0
+        candidates.extend(
+            own + _slack(limits, usage, limit) for limit in topology.fuse_limits(charger, other)
+        )
+    return min(candidates)
+
+
+def best_phase(headroom: dict[Phase, float]) -> Phase:
+    """Return the phase with the most headroom (the lowest-numbered on ties)."""
+    return max(PHASES, key=lambda phase: (headroom[phase], -phase))

@@ -1,0 +1,140 @@
+"""Indexes over a site's tree, computed once per configuration.
+
+Groups and chargers get integer indexes (config order); every (group, site phase) fuse, every
+group power cap and the solar budget get a limit index for the allocator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from .model import PHASES, Phase, Wiring
+
+if TYPE_CHECKING:
+    from .model import ChargerConfig, GroupConfig, SiteConfig
+
+
+class LimitKind(StrEnum):
+    """What an allocator limit stands for."""
+
+    FUSE = "fuse"
+    POWER = "power"
+    SOLAR = "solar"
+
+
+@dataclass(frozen=True, slots=True)
+class LimitKey:
+    """The meaning of one allocator limit: a group's fuse on a phase, its power cap, or solar."""
+
+    kind: LimitKind
+    group: int | None = None
+    phase: Phase | None = None
+
+
+class Topology:
+    """The tree of one `SiteConfig`, as flat indexes."""
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.config = config
+        self.groups: tuple[GroupConfig, ...] = config.groups
+        self.chargers: tuple[ChargerConfig, ...] = config.chargers
+        self.group_index = {group.id: index for index, group in enumerate(self.groups)}
+        self.charger_index = {charger.id: index for index, charger in enumerate(self.chargers)}
+        self.parent: list[int | None] = [
+            None if group.parent_id is None else self.group_index[group.parent_id]
+            for group in self.groups
+        ]
+        self.root = self.group_index[config.root.id]
+        self.children: list[list[int]] = [[] for _ in self.groups]
+        for index, parent in enumerate(self.parent):
+            if parent is not None:
+                self.children[parent].append(index)
+        self.ancestors: list[tuple[int, ...]] = [
+            self._chain(index) for index in range(len(self.groups))
+        ]
+        self.depth = [len(chain) - 1 for chain in self.ancestors]
+        self.bottom_up: tuple[int, ...] = tuple(
+            sorted(range(len(self.groups)), key=lambda index: -self.depth[index])
+        )
+        self.charger_group = [self.group_index[charger.group_id] for charger in self.chargers]
+        self.subtree_chargers: list[list[int]] = [[] for _ in self.groups]
+        for charger, group in enumerate(self.charger_group):
+            for ancestor in self.ancestors[group]:
+                self.subtree_chargers[ancestor].append(charger)
+
+        keys: list[LimitKey] = [
+            LimitKey(LimitKind.FUSE, group, phase)
+            for group in range(len(self.groups))
+            for phase in PHASES
+        ]
+        self.power_limit: dict[int, int] = {}
+        for group, config_group in enumerate(self.groups):
+            if config_group.max_power_w is not None:
+                self.power_limit[group] = len(keys)
+                keys.append(LimitKey(LimitKind.POWER, group))
+        self.solar_limit = len(keys)
+        keys.append(LimitKey(LimitKind.SOLAR))
+        self.limit_keys: tuple[LimitKey, ...] = tuple(keys)
+        self._fuse_terms: list[tuple[tuple[int, ...], ...]] = [
+            tuple(
+                tuple(self.fuse_limit(ancestor, phase) for ancestor in self.ancestors[group])
+                for phase in PHASES
+            )
+            for group in self.charger_group
+        ]
+        self.wired_phases: tuple[tuple[Phase, ...], ...] = tuple(
+            self._wired(charger) for charger in self.chargers
+        )
+        """Per charger: the site phases it is wired to (sorted)."""
+        self._power_terms: list[tuple[int, ...]] = [
+            tuple(
+                self.power_limit[ancestor]
+                for ancestor in self.ancestors[group]
+                if ancestor in self.power_limit
+            )
+            for group in self.charger_group
+        ]
+
+    def _chain(self, group: int) -> tuple[int, ...]:
+        chain = [group]
+        parent = self.parent[group]
+        while parent is not None:
+            chain.append(parent)
+            parent = self.parent[parent]
+        return tuple(chain)
+
+    @staticmethod
+    def fuse_limit(group: int, phase: Phase) -> int:
+        """Return the limit index of a group's fuse on a site phase."""
+        return group * 3 + phase
+
+    def fuse_limits(self, charger: int, phase: Phase) -> tuple[int, ...]:
+        """Return the fuse limits (own group first, root last) a charger loads on `phase`."""
+        return self._fuse_terms[charger][phase]
+
+    def power_limits(self, charger: int) -> tuple[int, ...]:
+        """Return the power-cap limits of the charger's groups."""
+        return self._power_terms[charger]
+
+    def terms(self, charger: int, site_phases: tuple[Phase, ...]) -> tuple[tuple[int, float], ...]:
+        """Return the allocator terms of a charger drawing on `site_phases`.
+
+        One amp on each phase loads each ancestor's fuse on that phase by 1 A, and each power
+        cap and the solar budget (both counted in amps at nominal voltage) by the phase count.
+        Every charger loads the solar budget, fast ones included: the surplus left for solar
+        charging is what remains after them (the budget is enforced only on surplus tiers).
+        """
+        count = float(len(site_phases))
+        terms = [
+            (limit, 1.0) for phase in site_phases for limit in self._fuse_terms[charger][phase]
+        ]
+        terms.extend((limit, count) for limit in self._power_terms[charger])
+        terms.append((self.solar_limit, count))
+        return tuple(terms)
+
+    def _wired(self, charger: ChargerConfig) -> tuple[Phase, ...]:
+        if charger.wiring is Wiring.ONE_PHASE:
+            return (charger.rotation.site_phase(Phase.L1),)
+        return PHASES

@@ -1,0 +1,307 @@
+"""The allocator: unit cases, properties, and comparisons with linear programs (scipy)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog  # type: ignore[import-untyped]
+
+from custom_components.powershare.engine.allocation import (
+    CAPPED,
+    Demand,
+    Limit,
+    allocate,
+    choose_victims,
+    fill,
+    round_to_amps,
+)
+
+TOLERANCE = 1e-6
+
+
+def one(limit: int, cap: float, owner: int, tier: int = 0, coefficient: float = 1.0) -> Demand:
+    return Demand(owner=owner, tier=tier, cap=cap, terms=((limit, coefficient),))
+
+
+# --- unit cases -------------------------------------------------------------------------------
+
+
+def test_equal_shares_on_one_limit() -> None:
+    result = fill([Limit(40.0)], [one(0, 32, 0), one(0, 32, 1)], 2)
+    assert result.totals == (20.0, 20.0)
+    assert result.bottlenecks == (0, 0)
+    assert result.usage == (40.0,)
+
+
+def test_a_capped_owner_leaves_the_rest_to_others() -> None:
+    result = fill([Limit(40.0)], [one(0, 10, 0), one(0, 32, 1)], 2)
+    assert result.totals == (10.0, 30.0)
+    assert result.bottlenecks == (CAPPED, 0)
+
+
+def test_lower_tiers_first_and_bases_carry_over() -> None:
+    demands = [one(0, 32, 0, tier=0), one(0, 6, 1, tier=0), one(0, 26, 1, tier=1), one(0, 32, 2, 1)]
+    result = fill([Limit(30.0)], demands, 3)
+    # Tier 0: owner 0 gets 24, owner 1 its 6. Tier 1: nothing left.
+    assert result.totals == (24.0, 6.0, 0.0)
+    demands = [one(0, 6, 1, tier=0), one(0, 26, 1, tier=1), one(0, 32, 2, tier=1)]
+    result = fill([Limit(20.0)], demands, 3)
+    # Owner 2 rises alone from 0 to 6, then both rise together: 13 + 7... fair on totals.
+    assert result.totals == (0.0, 10.0, 10.0)
+
+
+def test_a_limit_enforced_from_a_later_tier_counts_earlier_load() -> None:
+    limits = [Limit(100.0), Limit(10.0, from_tier=1)]
+    demands = [
+        Demand(owner=0, tier=0, cap=8.0, terms=((0, 1.0), (1, 1.0))),
+        Demand(owner=1, tier=1, cap=32.0, terms=((0, 1.0), (1, 1.0))),
+    ]
+    result = fill(limits, demands, 2)
+    assert result.totals == (8.0, 2.0)
+    assert result.bottlenecks == (CAPPED, 1)
+
+
+def test_negative_capacity_gives_zero() -> None:
+    result = fill([Limit(-5.0)], [one(0, 32, 0)], 1)
+    assert result.totals == (0.0,)
+    assert result.bottlenecks == (0,)
+
+
+def test_coefficients_weigh_the_load() -> None:
+    # A power cap in phase-amps: a 3-phase owner counts three times.
+    limits = [Limit(30.0)]
+    demands = [one(0, 32, 0, coefficient=3.0), one(0, 32, 1, coefficient=1.0)]
+    result = fill(limits, demands, 2)
+    assert result.totals == pytest.approx((7.5, 7.5))
+
+
+def test_allocate_pauses_the_lowest_ranked_and_refills() -> None:
+    demands = [one(0, 32, owner) for owner in range(3)]
+    result = allocate([Limit(14.0)], demands, [6.0] * 3, [32] * 3, [2, 0, 1])
+    assert result.paused == (0,)
+    assert result.amps == (0, 7, 7)
+
+
+def test_choose_victims_keeps_as_many_as_fit() -> None:
+    demands = [one(0, 32, owner) for owner in range(5)]
+    limits = [Limit(20.0)]
+    result = fill(limits, demands, 5)
+    victims = choose_victims(
+        demands,
+        limits,
+        result,
+        [0, 1, 2, 3, 4],
+        [[i] for i in range(5)],
+        [6.0] * 5,
+        [0, 1, 2, 3, 4],
+    )
+    assert victims == [3, 4]
+
+
+def test_rounding_hands_out_whole_amps_within_limits() -> None:
+    demands = [one(0, 32, owner) for owner in range(3)]
+    limits = [Limit(20.0)]
+    result = fill(limits, demands, 3)
+    amps = round_to_amps(demands, limits, result.totals, [[0], [1], [2]], [32] * 3, [0, 1, 2])
+    assert sorted(amps) == [6, 7, 7]
+    assert sum(amps) == 20
+
+
+# --- random instances ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Instance:
+    limits: list[Limit]
+    demands: list[Demand]
+    owners: int
+    caps: list[float]
+
+
+@st.composite
+def tree_instances(draw: st.DrawFn, *, homogeneous: bool = False) -> Instance:
+    """A 1-3 level tree of per-phase fuses with chargers on 1 or 3 phases."""
+    group_count = draw(st.integers(1, 6))
+    parents = [None] + [draw(st.integers(0, index - 1)) for index in range(1, group_count)]
+    # Half amps, as real fuses and meters go (and clear of the LP solvers' tolerances).
+    fuses = [[draw(st.integers(0, 160)) / 2 for _ in range(3)] for _ in range(group_count)]
+    limits = [Limit(fuses[group][phase]) for group in range(group_count) for phase in range(3)]
+    owners = draw(st.integers(1, 10))
+    all_three = draw(st.booleans())
+    demands: list[Demand] = []
+    caps: list[float] = []
+    for owner in range(owners):
+        group = draw(st.integers(0, group_count - 1))
+        phases: tuple[int, ...]
+        if homogeneous:
+            phases = (0, 1, 2) if all_three else (draw(st.integers(0, 2)),)
+        else:
+            phases = draw(st.sampled_from([(0, 1, 2), (0,), (1,), (2,), (0, 1)]))
+        chain = [group]
+        while parents[chain[-1]] is not None:
+            chain.append(parents[chain[-1]])  # type: ignore[arg-type]
+        terms = tuple((ancestor * 3 + phase, 1.0) for ancestor in chain for phase in phases)
+        cap = float(draw(st.integers(1, 32)))
+        caps.append(cap)
+        demands.append(Demand(owner=owner, tier=0, cap=cap, terms=terms))
+    return Instance(limits, demands, owners, caps)
+
+
+def matrix(instance: Instance) -> tuple[Any, Any]:
+    a = np.zeros((len(instance.limits), instance.owners))
+    for demand in instance.demands:
+        for limit, coefficient in demand.terms:
+            a[limit, demand.owner] += coefficient
+    b = np.array([limit.capacity for limit in instance.limits])
+    return a, b
+
+
+def reference_max_min(instance: Instance) -> list[float]:
+    """Max-min fair vector by iterated linear programs (slow, obviously correct)."""
+    a, b = matrix(instance)
+    n = instance.owners
+    fixed: dict[int, float] = {}
+    bounds_x = [(0.0, cap) for cap in instance.caps]
+    while len(fixed) < n:
+        free = [i for i in range(n) if i not in fixed]
+        # Variables: x_0..x_{n-1}, t. Maximise t with x_i >= t for free owners.
+        c = np.zeros(n + 1)
+        c[n] = -1.0
+        a_ub = [np.append(row, 0.0) for row in a]
+        b_ub = list(b)
+        for i in free:
+            row = np.zeros(n + 1)
+            row[i] = -1.0
+            row[n] = 1.0
+            a_ub.append(row)
+            b_ub.append(0.0)
+        bounds: list[tuple[float, float | None]] = [
+            (fixed[i], fixed[i]) if i in fixed else bounds_x[i] for i in range(n)
+        ]
+        bounds.append((0.0, None))
+        level = linprog(c, A_ub=np.array(a_ub), b_ub=b_ub, bounds=bounds, method="highs")
+        assert level.status == 0
+        t = level.x[n]
+        # Any free owner that cannot exceed t while the others keep t is frozen at t.
+        frozen_now = []
+        for i in free:
+            c_i = np.zeros(n + 1)
+            c_i[i] = -1.0
+            # A hair below t so that the solver's tolerance cannot make this infeasible.
+            floor = max(t - 1e-9, 0.0)
+            bounds_i: list[tuple[float, float | None]] = [
+                (fixed[j], fixed[j]) if j in fixed else (min(floor, bounds_x[j][1]), bounds_x[j][1])
+                for j in range(n)
+            ]
+            bounds_i.append((0.0, None))
+            best = linprog(
+                c_i, A_ub=np.array(a_ub)[: len(b)], b_ub=b, bounds=bounds_i, method="highs"
+            )
+            assert best.status == 0
+            if best.x[i] <= t + 1e-7:
+                frozen_now.append(i)
+        assert frozen_now
+        for i in frozen_now:
+            fixed[i] = t
+    return [fixed[i] for i in range(n)]
+
+
+def lp_optimum(instance: Instance) -> float:
+    a, b = matrix(instance)
+    result = linprog(
+        -np.ones(instance.owners),
+        A_ub=a,
+        b_ub=b,
+        bounds=[(0.0, cap) for cap in instance.caps],
+        method="highs",
+    )
+    assert result.status == 0
+    return float(-result.fun)
+
+
+PROPERTY_SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@PROPERTY_SETTINGS
+@given(tree_instances())
+def test_fill_is_feasible_capped_and_pareto_efficient(instance: Instance) -> None:
+    result = fill(instance.limits, instance.demands, instance.owners)
+    for limit, used in zip(instance.limits, result.usage, strict=True):
+        assert used <= max(limit.capacity, 0.0) + TOLERANCE
+    for demand, value, bottleneck in zip(
+        instance.demands, result.values, result.bottlenecks, strict=True
+    ):
+        assert -TOLERANCE <= value <= demand.cap + TOLERANCE
+        if bottleneck == CAPPED:
+            assert value == pytest.approx(demand.cap)
+        else:
+            # Pareto: the bottleneck is full, and no one using it has more (max-min fairness).
+            limit = instance.limits[bottleneck]
+            assert result.usage[bottleneck] >= limit.capacity - 1e-6
+            for other in instance.demands:
+                if any(term[0] == bottleneck for term in other.terms):
+                    assert result.totals[other.owner] <= value + TOLERANCE
+
+
+@PROPERTY_SETTINGS
+@given(tree_instances())
+def test_fill_equals_the_reference_max_min_fair_vector(instance: Instance) -> None:
+    result = fill(instance.limits, instance.demands, instance.owners)
+    reference = reference_max_min(instance)
+    assert list(result.totals) == pytest.approx(reference, abs=1e-5)
+
+
+@PROPERTY_SETTINGS
+@given(tree_instances(homogeneous=True))
+def test_total_is_within_one_percent_of_the_lp_optimum(instance: Instance) -> None:
+    result = fill(instance.limits, instance.demands, instance.owners)
+    optimum = lp_optimum(instance)
+    assert sum(result.totals) >= 0.99 * optimum - TOLERANCE
+
+
+def test_mixed_phases_can_trade_total_for_fairness() -> None:
+    # Known and accepted: one 3-phase car between 1-phase cars on L1 and L2. Max-min gives each
+    # 10 A (30 in total); the LP optimum starves the 3-phase car to give 40.
+    limits = [Limit(20.0), Limit(20.0), Limit(20.0)]
+    demands = [
+        Demand(owner=0, tier=0, cap=32.0, terms=((0, 1.0),)),
+        Demand(owner=1, tier=0, cap=32.0, terms=((0, 1.0), (1, 1.0), (2, 1.0))),
+        Demand(owner=2, tier=0, cap=32.0, terms=((1, 1.0),)),
+    ]
+    instance = Instance(limits, demands, 3, [32.0] * 3)
+    assert fill(limits, demands, 3).totals == (10.0, 10.0, 10.0)
+    assert lp_optimum(instance) == pytest.approx(40.0)
+
+
+@PROPERTY_SETTINGS
+@given(tree_instances(), st.floats(1.0, 10.0))
+def test_allocate_gives_zero_or_at_least_the_minimum_in_whole_amps(
+    instance: Instance, minimum: float
+) -> None:
+    minimum = float(math.floor(minimum))
+    caps = [max(int(cap), int(minimum)) for cap in instance.caps]
+    demands = [
+        Demand(owner=d.owner, tier=d.tier, cap=float(caps[d.owner]), terms=d.terms)
+        for d in instance.demands
+    ]
+    owners = instance.owners
+    result = allocate(instance.limits, demands, [minimum] * owners, caps, list(range(owners)))
+    usage = [0.0] * len(instance.limits)
+    for demand in demands:
+        amps = result.amps[demand.owner]
+        assert amps == 0 or minimum <= amps <= caps[demand.owner]
+        for limit, coefficient in demand.terms:
+            usage[limit] += coefficient * amps
+    for bound, used in zip(instance.limits, usage, strict=True):
+        assert used <= max(bound.capacity, 0.0) + TOLERANCE
+    assert (
+        allocate(instance.limits, demands, [minimum] * owners, caps, list(range(owners))) == result
+    )
