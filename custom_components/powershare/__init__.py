@@ -2,22 +2,176 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from .const import DOMAIN, LOGGER
+from homeassistant.const import Platform
+from homeassistant.exceptions import ConfigEntryNotReady
+
+from .balancing import USER_SETTINGS, ChargerLink, MeterLink
+from .connection import async_open_charger, async_open_meter
+from .const import (
+    CONF_KIND,
+    CONF_MODEL,
+    DOMAIN,
+    ENTRY_KIND_CHARGER,
+    ENTRY_KIND_GROUP,
+    ENTRY_KIND_METER,
+    LOGGER,
+    METER_MODEL_HA_SENSORS,
+)
+from .coordinator import (
+    ChargerCoordinator,
+    MeterCoordinator,
+    SensorMeterCoordinator,
+    SensorMeterEntities,
+)
+from .devices.errors import PowershareDeviceError
+from .hub import async_get_hub
 
 if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.typing import ConfigType
 
-__all__ = ["DOMAIN", "async_setup"]
+    from .devices.teltocharge import TeltoChargeIdentity
+
+__all__ = ["DOMAIN", "async_setup", "async_setup_entry", "async_unload_entry"]
+
+PLATFORMS_BY_KIND: dict[str, list[Platform]] = {
+    ENTRY_KIND_CHARGER: [
+        Platform.BINARY_SENSOR,
+        Platform.BUTTON,
+        Platform.NUMBER,
+        Platform.SELECT,
+        Platform.SENSOR,
+        Platform.SWITCH,
+    ],
+    ENTRY_KIND_METER: [Platform.SENSOR],
+    ENTRY_KIND_GROUP: [Platform.NUMBER, Platform.SENSOR],
+}
+
+
+@dataclass(kw_only=True)
+class RuntimeDataBase:
+    """What every loaded entry holds: the settings it was last set up or updated with."""
+
+    applied_settings: dict[str, Any]
+
+
+@dataclass(kw_only=True)
+class ChargerRuntimeData(RuntimeDataBase):
+    """What a loaded charger entry holds."""
+
+    coordinator: ChargerCoordinator
+    identity: TeltoChargeIdentity
+
+
+@dataclass(kw_only=True)
+class MeterRuntimeData(RuntimeDataBase):
+    """What a loaded meter entry holds."""
+
+    coordinator: MeterCoordinator | SensorMeterCoordinator
+
+
+@dataclass(kw_only=True)
+class GroupRuntimeData(RuntimeDataBase):
+    """A loaded group entry: its figures come from the balancing service's decisions."""
+
+
+type PowershareRuntimeData = ChargerRuntimeData | MeterRuntimeData | GroupRuntimeData
+type PowershareConfigEntry = ConfigEntry[PowershareRuntimeData]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
-    """Set up Powershare once per Home Assistant instance.
-
-    Service actions will be registered here (not per entry), so that automations referring to
-    them validate even while no entry is loaded.
-    """
-    LOGGER.debug("Powershare loaded")
+    """Set up Powershare once per Home Assistant instance (the hub and its services)."""
+    async_get_hub(hass)
     return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: PowershareConfigEntry) -> bool:
+    """Set up a charger, meter or group entry and hand it to the balancing service."""
+    hub = async_get_hub(hass)
+    kind: str = entry.data[CONF_KIND]
+    if kind == ENTRY_KIND_CHARGER:
+        entry.runtime_data = await _async_setup_charger(hass, entry)
+        assert isinstance(entry.runtime_data, ChargerRuntimeData)  # noqa: S101  # for mypy
+        hub.balancing.add_charger(ChargerLink(entry, entry.runtime_data.coordinator))
+    elif kind == ENTRY_KIND_METER:
+        entry.runtime_data = await _async_setup_meter(hass, entry)
+        assert isinstance(entry.runtime_data, MeterRuntimeData)  # noqa: S101  # for mypy
+        hub.balancing.add_meter(MeterLink(entry, entry.runtime_data.coordinator))
+    else:
+        entry.runtime_data = GroupRuntimeData(applied_settings=_settings(entry))
+        hub.balancing.add_group(entry)
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS_BY_KIND[kind])
+    return True
+
+
+async def _async_setup_charger(
+    hass: HomeAssistant, entry: PowershareConfigEntry
+) -> ChargerRuntimeData:
+    charger = await async_open_charger(hass, entry.data)
+    try:
+        identity = await charger.driver.identify()
+    except PowershareDeviceError as err:
+        await charger.close()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="device_not_ready",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    coordinator = ChargerCoordinator(hass, entry, charger)
+    entry.async_on_unload(charger.close)
+    await coordinator.async_config_entry_first_refresh()
+    return ChargerRuntimeData(
+        coordinator=coordinator, identity=identity, applied_settings=_settings(entry)
+    )
+
+
+async def _async_setup_meter(hass: HomeAssistant, entry: PowershareConfigEntry) -> MeterRuntimeData:
+    if entry.data[CONF_MODEL] == METER_MODEL_HA_SENSORS:
+        sensor_coordinator = SensorMeterCoordinator(
+            hass, entry, SensorMeterEntities.from_data(dict(entry.data))
+        )
+        entry.async_on_unload(sensor_coordinator.async_start())
+        await sensor_coordinator.async_refresh()
+        return MeterRuntimeData(coordinator=sensor_coordinator, applied_settings=_settings(entry))
+    meter = await async_open_meter(hass, entry.data)
+    entry.async_on_unload(meter.close)
+    coordinator = MeterCoordinator(hass, entry, meter)
+    await coordinator.async_config_entry_first_refresh()
+    return MeterRuntimeData(coordinator=coordinator, applied_settings=_settings(entry))
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: PowershareConfigEntry) -> bool:
+    """Unload an entry; chargers are left to their own watchdog failsafe."""
+    kind: str = entry.data[CONF_KIND]
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS_BY_KIND[kind])
+    if unloaded:
+        hub = async_get_hub(hass)
+        hub.balancing.remove(entry.entry_id)
+        if not hass.config_entries.async_loaded_entries(DOMAIN):
+            hub.async_shutdown()
+    return unloaded
+
+
+async def _async_entry_updated(hass: HomeAssistant, entry: PowershareConfigEntry) -> None:
+    """Apply changed options: user settings at once, anything else by reloading the entry."""
+    current = _settings(entry)
+    applied = entry.runtime_data.applied_settings
+    changed = {
+        key for key in current.keys() | applied.keys() if current.get(key) != applied.get(key)
+    }
+    entry.runtime_data.applied_settings = current
+    if changed <= USER_SETTINGS:
+        async_get_hub(hass).balancing.settings_changed()
+        return
+    LOGGER.debug("Reloading %s: %s changed", entry.title, sorted(changed))
+    hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+def _settings(entry: PowershareConfigEntry) -> dict[str, Any]:
+    """Everything an entry is configured with: data, overridden by options."""
+    return {**entry.data, **entry.options}

@@ -1,0 +1,81 @@
+"""Binary sensors: car connected, charging, and a problem flag per charger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.const import EntityCategory
+
+from .const import CONF_KIND, ENTRY_KIND_CHARGER
+from .devices.teltocharge import EvseStatus
+from .entity import ChargerEntity
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+    from .devices.teltocharge import TeltoChargeReading
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerBinaryDescription(BinarySensorEntityDescription):
+    """A flag taken from the charger's reading."""
+
+    is_on_fn: Callable[[TeltoChargeReading], bool]
+
+
+BINARY_SENSORS: tuple[ChargerBinaryDescription, ...] = (
+    ChargerBinaryDescription(
+        key="car_connected",
+        translation_key="car_connected",
+        device_class=BinarySensorDeviceClass.PLUG,
+        is_on_fn=lambda reading: reading.ev_connected,
+    ),
+    ChargerBinaryDescription(
+        key="charging",
+        translation_key="charging",
+        device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
+        is_on_fn=lambda reading: reading.charging,
+    ),
+    ChargerBinaryDescription(
+        key="problem",
+        translation_key="problem",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda reading: bool(reading.errors) or reading.evse_status is EvseStatus.ERROR,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: ConfigEntry[Any],
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Add a charger's binary sensors."""
+    if entry.data[CONF_KIND] != ENTRY_KIND_CHARGER:
+        return
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(ChargerBinarySensor(coordinator, desc) for desc in BINARY_SENSORS)
+
+
+class ChargerBinarySensor(ChargerEntity, BinarySensorEntity):
+    """A flag of a charger."""
+
+    entity_description: ChargerBinaryDescription
+
+    @property
+    def is_on(self) -> bool:
+        """The flag from the latest reading."""
+        return self.entity_description.is_on_fn(self.coordinator.data)

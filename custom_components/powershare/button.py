@@ -1,0 +1,47 @@
+"""Button: reboot a charger (register 21)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.button import (
+    ButtonDeviceClass,
+    ButtonEntity,
+    ButtonEntityDescription,
+)
+from homeassistant.const import EntityCategory
+
+from .const import CONF_KIND, ENTRY_KIND_CHARGER
+from .entity import ChargerEntity
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+PARALLEL_UPDATES = 1
+
+REBOOT = ButtonEntityDescription(
+    key="reboot",
+    device_class=ButtonDeviceClass.RESTART,
+    entity_category=EntityCategory.CONFIG,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: ConfigEntry[Any],
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Add a charger's reboot button."""
+    if entry.data[CONF_KIND] == ENTRY_KIND_CHARGER:
+        async_add_entities([RebootButton(entry.runtime_data.coordinator, REBOOT)])
+
+
+class RebootButton(ChargerEntity, ButtonEntity):
+    """Ask the charger to reboot."""
+
+    async def async_press(self) -> None:
+        """Write the reboot request."""
+        driver = self.coordinator.charger.driver
+        await self.coordinator.async_run_command(driver.reboot)

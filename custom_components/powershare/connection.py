@@ -1,0 +1,136 @@
+"""Turn a config entry's stored connection into a device driver (and release it again).
+
+One place for it, so the config flow, the reconfigure flow and the running entries open devices
+the same way, on the hub's shared Modbus buses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_TOKEN
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .const import (
+    CONF_BAUDRATE,
+    CONF_CONNECTION,
+    CONF_MODEL,
+    CONF_PARITY,
+    CONF_SERIAL_PORT,
+    CONF_STOPBITS,
+    CONF_UNIT_ID,
+    CONNECTION_SERIAL,
+    DEFAULT_BAUDRATE,
+    DEFAULT_MODBUS_PORT,
+    DEFAULT_UNIT_ID,
+)
+from .devices.meters import (
+    MODBUS_METER_MAPS,
+    HomeWizardP1V1Meter,
+    HomeWizardP1V2Meter,
+    Meter,
+    ModbusMeter,
+    Shelly3EmGen1Meter,
+    ShellyPro3EmRpcMeter,
+    async_homewizard_ssl_context,
+)
+from .devices.meters.registry import (
+    HOMEWIZARD_P1_V1,
+    HOMEWIZARD_P1_V2,
+    SHELLY_3EM_GEN1,
+    SHELLY_PRO_3EM_HTTP,
+)
+from .devices.modbus import Endpoint, ModbusBus, SerialEndpoint, TcpEndpoint
+from .devices.teltocharge import TeltoCharge
+from .hub import async_get_hub
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from homeassistant.core import HomeAssistant
+
+
+HTTP_PORT = 80
+HTTPS_PORT = 443
+
+
+def modbus_endpoint(data: Mapping[str, Any]) -> Endpoint:
+    """Return the Modbus endpoint (TCP or serial) stored in an entry's data."""
+    if data[CONF_CONNECTION] == CONNECTION_SERIAL:
+        return SerialEndpoint(
+            port=data[CONF_SERIAL_PORT],
+            baudrate=int(data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE)),
+            parity=str(data.get(CONF_PARITY, "N")),
+            stopbits=int(data.get(CONF_STOPBITS, 1)),
+        )
+    return TcpEndpoint(host=data[CONF_HOST], port=int(data.get(CONF_PORT, DEFAULT_MODBUS_PORT)))
+
+
+@dataclass
+class OpenCharger:
+    """A TeltoCharge driver on a bus acquired from the hub; `close()` gives the bus back."""
+
+    hass: HomeAssistant
+    bus: ModbusBus
+    driver: TeltoCharge
+
+    async def close(self) -> None:
+        """Release the bus (closed when its last user leaves)."""
+        await async_get_hub(self.hass).buses.release(self.bus)
+
+
+@dataclass
+class OpenMeter:
+    """A meter driver; for Modbus meters `bus` is the hub's bus to release on close."""
+
+    hass: HomeAssistant
+    driver: Meter
+    bus: ModbusBus | None = None
+
+    async def close(self) -> None:
+        """Release the bus, if the meter is on one."""
+        if self.bus is not None:
+            await async_get_hub(self.hass).buses.release(self.bus)
+
+
+async def async_open_charger(hass: HomeAssistant, data: Mapping[str, Any]) -> OpenCharger:
+    """Open a TeltoCharge driver for an entry's connection data."""
+    bus = await async_get_hub(hass).buses.acquire(modbus_endpoint(data))
+    unit_id = int(data.get(CONF_UNIT_ID, DEFAULT_UNIT_ID))
+    return OpenCharger(hass, bus, TeltoCharge(bus, unit_id))
+
+
+async def async_open_meter(hass: HomeAssistant, data: Mapping[str, Any]) -> OpenMeter:
+    """Open the driver of a polled meter (any model but Home Assistant sensors)."""
+    model: str = data[CONF_MODEL]
+    if model in MODBUS_METER_MAPS:
+        bus = await async_get_hub(hass).buses.acquire(modbus_endpoint(data))
+        unit_id = data.get(CONF_UNIT_ID)
+        meter = ModbusMeter(
+            bus, MODBUS_METER_MAPS[model], unit_id=None if unit_id is None else int(unit_id)
+        )
+        return OpenMeter(hass, meter, bus)
+    session = async_get_clientsession(hass)
+    host: str = data[CONF_HOST]
+    password: str | None = data.get(CONF_PASSWORD) or None
+    driver: Meter
+    if model == SHELLY_PRO_3EM_HTTP:
+        port = int(data.get(CONF_PORT, HTTP_PORT))
+        driver = ShellyPro3EmRpcMeter(session, host, port=port, password=password)
+    elif model == SHELLY_3EM_GEN1:
+        port = int(data.get(CONF_PORT, HTTP_PORT))
+        driver = Shelly3EmGen1Meter(session, host, port=port, password=password)
+    elif model == HOMEWIZARD_P1_V1:
+        driver = HomeWizardP1V1Meter(session, host, port=int(data.get(CONF_PORT, HTTP_PORT)))
+    elif model == HOMEWIZARD_P1_V2:
+        driver = HomeWizardP1V2Meter(
+            session,
+            host,
+            data[CONF_TOKEN],
+            port=int(data.get(CONF_PORT, HTTPS_PORT)),
+            ssl_context=await async_homewizard_ssl_context(),
+        )
+    else:
+        raise ValueError(f"unknown meter model {model!r}")
+    return OpenMeter(hass, driver)

@@ -1,0 +1,263 @@
+"""One DataUpdateCoordinator per device entry: chargers, polled meters, and sensor meters."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import (
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfPower,
+)
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util.unit_conversion import (
+    ElectricCurrentConverter,
+    ElectricPotentialConverter,
+    PowerConverter,
+)
+
+from .const import (
+    CONF_CURRENT_ENTITIES,
+    CONF_POLL_INTERVAL,
+    CONF_POWER_ENTITIES,
+    CONF_VOLTAGE_ENTITIES,
+    DEFAULT_CHARGER_POLL_INTERVAL,
+    DEFAULT_METER_POLL_INTERVAL,
+    DOMAIN,
+    LOGGER,
+)
+from .devices.errors import (
+    DeviceTimeoutError,
+    DeviceUnreachableError,
+    ImplausibleValueError,
+    ModbusExceptionError,
+    PowershareDeviceError,
+)
+from .devices.meters import MeterReading, PhaseReading
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
+    from homeassistant.config_entries import ConfigEntry
+
+    from .connection import OpenCharger, OpenMeter
+    from .devices.teltocharge import TeltoChargeReading
+
+NOMINAL_VOLTAGE_V = 230.0
+
+
+def _update_failed(err: PowershareDeviceError) -> UpdateFailed:
+    """Translate a device error into an UpdateFailed a user can read."""
+    key = "communication_error"
+    if isinstance(err, DeviceTimeoutError):
+        key = "timeout"
+    elif isinstance(err, ModbusExceptionError):
+        key = "modbus_exception"
+    elif isinstance(err, ImplausibleValueError):
+        key = "implausible_value"
+    elif not isinstance(err, DeviceUnreachableError):
+        key = "device_error"
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"error": str(err)},
+    )
+
+
+def _interval(entry: ConfigEntry[Any], default: float) -> timedelta:
+    return timedelta(seconds=float(entry.options.get(CONF_POLL_INTERVAL, default)))
+
+
+class ChargerCoordinator(DataUpdateCoordinator["TeltoChargeReading"]):
+    """Reads one TeltoCharge (registers 0-44 in one request) every poll interval."""
+
+    config_entry: ConfigEntry[Any]
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any], charger: OpenCharger) -> None:
+        """Poll `charger` for `entry` (default every 2 s; the options flow changes it)."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"Powershare charger {entry.title}",
+            update_interval=_interval(entry, DEFAULT_CHARGER_POLL_INTERVAL),
+            always_update=False,
+        )
+        self.charger = charger
+
+    async def _async_update_data(self) -> TeltoChargeReading:
+        try:
+            return await self.charger.driver.read()
+        except PowershareDeviceError as err:
+            raise _update_failed(err) from err
+
+    async def async_run_command(self, command: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        """Run a write on the charger, then read it back so entities show the result."""
+        try:
+            await command()
+        except PowershareDeviceError as err:
+            raise _update_failed(err) from err
+        await self.async_request_refresh()
+
+
+class MeterCoordinator(DataUpdateCoordinator[MeterReading]):
+    """Reads one polled meter (Modbus or HTTP) every poll interval (default 1 s)."""
+
+    config_entry: ConfigEntry[Any]
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any], meter: OpenMeter) -> None:
+        """Poll `meter` for `entry`."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"Powershare meter {entry.title}",
+            update_interval=_interval(entry, DEFAULT_METER_POLL_INTERVAL),
+            always_update=False,
+        )
+        self.meter = meter
+
+    async def _async_update_data(self) -> MeterReading:
+        try:
+            return await self.meter.driver.read()
+        except PowershareDeviceError as err:
+            raise _update_failed(err) from err
+
+
+@dataclass(frozen=True, slots=True)
+class SensorMeterEntities:
+    """The Home Assistant entities that stand in for a meter, L1 first."""
+
+    currents: tuple[str, ...] = ()
+    powers: tuple[str, ...] = ()
+    voltages: tuple[str, ...] = ()
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> SensorMeterEntities:
+        """Read the entity ids stored in a meter entry."""
+        return cls(
+            currents=tuple(data.get(CONF_CURRENT_ENTITIES) or ()),
+            powers=tuple(data.get(CONF_POWER_ENTITIES) or ()),
+            voltages=tuple(data.get(CONF_VOLTAGE_ENTITIES) or ()),
+        )
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        """Every entity id involved."""
+        return self.currents + self.powers + self.voltages
+
+
+class SensorMeterError(Exception):
+    """A source entity is missing, unavailable, or not a number in a known unit."""
+
+
+def _number(state: State | None, converter: Any, unit: str) -> float:
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        raise SensorMeterError(f"{state.entity_id if state else 'entity'} is unavailable")
+    try:
+        value = float(state.state)
+    except ValueError as err:
+        raise SensorMeterError(f"{state.entity_id} is not a number: {state.state!r}") from err
+    if not math.isfinite(value):
+        raise SensorMeterError(f"{state.entity_id} is not finite")
+    source_unit = state.attributes.get("unit_of_measurement", unit)
+    try:
+        return float(converter.convert(value, source_unit, unit))
+    except Exception as err:  # HomeAssistantError for units the converter does not know
+        raise SensorMeterError(f"{state.entity_id}: unit {source_unit!r} not usable") from err
+
+
+def read_sensor_meter(hass: HomeAssistant, entities: SensorMeterEntities) -> MeterReading:
+    """Build a MeterReading from the entities' states (signed: + import, - export).
+
+    The reading is as old as its OLDEST source: `last_reported` moves even when the value does
+    not change, so a sensor that keeps reporting the same number stays fresh, and one that stops
+    reporting goes stale, which puts its group on the fallback.
+    """
+    states = {entity_id: hass.states.get(entity_id) for entity_id in entities.all}
+    phases: list[PhaseReading] = []
+    count = len(entities.currents) or len(entities.powers)
+    for index in range(count):
+        voltage = (
+            _number(
+                states[entities.voltages[index]],
+                ElectricPotentialConverter,
+                UnitOfElectricPotential.VOLT,
+            )
+            if index < len(entities.voltages)
+            else None
+        )
+        if entities.currents:
+            current = _number(
+                states[entities.currents[index]],
+                ElectricCurrentConverter,
+                UnitOfElectricCurrent.AMPERE,
+            )
+            power = current * (voltage or NOMINAL_VOLTAGE_V)
+        else:
+            power = _number(states[entities.powers[index]], PowerConverter, UnitOfPower.WATT)
+            current = power / (voltage or NOMINAL_VOLTAGE_V)
+        phases.append(PhaseReading(voltage_v=voltage, current_a=current, power_w=power))
+    reported = [state.last_reported.timestamp() for state in states.values() if state is not None]
+    return MeterReading(
+        phases=tuple(phases),
+        total_power_w=sum(phase.power_w for phase in phases),
+        import_energy_kwh=None,
+        export_energy_kwh=None,
+        measured_at=min(reported),
+    )
+
+
+class SensorMeterCoordinator(DataUpdateCoordinator[MeterReading]):
+    """A meter made of other integrations' sensors: updated when they report, never polled."""
+
+    config_entry: ConfigEntry[Any]
+
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry[Any], entities: SensorMeterEntities
+    ) -> None:
+        """Follow `entities` for `entry`."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"Powershare sensor meter {entry.title}",
+            always_update=False,
+        )
+        self.entities = entities
+
+    async def _async_update_data(self) -> MeterReading:
+        try:
+            return read_sensor_meter(self.hass, self.entities)
+        except SensorMeterError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="sensor_unavailable",
+                translation_placeholders={"error": str(err)},
+            ) from err
+
+    @callback
+    def async_start(self) -> Callable[[], None]:
+        """Follow the source entities; return the function that stops following them."""
+
+        @callback
+        def _changed(_event: Event[EventStateChangedData]) -> None:
+            try:
+                self.async_set_updated_data(read_sensor_meter(self.hass, self.entities))
+            except SensorMeterError as err:
+                self.async_set_update_error(
+                    UpdateFailed(
+                        translation_domain=DOMAIN,
+                        translation_key="sensor_unavailable",
+                        translation_placeholders={"error": str(err)},
+                    )
+                )
+
+        return async_track_state_change_event(self.hass, list(self.entities.all), _changed)

@@ -1,0 +1,117 @@
+"""Repair issues a user can act on: raised after a problem lasts, cleared when it is over.
+
+- `device_unreachable`: a charger or meter has not answered for `UNREACHABLE_AFTER`.
+- `meter_silent`: a group is on the failsafe share because its metering point is silent.
+- `below_minimum`: a group cannot give every connected car its minimum current, so cars take
+  turns; the user can raise the fuse (if the installation allows), lower minimum currents, or
+  set priorities.
+- `site_problem`: the groups do not form one tree (no root, two roots, a removed parent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from homeassistant.helpers import issue_registry as ir
+
+from .const import DOMAIN
+from .engine.model import Reason
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .engine.model import Decision
+
+UNREACHABLE_AFTER = 300.0
+"""Seconds a device may be silent before a repair issue (a reboot or a Wi-Fi hiccup is not)."""
+SILENT_METER_AFTER = 60.0
+"""Seconds a group may be on its failsafe share before a repair issue."""
+BELOW_MINIMUM_AFTER = 900.0
+"""Seconds cars must have been taking turns before a repair issue."""
+
+
+@dataclass
+class ProblemClock:
+    """When each ongoing problem started (keyed by issue id)."""
+
+    since: dict[str, float] = field(default_factory=dict)
+
+    def lasting(self, key: str, *, active: bool, now: float) -> float:
+        """Return for how long `key` has been active (0 when it is not)."""
+        if not active:
+            self.since.pop(key, None)
+            return 0.0
+        return now - self.since.setdefault(key, now)
+
+
+@dataclass
+class RepairTracker:
+    """Turns what each cycle saw into repair issues."""
+
+    hass: HomeAssistant
+    clock: ProblemClock = field(default_factory=ProblemClock)
+    raised: set[str] = field(default_factory=set)
+
+    def device(self, entry_id: str, title: str, *, reachable: bool, now: float) -> None:
+        """Track a device's reachability."""
+        issue_id = f"device_unreachable_{entry_id}"
+        lasting = self.clock.lasting(issue_id, active=not reachable, now=now)
+        self._set(
+            issue_id, "device_unreachable", {"name": title}, raise_it=lasting >= UNREACHABLE_AFTER
+        )
+
+    def site(self, problem: str | None) -> None:
+        """Track whether the site can be balanced at all."""
+        self._set(
+            "site_problem", "site_problem", {"problem": problem or ""}, raise_it=problem is not None
+        )
+
+    def decision(self, decision: Decision, titles: dict[str, str]) -> None:
+        """Track the groups' problems in one decision."""
+        now = decision.now
+        below_minimum_groups: set[str] = set()
+        for charger in decision.chargers.values():
+            if charger.reason is Reason.PAUSED_FOR_OTHERS:
+                below_minimum_groups.add(charger.detail)
+        for group_id, figures in decision.groups.items():
+            name = titles.get(group_id, group_id)
+            silent = f"meter_silent_{group_id}"
+            lasting = self.clock.lasting(silent, active=figures.meter_stale, now=now)
+            self._set(
+                silent, "meter_silent", {"name": name}, raise_it=lasting >= SILENT_METER_AFTER
+            )
+            below = f"below_minimum_{group_id}"
+            # The engine names the bottleneck in the detail: "... (group <name> phase L1)".
+            paused = any(f"group {name} " in detail for detail in below_minimum_groups)
+            lasting = self.clock.lasting(below, active=paused, now=now)
+            self._set(
+                below, "below_minimum", {"name": name}, raise_it=lasting >= BELOW_MINIMUM_AFTER
+            )
+
+    def clear_all(self) -> None:
+        """Remove every issue this tracker raised (the integration is unloaded)."""
+        for issue_id in list(self.raised):
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        self.raised.clear()
+        self.clock.since.clear()
+
+    def _set(
+        self, issue_id: str, key: str, placeholders: dict[str, str], *, raise_it: bool
+    ) -> None:
+        if raise_it and issue_id not in self.raised:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING
+                if key == "below_minimum"
+                else ir.IssueSeverity.ERROR,
+                translation_key=key,
+                translation_placeholders=placeholders,
+            )
+            self.raised.add(issue_id)
+        elif not raise_it and issue_id in self.raised:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            self.raised.discard(issue_id)

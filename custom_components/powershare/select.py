@@ -1,0 +1,78 @@
+"""Selects: a charger's charging mode and phase mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.select import SelectEntity, SelectEntityDescription
+
+from .balancing import OPT_MODE, OPT_PHASE_POLICY, setting
+from .const import CONF_KIND, CONF_WIRING, ENTRY_KIND_CHARGER
+from .engine.model import ChargingMode, PhasePolicy
+from .entity import ChargerEntity
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettingSelectDescription(SelectEntityDescription):
+    """A select stored as an entry option."""
+
+    option: str
+    default: str
+
+
+CHARGING_MODE = SettingSelectDescription(
+    key="charging_mode",
+    translation_key="charging_mode",
+    options=[mode.value for mode in ChargingMode],
+    option=OPT_MODE,
+    default=ChargingMode.FAST.value,
+)
+PHASE_MODE = SettingSelectDescription(
+    key="phase_mode",
+    translation_key="phase_mode",
+    options=[policy.value for policy in PhasePolicy],
+    option=OPT_PHASE_POLICY,
+    default=PhasePolicy.AUTO.value,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: ConfigEntry[Any],
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Add a charger's selects (phase mode only for three-phase wiring)."""
+    if entry.data[CONF_KIND] != ENTRY_KIND_CHARGER:
+        return
+    coordinator = entry.runtime_data.coordinator
+    descriptions = [CHARGING_MODE]
+    if int(setting(entry, CONF_WIRING, 3)) == 3:  # noqa: PLR2004
+        descriptions.append(PHASE_MODE)
+    async_add_entities(ChargerSelect(coordinator, description) for description in descriptions)
+
+
+class ChargerSelect(ChargerEntity, SelectEntity):
+    """A charger's mode setting."""
+
+    entity_description: SettingSelectDescription
+
+    @property
+    def current_option(self) -> str:
+        """The option in force."""
+        entry = self.coordinator.config_entry
+        return str(setting(entry, self.entity_description.option, self.entity_description.default))
+
+    async def async_select_option(self, option: str) -> None:
+        """Store the option; the balancing service uses it from the next cycle on."""
+        entry = self.coordinator.config_entry
+        self.hass.config_entries.async_update_entry(
+            entry, options={**entry.options, self.entity_description.option: option}
+        )

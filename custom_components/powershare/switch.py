@@ -1,0 +1,80 @@
+"""Switches: lock a charger (nobody charges) and the socket's cable lock (register 18)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+
+from .balancing import OPT_CHARGING_LOCKED, setting
+from .const import CONF_KIND, ENTRY_KIND_CHARGER
+from .devices.teltocharge import LockMode
+from .entity import ChargerEntity
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+PARALLEL_UPDATES = 1
+
+CHARGING_LOCK = SwitchEntityDescription(key="charging_lock", translation_key="charging_lock")
+CABLE_LOCK = SwitchEntityDescription(key="cable_lock", translation_key="cable_lock")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: ConfigEntry[Any],
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Add a charger's switches."""
+    if entry.data[CONF_KIND] != ENTRY_KIND_CHARGER:
+        return
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        [ChargingLockSwitch(coordinator, CHARGING_LOCK), CableLockSwitch(coordinator, CABLE_LOCK)]
+    )
+
+
+class ChargingLockSwitch(ChargerEntity, SwitchEntity):
+    """On: the charger is locked, nobody can charge (Powershare gives it 0 A)."""
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the charger is locked."""
+        return bool(setting(self.coordinator.config_entry, OPT_CHARGING_LOCKED, default=False))
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Lock the charger."""
+        self._store(locked=True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Unlock the charger."""
+        self._store(locked=False)
+
+    def _store(self, *, locked: bool) -> None:
+        entry = self.coordinator.config_entry
+        self.hass.config_entries.async_update_entry(
+            entry, options={**entry.options, OPT_CHARGING_LOCKED: locked}
+        )
+
+
+class CableLockSwitch(ChargerEntity, SwitchEntity):
+    """On: the cable stays locked in the socket (register 18 = always locked)."""
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the socket is set to keep the cable locked."""
+        return self.coordinator.data.settings.lock_mode is LockMode.ALWAYS_LOCKED
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Keep the cable locked."""
+        await self._write(LockMode.ALWAYS_LOCKED)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Back to automatic locking (locked while charging)."""
+        await self._write(LockMode.AUTO)
+
+    async def _write(self, mode: LockMode) -> None:
+        driver = self.coordinator.charger.driver
+        await self.coordinator.async_run_command(lambda: driver.set_lock_mode(mode))
