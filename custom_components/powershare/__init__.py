@@ -28,6 +28,7 @@ from .coordinator import (
 )
 from .devices.errors import PowershareDeviceError
 from .hub import async_get_hub
+from .services import async_setup_services
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -86,6 +87,7 @@ type PowershareConfigEntry = ConfigEntry[PowershareRuntimeData]
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
     """Set up Powershare once per Home Assistant instance (the hub and its services)."""
     async_get_hub(hass)
+    async_setup_services(hass)
     return True
 
 

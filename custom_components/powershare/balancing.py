@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_CAN_SWITCH_PHASES,
@@ -65,9 +66,10 @@ from .engine.model import (
     Wiring,
 )
 from .repairs import RepairTracker
+from .schedule import ChargingTimer, schedule_limit
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from homeassistant.config_entries import ConfigEntry
 
@@ -88,7 +90,7 @@ DEFAULT_FAILSAFE_CURRENT = 6
 OPT_MODE = "mode"
 OPT_PHASE_POLICY = "phase_policy"
 OPT_USER_LIMIT = "user_limit"
-OPT_SCHEDULE_LIMIT = "schedule_limit"
+OPT_SCHEDULE = "schedule"  # a list of ChargingTimer.to_dict()
 OPT_FAILSAFE_CURRENT = "failsafe_current"
 OPT_CHARGING_LOCKED = "charging_locked"
 USER_SETTINGS = frozenset(
@@ -96,7 +98,7 @@ USER_SETTINGS = frozenset(
         OPT_MODE,
         OPT_PHASE_POLICY,
         OPT_USER_LIMIT,
-        OPT_SCHEDULE_LIMIT,
+        OPT_SCHEDULE,
         OPT_FAILSAFE_CURRENT,
         OPT_CHARGING_LOCKED,
         CONF_MIN_CURRENT,
@@ -294,9 +296,11 @@ class BalancingService:
 
     async def _async_run_cycle(self) -> None:
         self.repairs.site(None if self.problem is None else self.problem.message)
+        if self._balancer is not None and self._schedules_moved():
+            self._rebuild()
         if self._balancer is None:
             self.decision = None
-            await self._apply_failsafe()
+            await self._apply_failsafe(self.chargers.values())
             self._notify()
             return
         snapshot = self._snapshot()
@@ -306,6 +310,16 @@ class BalancingService:
         await self._apply(decision)
         self._track_problems(decision)
         self._notify()
+
+    def _schedules_moved(self) -> bool:
+        """Whether a charging schedule opened or closed since the site was built."""
+        assert self._balancer is not None  # noqa: S101  # checked by the caller
+        built = {charger.id: charger.schedule_limit for charger in self._balancer.config.chargers}
+        return any(
+            schedule_limit_now(link.entry) != built[entry_id]
+            for entry_id, link in self.chargers.items()
+            if entry_id in built
+        )
 
     def _track_problems(self, decision: Decision) -> None:
         devices: list[ChargerLink | MeterLink] = [*self.chargers.values(), *self.meters.values()]
@@ -379,10 +393,14 @@ class BalancingService:
                 continue
             if written:
                 await link.coordinator.async_request_refresh()
+        # A charger the site does not include (its group was removed) must not keep its share.
+        await self._apply_failsafe(
+            link for entry_id, link in self.chargers.items() if entry_id not in decision.chargers
+        )
 
-    async def _apply_failsafe(self) -> None:
-        """No valid site: hold every charger at its failsafe current, never a stale share."""
-        for link in self.chargers.values():
+    async def _apply_failsafe(self, chargers: Iterable[ChargerLink]) -> None:
+        """Hold chargers at their failsafe current: never a stale share (no valid site)."""
+        for link in chargers:
             reading: TeltoChargeReading | None = link.coordinator.data
             if reading is None:
                 continue
@@ -464,6 +482,12 @@ class BalancingService:
         self.repairs.clear_all()
 
 
+def schedule_limit_now(entry: ConfigEntry[Any]) -> int | None:
+    """Return the charger's schedule limit at this moment (None without a schedule)."""
+    timers = tuple(ChargingTimer.from_dict(raw) for raw in setting(entry, OPT_SCHEDULE) or ())
+    return schedule_limit(timers, dt_util.now())
+
+
 def _group_config(entry: ConfigEntry[Any]) -> GroupConfig:
     fuse = setting(entry, CONF_FUSE)
     fuse_a = (float(fuse),) * 3 if isinstance(fuse, (int, float)) else tuple(map(float, fuse))
@@ -485,7 +509,7 @@ def _charger_config(link: ChargerLink) -> ChargerConfig:
     locked = bool(setting(entry, OPT_CHARGING_LOCKED, default=False))
     mode = ChargingMode.OFF if locked else ChargingMode(setting(entry, OPT_MODE, "fast"))
     user_limit = setting(entry, OPT_USER_LIMIT)
-    schedule_limit = setting(entry, OPT_SCHEDULE_LIMIT)
+    schedule_limit = schedule_limit_now(entry)
     can_switch = bool(
         setting(entry, CONF_CAN_SWITCH_PHASES, reading.phase_change_possible if reading else False)
     )

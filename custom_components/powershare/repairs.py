@@ -70,10 +70,12 @@ class RepairTracker:
     def decision(self, decision: Decision, titles: dict[str, str]) -> None:
         """Track the groups' problems in one decision."""
         now = decision.now
-        below_minimum_groups: set[str] = set()
-        for charger in decision.chargers.values():
-            if charger.reason is Reason.PAUSED_FOR_OTHERS:
-                below_minimum_groups.add(charger.detail)
+        # Groups whose fuse keeps a car below its minimum (paused for others, or alone).
+        starved = {
+            charger.limit_group
+            for charger in decision.chargers.values()
+            if charger.reason in (Reason.PAUSED_FOR_OTHERS, Reason.BELOW_MIN)
+        }
         for group_id, figures in decision.groups.items():
             name = titles.get(group_id, group_id)
             silent = f"meter_silent_{group_id}"
@@ -82,8 +84,7 @@ class RepairTracker:
                 silent, "meter_silent", {"name": name}, raise_it=lasting >= SILENT_METER_AFTER
             )
             below = f"below_minimum_{group_id}"
-            # The engine names the bottleneck in the detail: "... (group <name> phase L1)".
-            paused = any(f"group {name} " in detail for detail in below_minimum_groups)
+            paused = group_id in starved
             lasting = self.clock.lasting(below, active=paused, now=now)
             self._set(
                 below, "below_minimum", {"name": name}, raise_it=lasting >= BELOW_MINIMUM_AFTER

@@ -123,37 +123,14 @@ class _Filler:
         )
 
     def _fill_tier(self, tier: int, indexes: list[int]) -> None:
-        """Fill one tier.
-
-        Demands with the same cap, terms and starting point get the same share, so each such
-        class is filled as one demand weighted by its size (in a building most chargers of a
-        group are alike: this divides the work by the group size).
-        """
+        """Fill one tier."""
         self.level = 0.0
-        members: dict[int, list[int]] = {}
-        heap: list[tuple[float, int, int, int]] = []
-        from_tier = self.from_tier
-        classes: dict[tuple[float, float, tuple[tuple[int, float], ...]], int] = {}
-        followers = self.followers
-        followers.clear()
-        for index in indexes:
-            demand = self.demands[index]
-            base = self.totals[demand.owner]
-            self.base[index] = base
-            key = (base, demand.cap, demand.terms)
-            leader = classes.get(key)
-            if leader is not None:
-                self.weight[leader] += 1
-                followers.setdefault(leader, []).append(index)
-                continue
-            classes[key] = index
-            heap.append((base, _ACTIVATE, index, 0))
-            enforced = tuple(term for term in demand.terms if from_tier[term[0]] <= tier)
-            self.enforced[index] = enforced
-            for limit, _coefficient in enforced:
-                members.setdefault(limit, []).append(index)
-        heapq.heapify(heap)
-        self.heap = heap
+        members, starting = self._classify(tier, indexes)
+        heap = self.heap
+        for index in starting:
+            self._activate(index)
+        if self.dirty:
+            self._schedule()
         handle = self._handle
         schedule = self._schedule
         pop = heapq.heappop
@@ -169,6 +146,45 @@ class _Filler:
                 schedule()
         for limit in members:
             self.saturated[limit] = False
+
+    def _classify(self, tier: int, indexes: list[int]) -> tuple[dict[int, list[int]], list[int]]:
+        """Group a tier's demands into classes and prepare their activation.
+
+        Demands with the same cap, terms and starting point get the same share, so each such
+        class is filled as one demand weighted by its size (in a building most chargers of a
+        group are alike: this divides the work by the group size). Returns, per enforced limit,
+        the class leaders loading it, and the leaders rising from zero (activated at once; the
+        others wait in the heap for the water to reach them).
+        """
+        members: dict[int, list[int]] = {}
+        heap: list[tuple[float, int, int, int]] = []
+        from_tier = self.from_tier
+        classes: dict[tuple[float, float, tuple[tuple[int, float], ...]], int] = {}
+        starting: list[int] = []
+        followers = self.followers
+        followers.clear()
+        for index in indexes:
+            demand = self.demands[index]
+            base = self.totals[demand.owner]
+            self.base[index] = base
+            key = (base, demand.cap, demand.terms)
+            leader = classes.get(key)
+            if leader is not None:
+                self.weight[leader] += 1
+                followers.setdefault(leader, []).append(index)
+                continue
+            classes[key] = index
+            if base > 0.0:
+                heap.append((base, _ACTIVATE, index, 0))
+            else:
+                starting.append(index)
+            enforced = tuple(term for term in demand.terms if from_tier[term[0]] <= tier)
+            self.enforced[index] = enforced
+            for limit, _coefficient in enforced:
+                members.setdefault(limit, []).append(index)
+        heapq.heapify(heap)
+        self.heap = heap
+        return members, starting
 
     def _handle(
         self, level: float, kind: int, item: int, stamp: int, members: dict[int, list[int]]

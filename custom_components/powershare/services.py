@@ -1,0 +1,200 @@
+"""Service actions: current limits, charging schedules, and the site's status for automations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+
+from .balancing import OPT_SCHEDULE, OPT_USER_LIMIT
+from .const import (
+    CONF_KIND,
+    DOMAIN,
+    ENTRY_KIND_CHARGER,
+    MAX_CURRENT_LIMIT,
+    MIN_CURRENT_LIMIT,
+)
+from .hub import async_get_hub
+from .schedule import DAYS, MAX_TIMERS, ChargingTimer
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+
+SERVICE_SET_CURRENT_LIMIT = "set_current_limit"
+SERVICE_CLEAR_CURRENT_LIMIT = "clear_current_limit"
+SERVICE_SET_CHARGING_SCHEDULE = "set_charging_schedule"
+SERVICE_CLEAR_CHARGING_SCHEDULE = "clear_charging_schedule"
+SERVICE_GET_STATUS = "get_status"
+
+ATTR_LIMIT = "limit"
+ATTR_TIMERS = "timers"
+
+
+def _current(value: Any) -> int:
+    """0 (do not charge) or a whole number of amps from 6 to 32."""
+    amps = vol.Coerce(int)(value)
+    if amps != 0 and not MIN_CURRENT_LIMIT <= amps <= MAX_CURRENT_LIMIT:
+        raise vol.Invalid(f"must be 0 or {MIN_CURRENT_LIMIT}-{MAX_CURRENT_LIMIT} A")
+    return int(amps)
+
+
+TIMER_SCHEMA = vol.Schema(
+    {
+        vol.Required("start"): cv.time,
+        vol.Required("end"): cv.time,
+        vol.Optional("days", default=list(DAYS)): vol.All(cv.ensure_list, [vol.In(DAYS)]),
+        vol.Optional("current"): vol.All(
+            vol.Coerce(int), vol.Range(min=MIN_CURRENT_LIMIT, max=MAX_CURRENT_LIMIT)
+        ),
+    }
+)
+DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
+SET_LIMIT_SCHEMA = DEVICE_SCHEMA.extend({vol.Required(ATTR_LIMIT): _current})
+SET_SCHEDULE_SCHEMA = DEVICE_SCHEMA.extend(
+    {vol.Required(ATTR_TIMERS): vol.All(cv.ensure_list, [TIMER_SCHEMA])}
+)
+
+
+def _charger_entry(hass: HomeAssistant, device_id: str) -> ConfigEntry[Any]:
+    """Return the loaded charger entry behind a device, or raise a translated error."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is not None:
+        for entry_id in device.config_entries:
+            entry = hass.config_entries.async_get_entry(entry_id)
+            if entry is None or entry.domain != DOMAIN:
+                continue
+            if entry.data.get(CONF_KIND) != ENTRY_KIND_CHARGER:
+                break
+            if entry.state is not ConfigEntryState.LOADED:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="charger_not_loaded",
+                    translation_placeholders={"name": entry.title},
+                )
+            return entry
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="not_a_charger",
+        translation_placeholders={"device_id": device_id},
+    )
+
+
+def _store(hass: HomeAssistant, entry: ConfigEntry[Any], **options: Any) -> None:
+    hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
+
+
+async def _set_current_limit(call: ServiceCall) -> None:
+    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
+    _store(call.hass, entry, **{OPT_USER_LIMIT: call.data[ATTR_LIMIT]})
+
+
+async def _clear_current_limit(call: ServiceCall) -> None:
+    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
+    _store(call.hass, entry, **{OPT_USER_LIMIT: None})
+
+
+async def _set_charging_schedule(call: ServiceCall) -> None:
+    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
+    raw_timers: list[dict[str, Any]] = call.data[ATTR_TIMERS]
+    if not 1 <= len(raw_timers) <= MAX_TIMERS:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="timer_count",
+            translation_placeholders={"max": str(MAX_TIMERS)},
+        )
+    try:
+        timers = [
+            ChargingTimer(
+                start=raw["start"],
+                end=raw["end"],
+                days=frozenset(raw["days"]),
+                current=raw.get("current"),
+            )
+            for raw in raw_timers
+        ]
+    except ValueError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_timer",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    _store(call.hass, entry, **{OPT_SCHEDULE: [timer.to_dict() for timer in timers]})
+
+
+async def _clear_charging_schedule(call: ServiceCall) -> None:
+    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
+    _store(call.hass, entry, **{OPT_SCHEDULE: None})
+
+
+async def _get_status(call: ServiceCall) -> ServiceResponse:
+    """Return the last decision: per charger and per group, by name."""
+    service = async_get_hub(call.hass).balancing
+    decision = service.decision
+    response: dict[str, Any] = {
+        "problem": None if service.problem is None else service.problem.message,
+        "chargers": {},
+        "groups": {},
+    }
+    if decision is None:
+        return response
+    for entry_id, charger in decision.chargers.items():
+        link = service.chargers.get(entry_id)
+        name = link.entry.title if link else entry_id
+        response["chargers"][name] = {
+            "allocated_current": charger.target_current,
+            "phases": [phase.name for phase in charger.site_phases],
+            "reason": charger.reason.value,
+            "detail": charger.detail,
+            "requested": charger.requested,
+        }
+    for entry_id, figures in decision.groups.items():
+        group = service.groups.get(entry_id)
+        name = group.title if group else entry_id
+        response["groups"][name] = {
+            "meter": None if figures.meter is None else list(figures.meter),
+            "available": list(figures.available),
+            "requested": list(figures.requested),
+            "allocated": list(figures.allocated),
+            "usage": list(figures.usage),
+            "meter_stale": figures.meter_stale,
+        }
+    return response
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register Powershare's service actions (once, in async_setup)."""
+    hass.services.async_register(
+        DOMAIN, SERVICE_SET_CURRENT_LIMIT, _set_current_limit, schema=SET_LIMIT_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_CLEAR_CURRENT_LIMIT, _clear_current_limit, schema=DEVICE_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SET_CHARGING_SCHEDULE,
+        _set_charging_schedule,
+        schema=SET_SCHEDULE_SCHEMA,
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_CLEAR_CHARGING_SCHEDULE, _clear_charging_schedule, schema=DEVICE_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_GET_STATUS,
+        _get_status,
+        schema=vol.Schema({}),
+        supports_response=SupportsResponse.ONLY,
+    )

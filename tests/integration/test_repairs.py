@@ -1,0 +1,90 @@
+"""Repair issues: raised only after a problem lasts, cleared when it is over."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+
+from custom_components.powershare.const import DOMAIN
+from custom_components.powershare.engine.model import (
+    Action,
+    ChargerDecision,
+    Decision,
+    GroupFigures,
+    Phase,
+    Reason,
+)
+from custom_components.powershare.repairs import (
+    BELOW_MINIMUM_AFTER,
+    SILENT_METER_AFTER,
+    UNREACHABLE_AFTER,
+    RepairTracker,
+)
+
+ZERO = (0.0, 0.0, 0.0)
+
+
+def decision(now: float, *, reason: Reason, stale: bool) -> Decision:
+    charger = ChargerDecision(
+        charger_id="c1",
+        target_current=0,
+        site_phases=(Phase.L1, Phase.L2, Phase.L3),
+        charger_phases=(Phase.L1, Phase.L2, Phase.L3),
+        action=Action.NONE,
+        changed=False,
+        reason=reason,
+        detail="",
+        requested=16,
+        share=0.0,
+        limit_group="g1",
+        limit_phase=Phase.L2,
+    )
+    figures = GroupFigures(
+        group_id="g1",
+        meter=None if stale else ZERO,
+        non_ev_load=ZERO,
+        available=ZERO,
+        requested=ZERO,
+        allocated=ZERO,
+        usage=ZERO,
+        meter_stale=stale,
+    )
+    return Decision(
+        now=now, chargers={"c1": charger}, groups={"g1": figures}, stale_meters=(), surplus_w=None
+    )
+
+
+async def test_below_minimum_is_raised_after_it_lasts_and_cleared(hass: HomeAssistant) -> None:
+    tracker = RepairTracker(hass)
+    registry = ir.async_get(hass)
+    titles = {"g1": "Garage"}
+    tracker.decision(decision(0.0, reason=Reason.PAUSED_FOR_OTHERS, stale=False), titles)
+    tracker.decision(
+        decision(BELOW_MINIMUM_AFTER - 1, reason=Reason.BELOW_MIN, stale=False), titles
+    )
+    assert registry.async_get_issue(DOMAIN, "below_minimum_g1") is None
+    tracker.decision(decision(BELOW_MINIMUM_AFTER, reason=Reason.BELOW_MIN, stale=False), titles)
+    issue = registry.async_get_issue(DOMAIN, "below_minimum_g1")
+    assert issue is not None
+    assert issue.translation_placeholders == {"name": "Garage"}
+    tracker.decision(
+        decision(BELOW_MINIMUM_AFTER + 1, reason=Reason.GROUP_FUSE, stale=False), titles
+    )
+    assert registry.async_get_issue(DOMAIN, "below_minimum_g1") is None
+
+
+async def test_silent_meter_and_unreachable_device(hass: HomeAssistant) -> None:
+    tracker = RepairTracker(hass)
+    registry = ir.async_get(hass)
+    tracker.decision(decision(0.0, reason=Reason.FAILSAFE_METER_STALE, stale=True), {})
+    tracker.decision(
+        decision(SILENT_METER_AFTER, reason=Reason.FAILSAFE_METER_STALE, stale=True), {}
+    )
+    assert registry.async_get_issue(DOMAIN, "meter_silent_g1") is not None
+    tracker.device("c1", "TeltoCharge 1", reachable=False, now=0.0)
+    assert registry.async_get_issue(DOMAIN, "device_unreachable_c1") is None
+    tracker.device("c1", "TeltoCharge 1", reachable=False, now=UNREACHABLE_AFTER)
+    assert registry.async_get_issue(DOMAIN, "device_unreachable_c1") is not None
+    tracker.clear_all()
+    assert registry.async_get_issue(DOMAIN, "meter_silent_g1") is None
+    assert registry.async_get_issue(DOMAIN, "device_unreachable_c1") is None
