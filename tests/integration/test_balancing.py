@@ -345,3 +345,23 @@ async def test_charging_schedule_service(hass: HomeAssistant, site: Site, freeze
     for _ in range(2):
         await site.cycle()
     assert site.charger.settings[AMPS_TO_USE] == 16
+
+
+async def test_meter_unavailable_and_back_as_time_passes(hass: HomeAssistant, site: Site) -> None:
+    """The coordinator's own 1 s polling, in real time (a frozen clock would stall the sockets)."""
+    entity_id = "sensor.main_meter_power"
+    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+
+    async def wait_for(condition: Any) -> None:
+        for _ in range(40):
+            await asyncio.sleep(0.25)
+            if condition(hass.states.get(entity_id).state):
+                return
+        pytest.fail(f"{entity_id} stayed {hass.states.get(entity_id).state}")
+
+    await site.servers[1].stop()
+    await wait_for(lambda state: state == STATE_UNAVAILABLE)
+    await site.servers[1].restart()
+    # The bus reconnects after its backoff (1 s, then 2 s); the coordinator polls every 1 s.
+    await wait_for(lambda state: state != STATE_UNAVAILABLE)
+    assert hass.states.get(entity_id).state == "6900"
