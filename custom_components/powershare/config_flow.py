@@ -57,6 +57,7 @@ from homeassistant.util.unit_conversion import (
     PowerConverter,
 )
 
+from .connection import async_open_charger, async_open_meter
 from .const import (
     BAUDRATES,
     CONF_BAUDRATE,
@@ -121,36 +122,26 @@ from .devices.errors import (
 from .devices.meters import (
     METER_MODELS,
     MODBUS_METER_MAPS,
-    HomeWizardP1V1Meter,
-    HomeWizardP1V2Meter,
     MeterAuthenticationError,
     MeterModel,
     MeterTransport,
-    ModbusMeter,
     PairingButtonNotPressedError,
-    Shelly3EmGen1Meter,
-    ShellyPro3EmRpcMeter,
     async_homewizard_ssl_context,
     request_token,
 )
 from .devices.meters.registry import (
     HOMEWIZARD_P1_V1,
     HOMEWIZARD_P1_V2,
-    SHELLY_3EM_GEN1,
     SHELLY_PRO_3EM_HTTP,
 )
-from .devices.modbus import SerialEndpoint, TcpEndpoint
-from .devices.teltocharge import TeltoCharge
 from .engine.model import PhaseRotation, Tunables, Wiring
-from .hub import async_get_hub
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
 
     from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
-    from .devices.meters import Meter, MeterInfo
-    from .devices.modbus import Endpoint
+    from .devices.meters import MeterInfo
 
 # Zeroconf services (mirrored in manifest.json).
 HOMEWIZARD_V1_SERVICE: Final = "_hwenergy._tcp.local."
@@ -293,17 +284,6 @@ def _entity_error(
     if unit not in converter.VALID_UNITS:
         return "unit_not_convertible"
     return None
-
-
-def _endpoint(connection: Mapping[str, Any]) -> Endpoint:
-    if connection[CONF_CONNECTION] == CONNECTION_TCP:
-        return TcpEndpoint(connection[CONF_HOST], connection[CONF_PORT])
-    return SerialEndpoint(
-        connection[CONF_SERIAL_PORT],
-        baudrate=connection[CONF_BAUDRATE],
-        parity=connection[CONF_PARITY],
-        stopbits=connection[CONF_STOPBITS],
-    )
 
 
 class PowershareConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -522,20 +502,20 @@ class PowershareConfigFlow(ConfigFlow, domain=DOMAIN):
         self, connection: dict[str, Any], connection_field: str
     ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
         """Identify the charger or meter at `connection`; go on, or return the form errors."""
-        registry = async_get_hub(self.hass).buses
-        unit_id: int = connection[CONF_UNIT_ID]
         model = self._model
 
         async def identify() -> MeterInfo | int:
-            bus = await registry.acquire(_endpoint(connection))
+            if model is None:
+                charger = await async_open_charger(self.hass, connection)
+                try:
+                    return (await charger.driver.identify()).serial
+                finally:
+                    await charger.close()
+            meter = await async_open_meter(self.hass, {**connection, CONF_MODEL: model.key})
             try:
-                if model is None:
-                    return (await TeltoCharge(bus, unit_id).identify()).serial
-                return await ModbusMeter(
-                    bus, MODBUS_METER_MAPS[model.key], unit_id=unit_id
-                ).identify()
+                return await meter.driver.identify()
             finally:
-                await registry.release(bus)
+                await meter.close()
 
         error_fields = {
             "cannot_connect": connection_field,
@@ -682,40 +662,16 @@ class PowershareConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={"host": self._connection[CONF_HOST]},
         )
 
-    def _http_meter(self, connection: Mapping[str, Any]) -> Callable[[], Awaitable[Meter]]:
-        """Return a factory of the driver of the HTTP meter at `connection`."""
-        model = self._model
-        assert model is not None  # noqa: S101  # only HTTP models come here
-        session = async_get_clientsession(self.hass)
-        host: str = connection[CONF_HOST]
-        port: int = connection[CONF_PORT]
-        password: str | None = connection.get(CONF_PASSWORD)
-
-        async def create() -> Meter:
-            if model.key == SHELLY_PRO_3EM_HTTP:
-                return ShellyPro3EmRpcMeter(session, host, port=port, password=password)
-            if model.key == SHELLY_3EM_GEN1:
-                return Shelly3EmGen1Meter(session, host, port=port, password=password)
-            if model.key == HOMEWIZARD_P1_V1:
-                return HomeWizardP1V1Meter(session, host, port=port)
-            return HomeWizardP1V2Meter(
-                session,
-                host,
-                connection[CONF_TOKEN],
-                ssl_context=await async_homewizard_ssl_context(),
-                port=port,
-            )
-
-        return create
-
     async def _async_identify_http(
         self, connection: dict[str, Any], host_field: str
     ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
         """Identify the HTTP meter at `connection`; go on, or return the form errors."""
-        create = self._http_meter(connection)
+        model = self._model
+        assert model is not None  # noqa: S101  # only HTTP models come here
 
         async def identify() -> MeterInfo:
-            return await (await create()).identify()
+            meter = await async_open_meter(self.hass, {**connection, CONF_MODEL: model.key})
+            return await meter.driver.identify()
 
         error_fields = {
             "cannot_connect": host_field,

@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 from serial.tools.list_ports_common import ListPortInfo  # type: ignore[import-untyped]
 
-from custom_components.powershare import config_flow
+from custom_components.powershare import config_flow, connection
 from custom_components.powershare.const import (
     CONF_BAUDRATE,
     CONF_CONNECTION,
@@ -554,11 +554,9 @@ async def test_homewizard_v1_errors_and_recovery(hass: HomeAssistant) -> None:
 async def homewizard_v2(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[HomeWizardV2Emulator]:
     """A P1 meter on API v2; the flow trusts the emulator's test CA instead of HomeWizard's."""
     async with HomeWizardV2Emulator() as p1:
-        monkeypatch.setattr(
-            config_flow,
-            "async_homewizard_ssl_context",
-            functools.partial(async_homewizard_ssl_context, p1.ca_pem),
-        )
+        trust_test_ca = functools.partial(async_homewizard_ssl_context, p1.ca_pem)
+        monkeypatch.setattr(config_flow, "async_homewizard_ssl_context", trust_test_ca)
+        monkeypatch.setattr(connection, "async_homewizard_ssl_context", trust_test_ca)
         yield p1
 
 
