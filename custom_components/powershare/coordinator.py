@@ -99,12 +99,16 @@ class ChargerCoordinator(DataUpdateCoordinator["TeltoChargeReading"]):
             raise _update_failed(err) from err
 
     async def async_run_command(self, command: Callable[[], Coroutine[Any, Any, Any]]) -> None:
-        """Run a write on the charger, then read it back so entities show the result."""
+        """Run a write on the charger, then read it back so entities show the result.
+
+        Not through the debounced `async_request_refresh`: the balancing service's own
+        writes keep that in its cooldown, and a user's command must show at once.
+        """
         try:
             await command()
         except PowershareDeviceError as err:
             raise _update_failed(err) from err
-        await self.async_request_refresh()
+        await self.async_refresh()
 
 
 class MeterCoordinator(DataUpdateCoordinator[MeterReading]):

@@ -159,6 +159,7 @@ class ChargerNumber(ChargerEntity, NumberEntity):
                 translation_placeholders={"value": f"{value:g}"},
             )
         _store(entry, self.hass, self.entity_description.option, int(value))
+        self.async_write_ha_state()
 
 
 class GroupFuseNumber(GroupEntity, NumberEntity):
@@ -180,3 +181,4 @@ class GroupFuseNumber(GroupEntity, NumberEntity):
     async def async_set_native_value(self, value: float) -> None:
         """Set the fuse of all three phases."""
         _store(self.entry, self.hass, CONF_FUSE, [float(value)] * 3)
+        self.async_write_ha_state()

@@ -76,3 +76,4 @@ class ChargerSelect(ChargerEntity, SelectEntity):
         self.hass.config_entries.async_update_entry(
             entry, options={**entry.options, self.entity_description.option: option}
         )
+        self.async_write_ha_state()

@@ -57,6 +57,7 @@ class ChargingLockSwitch(ChargerEntity, SwitchEntity):
         self.hass.config_entries.async_update_entry(
             entry, options={**entry.options, OPT_CHARGING_LOCKED: locked}
         )
+        self.async_write_ha_state()
 
 
 class CableLockSwitch(ChargerEntity, SwitchEntity):

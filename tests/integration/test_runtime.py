@@ -1,0 +1,205 @@
+"""Runtime paths: a device absent at start, the charger's own app, sensors as a meter."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from emulated_site import Site
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.powershare.connection import modbus_endpoint
+from custom_components.powershare.const import (
+    CONF_CONNECTION,
+    CONF_CURRENT_ENTITIES,
+    CONF_FUSE,
+    CONF_KIND,
+    CONF_METER,
+    CONF_MODEL,
+    CONF_NAME,
+    CONF_POWER_ENTITIES,
+    CONF_UNIT_ID,
+    CONF_VOLTAGE_ENTITIES,
+    CONNECTION_HA_SENSORS,
+    CONNECTION_TCP,
+    DOMAIN,
+    ENTRY_KIND_CHARGER,
+    ENTRY_KIND_GROUP,
+    ENTRY_KIND_METER,
+    METER_MODEL_HA_SENSORS,
+)
+from custom_components.powershare.hub import async_get_hub
+from simulators.modbus_server import free_tcp_port
+from simulators.teltocharge import AMPS_TO_USE, LOCK_MODE, EmulatedCar
+
+CURRENTS = ["sensor.grid_current_l1", "sensor.grid_current_l2", "sensor.grid_current_l3"]
+POWERS = ["sensor.grid_power_l1", "sensor.grid_power_l2", "sensor.grid_power_l3"]
+VOLTAGES = ["sensor.grid_voltage_l1", "sensor.grid_voltage_l2", "sensor.grid_voltage_l3"]
+
+
+async def test_charger_absent_at_start_is_retried(hass: HomeAssistant, socket_enabled: Any) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="TeltoCharge 1",
+        unique_id="teltocharge_1",
+        data={
+            CONF_KIND: ENTRY_KIND_CHARGER,
+            CONF_CONNECTION: CONNECTION_TCP,
+            "host": "127.0.0.1",
+            "port": free_tcp_port(),  # nothing listens there
+            CONF_UNIT_ID: 1,
+            "group": "missing",
+        },
+    )
+    entry.add_to_hass(hass)
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    # The bus was given back: nothing keeps a connection to the absent device.
+    assert async_get_hub(hass).buses.users(modbus_endpoint(entry.data)) == 0
+
+
+async def test_what_the_charger_app_changes_is_set_back(hass: HomeAssistant, site: Site) -> None:
+    site.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
+    for _ in range(2):
+        await site.cycle()
+    assert site.charger.settings[AMPS_TO_USE] == 16
+    site.charger.settings[AMPS_TO_USE] = 32  # someone used the TeltoCharge app
+    site.charger.settings[19] = 0  # and switched the watchdog off
+    await site.cycle()
+    assert site.charger.settings[AMPS_TO_USE] == 16
+    assert site.charger.settings[19] == 30
+
+
+def _sensor(hass: HomeAssistant, entity_id: str, value: float | str, unit: str) -> None:
+    hass.states.async_set(entity_id, str(value), {"unit_of_measurement": unit})
+
+
+async def _sensor_site(
+    hass: HomeAssistant, data: dict[str, Any], **options: Any
+) -> MockConfigEntry:
+    meter = MockConfigEntry(
+        domain=DOMAIN,
+        title="Grid sensors",
+        unique_id="meter_grid_sensors",
+        data={
+            CONF_KIND: ENTRY_KIND_METER,
+            CONF_MODEL: METER_MODEL_HA_SENSORS,
+            CONF_CONNECTION: CONNECTION_HA_SENSORS,
+            CONF_NAME: "Grid sensors",
+            **data,
+        },
+    )
+    meter.add_to_hass(hass)
+    group = MockConfigEntry(
+        domain=DOMAIN,
+        title="Main fuse",
+        unique_id="group_main_fuse",
+        data={
+            CONF_KIND: ENTRY_KIND_GROUP,
+            CONF_NAME: "Main fuse",
+            CONF_FUSE: [25.0, 25.0, 25.0],
+            CONF_METER: meter.entry_id,
+        },
+        options=options,
+    )
+    group.add_to_hass(hass)
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    return group
+
+
+async def test_current_sensors_as_a_meter(hass: HomeAssistant) -> None:
+    for entity_id, value in zip(CURRENTS, (8.0, 4500.0, -2.5), strict=True):
+        _sensor(hass, entity_id, value, "mA" if value == 4500.0 else "A")
+    group = await _sensor_site(hass, {CONF_CURRENT_ENTITIES: CURRENTS})
+    await async_get_hub(hass).balancing.async_run_cycle()
+    figures = async_get_hub(hass).balancing.decision.groups[group.entry_id]
+    assert figures.meter == pytest.approx((8.0, 4.5, -2.5))  # mA converted, export negative
+    assert hass.states.get("sensor.grid_sensors_current_l2").state == "4.5"
+
+    _sensor(hass, CURRENTS[0], 11.0, "A")  # a state change updates the meter at once
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.grid_sensors_current_l1").state == "11.0"
+
+
+async def test_power_sensors_as_a_meter_and_an_unavailable_one(hass: HomeAssistant) -> None:
+    for entity_id in VOLTAGES:
+        _sensor(hass, entity_id, 230.0, "V")
+    _sensor(hass, POWERS[0], 2.3, "kW")
+    _sensor(hass, POWERS[1], -460.0, "W")
+    _sensor(hass, POWERS[2], 0.0, "W")
+    group = await _sensor_site(
+        hass,
+        {CONF_POWER_ENTITIES: POWERS, CONF_VOLTAGE_ENTITIES: VOLTAGES},
+        meter_timeout_s=1.0,
+    )
+    service = async_get_hub(hass).balancing
+    await service.async_run_cycle()
+    figures = service.decision.groups[group.entry_id]
+    assert figures.meter == pytest.approx((10.0, -2.0, 0.0))
+    assert not figures.meter_stale
+
+    hass.states.async_set(POWERS[1], STATE_UNAVAILABLE)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.grid_sensors_power").state == STATE_UNAVAILABLE
+    await asyncio.sleep(1.2)  # longer than the meter timeout
+    await service.async_run_cycle()
+    assert service.decision.groups[group.entry_id].meter_stale
+
+
+async def test_restart_button_and_cable_lock(hass: HomeAssistant, site: Site) -> None:
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.teltocharge_4242_restart"}, blocking=True
+    )
+    assert site.charger.reboots == 1
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.teltocharge_4242_cable_locked"}, blocking=True
+    )
+    assert site.charger.settings[LOCK_MODE] == 1
+    assert hass.states.get("switch.teltocharge_4242_cable_locked").state == "on"
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.teltocharge_4242_cable_locked"}, blocking=True
+    )
+    assert site.charger.settings[LOCK_MODE] == 0
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.teltocharge_4242_charger_locked"}, blocking=True
+    )
+    assert hass.states.get("switch.teltocharge_4242_charger_locked").state == "off"
+
+
+async def test_a_failed_write_is_reported(hass: HomeAssistant, site: Site) -> None:
+    await site.servers[0].stop()
+    with pytest.raises(HomeAssistantError) as caught:
+        await hass.services.async_call(
+            "button", "press", {"entity_id": "button.teltocharge_4242_restart"}, blocking=True
+        )
+    assert caught.value.translation_key in {"communication_error", "timeout"}
+
+
+@pytest.mark.parametrize(
+    ("entity", "value", "error"),
+    [("minimum_current", 20, "min_above_max"), ("maximum_current", 5 + 1, None)],
+)
+async def test_current_numbers_check_each_other(
+    hass: HomeAssistant, site: Site, entity: str, value: int, error: str | None
+) -> None:
+    call = hass.services.async_call(
+        "number",
+        "set_value",
+        {"entity_id": f"number.teltocharge_4242_{entity}", "value": value},
+        blocking=True,
+    )
+    if error is None:
+        await call
+        assert hass.states.get(f"number.teltocharge_4242_{entity}").state == f"{value:.1f}"
+        return
+    with pytest.raises(ServiceValidationError) as caught:
+        await call
+    assert caught.value.translation_key == error
