@@ -82,8 +82,12 @@ CYCLE_FLOOR = timedelta(seconds=2)
 CYCLE_COOLDOWN_S = 0.25
 """Meter updates closer together than this share one cycle."""
 WATCHDOG_TIMEOUT_S = 30
-"""Register 19: the charger falls back to its failsafe current after this much silence. Reads
-every 2 s keep it fed; 30 s is the charger's own default."""
+"""Register 19: the charger falls back to its failsafe current after this much silence (30 s is
+the charger's own default)."""
+WATCHDOG_FEED_S = 10.0
+"""At least one write this often: the register map does not say whether reads count as the
+"valid communication" that feeds the watchdog, so a write (registers 19-20, unchanged values)
+keeps it fed either way, for one request per charger every 10 s."""
 DEFAULT_FAILSAFE_CURRENT = 6
 
 # Per-charger user settings, stored in the charger entry's options (changed by the entities).
@@ -139,6 +143,8 @@ class ChargerLink:
     history: deque[TeltoChargeReading] = field(
         default_factory=lambda: deque(maxlen=CHARGER_HISTORY)
     )
+    last_write: float = float("-inf")
+    """When Powershare last wrote to the charger (the service's clock)."""
 
     def remember(self) -> None:
         """Keep the coordinator's latest reading."""
@@ -332,6 +338,12 @@ class BalancingService:
             )
         titles = {entry_id: entry.title for entry_id, entry in self.groups.items()}
         self.repairs.decision(decision, titles)
+        for entry_id, group in self.groups.items():
+            meter_id: str | None = group.data.get(CONF_METER)
+            removed = (
+                meter_id is not None and self.hass.config_entries.async_get_entry(meter_id) is None
+            )
+            self.repairs.meter_removed(entry_id, group.title, removed=removed)
 
     def _snapshot(self) -> Snapshot:
         meters: dict[str, MeterReading] = {}
@@ -371,28 +383,13 @@ class BalancingService:
     async def _apply(self, decision: Decision) -> None:
         for entry_id, charger_decision in decision.chargers.items():
             link = self.chargers.get(entry_id)
-            if link is None or link.coordinator.data is None:
+            reading: TeltoChargeReading | None = None if link is None else link.coordinator.data
+            if link is None or reading is None:
                 continue
-            reading = link.coordinator.data
             phases: PhaseSelection | None = None
             if reading.phase_change_possible and len(charger_decision.charger_phases) in (1, 3):
                 phases = _SELECTION_BY_PHASES[tuple(sorted(charger_decision.charger_phases))]
-            try:
-                written = await link.coordinator.charger.driver.apply(
-                    reading.settings,
-                    amps=charger_decision.target_current,
-                    phases=phases,
-                    watchdog_timeout_s=WATCHDOG_TIMEOUT_S,
-                    failsafe_current_a=int(
-                        setting(link.entry, OPT_FAILSAFE_CURRENT, DEFAULT_FAILSAFE_CURRENT)
-                    ),
-                )
-            except PowershareDeviceError as err:
-                # The coordinator reports the device as unavailable; the next cycle retries.
-                LOGGER.debug("Writing %s failed: %s", link.entry.title, err)
-                continue
-            if written:
-                await link.coordinator.async_request_refresh()
+            await self._write(link, reading, charger_decision.target_current, phases, decision.now)
         # A charger the site does not include (its group was removed) must not keep its share.
         await self._apply_failsafe(
             link for entry_id, link in self.chargers.items() if entry_id not in decision.chargers
@@ -400,20 +397,42 @@ class BalancingService:
 
     async def _apply_failsafe(self, chargers: Iterable[ChargerLink]) -> None:
         """Hold chargers at their failsafe current: never a stale share (no valid site)."""
+        now = self.clock()
         for link in chargers:
             reading: TeltoChargeReading | None = link.coordinator.data
-            if reading is None:
-                continue
-            failsafe = int(setting(link.entry, OPT_FAILSAFE_CURRENT, DEFAULT_FAILSAFE_CURRENT))
-            try:
-                await link.coordinator.charger.driver.apply(
-                    reading.settings,
-                    amps=failsafe,
-                    watchdog_timeout_s=WATCHDOG_TIMEOUT_S,
-                    failsafe_current_a=failsafe,
-                )
-            except PowershareDeviceError as err:
-                LOGGER.debug("Writing %s failed: %s", link.entry.title, err)
+            if reading is not None:
+                failsafe = int(setting(link.entry, OPT_FAILSAFE_CURRENT, DEFAULT_FAILSAFE_CURRENT))
+                await self._write(link, reading, failsafe, None, now)
+
+    async def _write(
+        self,
+        link: ChargerLink,
+        reading: TeltoChargeReading,
+        amps: int,
+        phases: PhaseSelection | None,
+        now: float,
+    ) -> None:
+        """Write what differs from what the charger reports, and feed its watchdog."""
+        driver = link.coordinator.charger.driver
+        failsafe = int(setting(link.entry, OPT_FAILSAFE_CURRENT, DEFAULT_FAILSAFE_CURRENT))
+        try:
+            written = await driver.apply(
+                reading.settings,
+                amps=amps,
+                phases=phases,
+                watchdog_timeout_s=WATCHDOG_TIMEOUT_S,
+                failsafe_current_a=failsafe,
+            )
+            if not written and now - link.last_write >= WATCHDOG_FEED_S:
+                await driver.configure_watchdog(WATCHDOG_TIMEOUT_S, failsafe)
+                written = 1
+        except PowershareDeviceError as err:
+            # The coordinator reports the device as unavailable; the next cycle retries.
+            LOGGER.debug("Writing %s failed: %s", link.entry.title, err)
+            return
+        if written:
+            link.last_write = now
+            await link.coordinator.async_request_refresh()
 
     @callback
     def _notify(self) -> None:

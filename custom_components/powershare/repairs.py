@@ -5,6 +5,7 @@
 - `below_minimum`: a group cannot give every connected car its minimum current, so cars take
   turns; the user can raise the fuse (if the installation allows), lower minimum currents, or
   set priorities.
+- `meter_removed`: a group still names a meter whose entry was deleted (reconfigure the group).
 - `site_problem`: the groups do not form one tree (no root, two roots, a removed parent).
 """
 
@@ -60,6 +61,11 @@ class RepairTracker:
         self._set(
             issue_id, "device_unreachable", {"name": title}, raise_it=lasting >= UNREACHABLE_AFTER
         )
+
+    def meter_removed(self, group_id: str, name: str, *, removed: bool) -> None:
+        """Track a group whose metering point's entry no longer exists."""
+        issue_id = f"meter_removed_{group_id}"
+        self._set(issue_id, "meter_removed", {"name": name}, raise_it=removed)
 
     def site(self, problem: str | None) -> None:
         """Track whether the site can be balanced at all."""

@@ -11,6 +11,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -203,3 +204,39 @@ async def test_current_numbers_check_each_other(
     with pytest.raises(ServiceValidationError) as caught:
         await call
     assert caught.value.translation_key == error
+
+
+async def test_the_watchdog_is_fed_by_a_write_when_nothing_changes(
+    hass: HomeAssistant, site: Site
+) -> None:
+    for _ in range(2):
+        await site.cycle()
+    link = async_get_hub(hass).balancing.chargers[site.charger_entry.entry_id]
+    writes_before = [r for r in site.charger.requests if r[0] in (6, 16)]
+    await site.cycle()  # nothing changed, the last write is recent: nothing is written
+    assert [r for r in site.charger.requests if r[0] in (6, 16)] == writes_before
+    link.last_write -= 11.0  # as if the last write were 11 s ago
+    await site.cycle()
+    writes = [r for r in site.charger.requests if r[0] in (6, 16)]
+    assert writes[len(writes_before) :] == [(16, 19, 2)]  # registers 19-20, one request
+    assert site.charger.settings[19] == 30
+
+
+async def test_removing_a_groups_meter_is_reported_and_fails_safe(
+    hass: HomeAssistant, site: Site
+) -> None:
+    site.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
+    for _ in range(2):
+        await site.cycle()
+    assert site.charger.settings[AMPS_TO_USE] == 16
+    assert await hass.config_entries.async_remove(site.meter_entry.entry_id)
+    await hass.async_block_till_done()
+    service = async_get_hub(hass).balancing
+    await service.async_run_cycle()
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"meter_removed_{site.group_entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"name": "Main fuse"}
+    decision = service.decision
+    assert decision is not None
+    assert decision.groups[site.group_entry.entry_id].meter_stale
+    assert site.charger.settings[AMPS_TO_USE] <= 6  # the failsafe share, not the old 16 A
