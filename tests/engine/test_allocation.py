@@ -259,17 +259,34 @@ def test_fill_equals_the_reference_max_min_fair_vector(instance: Instance) -> No
     assert list(result.totals) == pytest.approx(reference, abs=1e-5)
 
 
+# The issue asks for two things of the continuous allocation: max-min fair shares equal to the
+# reference, and a total within 1 % of the LP optimum of the same constraints. Both hold, and
+# exactly, where every charger draws on the same phases (all on three, or all on one phase each):
+# then each phase's fuses form a tree (a laminar family) of unit-coefficient constraints, a
+# polymatroid, and there the max-min fair vector is also a maximum-total one (the greedy /
+# water-filling base of a polymatroid). Mixing one- and three-phase chargers breaks the tree
+# shape (a three-phase car shares L1 with one car and L2 with another): the max-min fair vector
+# is still unique and Pareto-optimal, but no longer of maximum total, so no allocator can meet
+# both there (next test). Powershare keeps fairness (the issue's rule 2, and what a user sees).
+
+
 @PROPERTY_SETTINGS
 @given(tree_instances(homogeneous=True))
 def test_total_is_within_one_percent_of_the_lp_optimum(instance: Instance) -> None:
+    # Where fairness costs nothing (see above): within 1 %, and in fact equal.
     result = fill(instance.limits, instance.demands, instance.owners)
     optimum = lp_optimum(instance)
     assert sum(result.totals) >= 0.99 * optimum - TOLERANCE
+    assert sum(result.totals) == pytest.approx(optimum, rel=1e-6, abs=1e-6)
 
 
 def test_mixed_phases_can_trade_total_for_fairness() -> None:
-    # Known and accepted: one 3-phase car between 1-phase cars on L1 and L2. Max-min gives each
-    # 10 A (30 in total); the LP optimum starves the 3-phase car to give 40.
+    # Where fairness costs throughput, and must: one 3-phase car between 1-phase cars on L1 and
+    # L2, 20 A per phase. Max-min gives each 10 A (30 A in total). The LP optimum starves the
+    # 3-phase car to give the others 20 A each (40 A). The max-min vector is unique and leaves
+    # nothing over (L1 and L2 are full), so "fair, then fill the leftovers" cannot close the gap:
+    # any amp more in total is an amp taken from the car that has the least. Weighing by phases
+    # (fair in power, not current) does not either: 15 / 5 / 15 A, 35 A. The gap is 25 %.
     limits = [Limit(20.0), Limit(20.0), Limit(20.0)]
     demands = [
         Demand(owner=0, tier=0, cap=32.0, terms=((0, 1.0),)),
@@ -277,8 +294,12 @@ def test_mixed_phases_can_trade_total_for_fairness() -> None:
         Demand(owner=2, tier=0, cap=32.0, terms=((1, 1.0),)),
     ]
     instance = Instance(limits, demands, 3, [32.0] * 3)
-    assert fill(limits, demands, 3).totals == (10.0, 10.0, 10.0)
+    result = fill(limits, demands, 3)
+    assert result.totals == (10.0, 10.0, 10.0)
+    assert list(result.totals) == pytest.approx(reference_max_min(instance))
+    assert all(result.usage[phase] == pytest.approx(20.0) for phase in (0, 1))  # no leftovers
     assert lp_optimum(instance) == pytest.approx(40.0)
+    assert sum(result.totals) < 0.99 * lp_optimum(instance)
 
 
 @PROPERTY_SETTINGS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any
 
@@ -18,10 +19,12 @@ from custom_components.powershare.engine import (
     MeterReading,
     Phase,
     PhasePolicy,
+    PhaseRotation,
     Reason,
     SiteConfig,
     Snapshot,
     Tunables,
+    Wiring,
 )
 from tests.engine.sim import Car, Loop, one_group_site
 
@@ -245,6 +248,74 @@ def test_a_two_phase_car_frees_its_third_phase() -> None:
     assert decision.groups["main"].allocated[Phase.L3] == decision.chargers["one"].target_current
 
 
+def offers(loop: Loop, charger_id: str, seconds: float) -> list[tuple[float, float]]:
+    """Run the loop and return each (start, stop) time span the charger was offered current."""
+    spans: list[tuple[float, float]] = []
+    began: float | None = None
+    end = loop.now + seconds
+    while loop.now < end:
+        now = loop.now
+        target = loop.step().chargers[charger_id].target_current
+        if target > 0 and began is None:
+            began = now
+        elif target == 0 and began is not None:
+            spans.append((began, now))
+            began = None
+    if began is not None:
+        spans.append((began, loop.now))
+    return spans
+
+
+def test_re_offers_to_a_full_car_back_off_and_are_short() -> None:
+    loop = Loop(one_group_site(40.0, chargers(2)), cars={"c0": Car(), "c1": Car(max_current=0)})
+    spans = offers(loop, "c1", 4 * 3600)
+    starts = [start for start, _ in spans]
+    # The first offer (on arrival) is held for the draw-less settle time; each re-offer only
+    # for the short check (about a minute), the waits doubling: 15, 30, 60 then 120 minutes.
+    assert spans[0][1] - spans[0][0] == pytest.approx(135, abs=10)
+    assert all(stop - start <= 70 for start, stop in spans[1:])
+    lowered = [stop for _, stop in spans]
+    waits = [start - before for start, before in zip(starts[1:], lowered, strict=False)]
+    assert waits == pytest.approx([900, 1800, 3600, 7200], abs=15)
+    assert len(spans) == 5  # capped at 2 hours: the next one would come after 6 h 10 min
+    # Meanwhile the other car had (almost) everything.
+    assert loop.amps() == {"c0": 32, "c1": 0}
+
+
+def test_the_re_offer_back_off_starts_over_when_the_car_draws_again() -> None:
+    loop = Loop(one_group_site(40.0, chargers(2)), cars={"c0": Car(), "c1": Car(max_current=0)})
+    offers(loop, "c1", 3000)
+    memory = loop.balancer.state.chargers["c1"]
+    assert memory.reoffers_declined == 2
+    # The car wants current again (its own timer, preconditioning): it takes the next offer.
+    loop.cars["c1"].max_current = 32.0
+    spans = offers(loop, "c1", 4000)
+    assert spans[0][1] == loop.now  # offered at the next re-offer and kept since
+    assert loop.amps() == {"c0": 20, "c1": 20}
+    assert memory.reoffers_declined == 0
+    # Full again: the waits start over from the first interval.
+    loop.cars["c1"].max_current = 0.0
+    spans = offers(loop, "c1", 1200)
+    assert spans[-1][0] - spans[0][1] == pytest.approx(900, abs=10)
+
+
+def test_a_slower_car_declining_re_offers_backs_off_too() -> None:
+    loop = Loop(one_group_site(40.0, chargers(2)), cars={"c0": Car(), "c1": Car(max_current=16.0)})
+    loop.run(200)
+    assert loop.amps() == {"c0": 22, "c1": 18}
+    spans = offers(loop, "c1", 900 + 1800 + 300)
+    assert len(spans) == 1  # it keeps charging at its lowered request ...
+    memory = loop.balancer.state.chargers["c1"]
+    assert memory.reoffers_declined == 2  # ... and declined two re-offers, 30 min apart
+    assert loop.amps() == {"c0": 22, "c1": 18}
+
+
+def test_the_re_offer_tunables_are_checked() -> None:
+    with pytest.raises(ValueError, match="reoffer_backoff"):
+        Tunables(reoffer_backoff=0.5)
+    assert Tunables(reoffer_backoff=1.0).reoffer_backoff == 1.0
+
+
 def test_car_phases_reported_by_the_charger_are_used_at_once() -> None:
     config = one_group_site(40.0, chargers(1))
     balancer = Balancer(config)
@@ -309,6 +380,47 @@ def test_down_switch_waits_for_its_delay_once_charging() -> None:
     loop.run(90)
     assert loop.phases("c0") == (Phase.L2,)
     assert loop.amps() == {"c0": 16}
+
+
+def test_a_one_phase_car_is_not_tried_on_three_phases_again() -> None:
+    # Reference home, 18:30-18:55: a one-phase car arrives while L1 is busy and is switched to
+    # L2 before it ever drew; later three phases look possible and the engine tries them: the
+    # car draws on L1 only. From then on the engine knows it for the whole session.
+    loop = switching_loop()
+    loop.cars["c0"] = Car(phases=frozenset({Phase.L1}))
+    loop.run(30)
+    assert loop.phases("c0") == (Phase.L2,)
+    loop.base["m"] = (0.0, 0.0, 0.0)
+    loop.run(400)
+    assert loop.phases("c0") == (Phase.L1,)  # tried on three: it draws on its plug's L1
+    assert loop.amps() == {"c0": 16}
+    # L1 gets busy again: the car moves to the phase with room (one-phase mode picks it)
+    # instead of being paused on L1, and the engine remembers it is a one-phase car ...
+    loop.base["m"] = (12.0, 0.0, 3.0)
+    loop.run(250)
+    assert loop.phases("c0") == (Phase.L2,)
+    assert loop.amps() == {"c0": 16}
+    switches = len(loop.balancer.state.chargers["c0"].switch_times)
+    # ... so three phases, which would only move it back to L1, are never tried again.
+    loop.base["m"] = (0.0, 0.0, 0.0)
+    for _ in range(360):
+        loop.step()
+        assert loop.phases("c0") == (Phase.L2,)
+    assert len(loop.balancer.state.chargers["c0"].switch_times) == switches
+
+
+def test_a_one_phase_car_already_on_the_best_phase_is_not_switched() -> None:
+    loop = switching_loop()
+    loop.cars["c0"] = Car(phases=frozenset({Phase.L1}))
+    loop.base["m"] = (0.0, 0.0, 0.0)
+    loop.run(60)
+    assert loop.phases("c0") == (Phase.L1,)
+    # L2 and L3 are busier than L1: one-phase mode on another phase would be worse.
+    loop.base["m"] = (8.0, 12.0, 12.0)
+    loop.run(600)
+    assert loop.phases("c0") == (Phase.L1,)
+    assert loop.amps() == {"c0": 8}
+    assert loop.balancer.state.chargers["c0"].switch_times == []
 
 
 def test_fixed_policies() -> None:
@@ -650,3 +762,42 @@ def test_an_increase_into_room_still_held_by_a_ramping_charger_waits() -> None:
     loop.run(10)
     assert loop.amps() == {"c0": 8, "c1": 32}
     assert "c0" not in loop.balancer.state.ramping_down
+
+
+# --- speed caches ----------------------------------------------------------------------------
+
+
+def test_a_fresh_balancer_on_the_same_state_decides_the_same() -> None:
+    # The balancer reuses what did not change from one cycle to the next (terms, demands,
+    # decisions); a new one on a copy of the state, without those, must agree every cycle.
+    groups = (
+        GroupConfig(id="main", fuse=(32.0, 32.0, 32.0), meter_id="m"),
+        GroupConfig(id="garage", fuse=(20.0, 25.0, 20.0), parent_id="main"),
+    )
+    chargers = (
+        ChargerConfig(id="a", group_id="garage", can_switch_phases=True),
+        ChargerConfig(id="b", group_id="garage", priority=1),
+        ChargerConfig(id="c", group_id="main", mode=ChargingMode.MIN_SOLAR),
+        ChargerConfig(id="d", group_id="main", wiring=Wiring.ONE_PHASE),
+        ChargerConfig(id="e", group_id="garage", rotation=PhaseRotation.L2L3L1),
+    )
+    config = SiteConfig(groups=groups, chargers=chargers, margin_a=0.0)
+    cars = {
+        "a": Car(phases=frozenset({Phase.L1})),
+        "b": Car(max_current=0.0),
+        "c": Car(),
+        "d": Car(max_current=10.0),
+        "e": Car(max_current=16.0),
+    }
+    loop = Loop(config, cars=cars, base={"m": (8.0, 2.0, 4.0)})
+    for index in range(400):
+        # Load steps with a little noise (shares move, whole amps mostly not), and a car
+        # leaving and coming back.
+        step = ((8.0, 2.0, 4.0), (2.0, 12.0, 0.0), (14.0, 0.0, 6.0))[index // 50 % 3]
+        noise = 0.1 * (index % 7)
+        loop.base["m"] = (step[0] + noise, step[1], step[2] + noise)
+        if index % 50 == 0:
+            loop.cars["e"].connected = index % 100 != 0
+        snapshot = loop.snapshot()
+        fresh = Balancer(config, copy.deepcopy(loop.balancer.state)).step(snapshot)
+        assert loop.step() == fresh

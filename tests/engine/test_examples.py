@@ -90,10 +90,10 @@ def test_full_car_gives_the_other_its_max_and_is_offered_again_later() -> None:
     assert loop.amps() == {"a": 32, "b": 0}
     assert decision.chargers["b"].reason is Reason.CAR_NOT_DRAWING
     # Offered again after the interval (900 s after it was lowered, at about 135 s) ...
-    loop.run(900)
+    loop.run(850)
     assert loop.amps() == {"a": 20, "b": 20}
-    # ... and, still not drawing, lowered again after the settle time.
-    loop.run(150)
+    # ... and, still not drawing, lowered again after the short re-offer check.
+    loop.run(60)
     assert loop.amps() == {"a": 32, "b": 0}
 
 

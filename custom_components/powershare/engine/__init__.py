@@ -27,8 +27,12 @@ always give the same decision.
 3. What each charger asks. Its cap is the lowest of its max, the charger's own limit, the user
    and schedule limits, the failsafe share, and a lowered request when the car has drawn
    clearly less than offered for `drawless_settle_s` (what it draws + `drawless_margin_a`, or
-   0 when it draws nothing). The full share comes back when the car draws more, and every
-   `reoffer_interval_s`. Phases the car does not draw on are freed for everyone.
+   0 when it draws nothing). The full share comes back when the car draws more, and
+   periodically: after `reoffer_interval_s`, the wait growing by `reoffer_backoff` with each
+   re-offer the car declines (up to `reoffer_max_interval_s`); a re-offered car that does not
+   take it within `reoffer_check_s` is lowered again at once. Phases the car does not draw on
+   are freed for everyone, for the whole session (a one-phase car stays known as one across
+   phase switches, so it is never tried on three phases again).
 4. Max-min fair filling (`allocation.fill`). Priorities are served in tiers; fast charging
    and the minimum of min+solar come first, surplus-only charging after. Within a tier every
    charger's current rises together until it reaches its cap or one of its constraints is
@@ -43,7 +47,9 @@ always give the same decision.
 7. Phases. A charger that can switch goes to one phase (the site phase with the most
    headroom) when three phases cannot give its minimum for `phase_down_delay_s`, and back to
    three when three would give min + `phase_up_threshold_a` for `phase_up_delay_s` and more
-   power; a settle time and an hourly cap prevent oscillation.
+   power; a settle time and an hourly cap prevent oscillation. A car known to draw on one
+   phase is never moved up to three (it would only be pinned to its plug's L1), and may move,
+   like a switch down, to the one site phase with room when its own cannot give its minimum.
 8. Whole amps and pacing. Currents are floored, and leftover whole amps handed out where every
    constraint allows. Decreases are sent at once. A charger told to draw less still counts
    with its old current for `increase_delay_s` (it takes a few seconds to ramp down and the

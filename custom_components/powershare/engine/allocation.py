@@ -122,7 +122,7 @@ class _Filler:
             usage=tuple(self.fixed),
         )
 
-    def _fill_tier(self, tier: int, indexes: list[int]) -> None:
+    def _fill_tier(self, tier: int, indexes: list[int]) -> None:  # noqa: C901, PLR0912 - the event loop is inlined: it runs once per event, the hot path
         """Fill one tier."""
         self.level = 0.0
         members, starting = self._classify(tier, indexes)
@@ -131,21 +131,40 @@ class _Filler:
             self._activate(index)
         if self.dirty:
             self._schedule()
-        handle = self._handle
         schedule = self._schedule
+        freeze = self._freeze
+        activate = self._activate
         pop = heapq.heappop
+        version = self.version
+        saturated = self.saturated
+        state = self.state
         while heap:
             level, kind, item, stamp = pop(heap)
-            handle(level, kind, item, stamp, members)
-            # Everything that happens at this same level is handled before rescheduling:
-            # events at one level do not change any limit's load at that level.
-            while heap and heap[0][0] <= level:
+            while True:
+                # The event kinds, inline (this loop runs once per event).
+                if kind == _SATURATE:
+                    if stamp == version[item] and not saturated[item]:
+                        self.level = max(self.level, level)
+                        saturated[item] = True
+                        for index in members[item]:
+                            if state[index] == _RISING:
+                                freeze(index, item)
+                elif kind == _CAP:
+                    if state[item] == _RISING:
+                        self.level = max(self.level, level)
+                        freeze(item, CAPPED)
+                else:
+                    self.level = max(self.level, level)
+                    activate(item)
+                # Everything that happens at this same level is handled before rescheduling:
+                # events at one level do not change any limit's load at that level.
+                if not heap or heap[0][0] > level:
+                    break
                 _, kind, item, stamp = pop(heap)
-                handle(level, kind, item, stamp, members)
             if self.dirty:
                 schedule()
         for limit in members:
-            self.saturated[limit] = False
+            saturated[limit] = False
 
     def _classify(self, tier: int, indexes: list[int]) -> tuple[dict[int, list[int]], list[int]]:
         """Group a tier's demands into classes and prepare their activation.
@@ -159,53 +178,51 @@ class _Filler:
         members: dict[int, list[int]] = {}
         heap: list[tuple[float, int, int, int]] = []
         from_tier = self.from_tier
-        classes: dict[tuple[float, float, tuple[tuple[int, float], ...]], int] = {}
+        # Terms are compared by identity: callers that build alike demands share one tuple
+        # (the balancer's topology interns them), and hashing long tuples costs more than the
+        # rest of the classification. Equal terms in distinct tuples only lose the grouping.
+        classes: dict[tuple[float, float, int], list[int]] = {}
+        demands = self.demands
+        totals = self.totals
+        for index in indexes:
+            demand = demands[index]
+            key = (totals[demand.owner], demand.cap, id(demand.terms))
+            alike = classes.get(key)
+            if alike is None:
+                classes[key] = [index]
+            else:
+                alike.append(index)
+        enforced_of: dict[int, tuple[tuple[int, float], ...]] = {}
         starting: list[int] = []
         followers = self.followers
         followers.clear()
-        for index in indexes:
-            demand = self.demands[index]
-            base = self.totals[demand.owner]
-            self.base[index] = base
-            key = (base, demand.cap, demand.terms)
-            leader = classes.get(key)
-            if leader is not None:
-                self.weight[leader] += 1
-                followers.setdefault(leader, []).append(index)
-                continue
-            classes[key] = index
+        bases = self.base
+        weight = self.weight
+        enforced_by_demand = self.enforced
+        for (base, _cap, terms_id), alike in classes.items():
+            index = alike[0]  # the leader: the first of its class in demand order
+            bases[index] = base
+            if len(alike) > 1:
+                weight[index] = len(alike)
+                followers[index] = alike[1:]
             if base > 0.0:
                 heap.append((base, _ACTIVATE, index, 0))
             else:
                 starting.append(index)
-            enforced = tuple(term for term in demand.terms if from_tier[term[0]] <= tier)
-            self.enforced[index] = enforced
+            enforced = enforced_of.get(terms_id)
+            if enforced is None:
+                terms = demands[index].terms
+                enforced = tuple(term for term in terms if from_tier[term[0]] <= tier)
+                enforced_of[terms_id] = enforced
+            enforced_by_demand[index] = enforced
             for limit, _coefficient in enforced:
-                members.setdefault(limit, []).append(index)
+                if limit in members:
+                    members[limit].append(index)
+                else:
+                    members[limit] = [index]
         heapq.heapify(heap)
         self.heap = heap
         return members, starting
-
-    def _handle(
-        self, level: float, kind: int, item: int, stamp: int, members: dict[int, list[int]]
-    ) -> None:
-        if kind == _SATURATE:
-            if stamp != self.version[item] or self.saturated[item]:
-                return
-            self.level = max(self.level, level)
-            self.saturated[item] = True
-            state = self.state
-            for index in members[item]:
-                if state[index] == _RISING:
-                    self._freeze(index, item)
-        elif kind == _CAP:
-            if self.state[item] != _RISING:
-                return
-            self.level = max(self.level, level)
-            self._freeze(item, CAPPED)
-        else:
-            self.level = max(self.level, level)
-            self._activate(item)
 
     def _activate(self, index: int) -> None:
         demand = self.demands[index]
@@ -232,45 +249,56 @@ class _Filler:
         dirty = self.dirty
         for limit, coefficient in enforced:
             rising_count[limit] += 1
-            rate[limit] += coefficient * weight
-            offset[limit] += coefficient * weight * base
+            weighted = coefficient * weight
+            rate[limit] += weighted
+            offset[limit] += weighted * base
             dirty.add(limit)
         self.state[index] = _RISING
         heapq.heappush(self.heap, (base + demand.cap, _CAP, index, 0))
 
     def _settle(self, index: int, value: float, bottleneck: int) -> None:
         """Give a demand and the rest of its class their final value."""
-        demand = self.demands[index]
+        demands = self.demands
         self.state[index] = _FROZEN
-        group = [index, *self.followers.get(index, ())]
-        for member in group:
-            self.values[member] = value
-            self.totals[self.demands[member].owner] += value
-            self.bottlenecks[member] = bottleneck
+        values = self.values
+        totals = self.totals
+        bottlenecks = self.bottlenecks
+        values[index] = value
+        totals[demands[index].owner] += value
+        bottlenecks[index] = bottleneck
+        size = 1
+        followers = self.followers.get(index)
+        if followers is not None:
+            size += len(followers)
+            for member in followers:
+                values[member] = value
+                totals[demands[member].owner] += value
+                bottlenecks[member] = bottleneck
         if value:
             fixed = self.fixed
-            load = value * len(group)
-            for limit, coefficient in demand.terms:
+            load = value * size
+            for limit, coefficient in demands[index].terms:
                 fixed[limit] += coefficient * load
 
     def _freeze(self, index: int, bottleneck: int) -> None:
-        demand = self.demands[index]
         base = self.base[index]
-        self._settle(index, min(max(self.level - base, 0.0), demand.cap), bottleneck)
+        self._settle(index, min(max(self.level - base, 0.0), self.demands[index].cap), bottleneck)
         weight = self.weight[index]
         rising_count = self.rising_count
         rate = self.rate
         offset = self.offset
         dirty = self.dirty
         for limit, coefficient in self.enforced[index]:
-            rising_count[limit] -= 1
-            if rising_count[limit] == 0:
+            left = rising_count[limit] - 1
+            rising_count[limit] = left
+            if left == 0:
                 # Reset exactly rather than accumulate rounding errors.
                 rate[limit] = 0.0
                 offset[limit] = 0.0
             else:
-                rate[limit] -= coefficient * weight
-                offset[limit] -= coefficient * weight * base
+                weighted = coefficient * weight
+                rate[limit] -= weighted
+                offset[limit] -= weighted * base
             dirty.add(limit)
 
     def _schedule(self) -> None:
@@ -279,12 +307,18 @@ class _Filler:
         rate = self.rate
         push = heapq.heappush
         heap = self.heap
+        saturated = self.saturated
+        rising_count = self.rising_count
+        capacity = self.capacity
+        fixed = self.fixed
+        offset = self.offset
         for limit in self.dirty:
-            version[limit] += 1
-            if self.saturated[limit] or self.rising_count[limit] == 0:
+            stamp = version[limit] + 1
+            version[limit] = stamp
+            if saturated[limit] or rising_count[limit] == 0:
                 continue
-            full_at = (self.capacity[limit] - self.fixed[limit] + self.offset[limit]) / rate[limit]
-            push(heap, (max(full_at, level), _SATURATE, limit, version[limit]))
+            full_at = (capacity[limit] - fixed[limit] + offset[limit]) / rate[limit]
+            push(heap, (max(level, full_at), _SATURATE, limit, stamp))
         self.dirty.clear()
 
 
@@ -375,19 +409,33 @@ def round_to_amps(
     terms_of: list[tuple[tuple[int, float], ...]] = [
         demands[indexes[0]].terms if indexes else () for indexes in demands_of
     ]
+    # Sum whole amps per terms tuple first (alike owners share one), then load the limits
+    # once per tuple: integer sums, so the result is exact whatever the grouping.
+    per_terms: dict[int, tuple[tuple[tuple[int, float], ...], int]] = {}
     for owner, terms in enumerate(terms_of):
-        if amps[owner]:
-            for limit, coefficient in terms:
-                usage[limit] += coefficient * amps[owner]
+        owner_amps = amps[owner]
+        if owner_amps:
+            terms_id = id(terms)
+            entry = per_terms.get(terms_id)
+            per_terms[terms_id] = (terms, owner_amps if entry is None else entry[1] + owner_amps)
+    for terms, total in per_terms.values():
+        for limit, coefficient in terms:
+            usage[limit] += coefficient * total
     order = sorted(
         (owner for owner in range(len(amps)) if 0 < amps[owner] < caps[owner]),
         key=lambda owner: (-(totals[owner] - amps[owner]), keep_position[owner]),
     )
     capacity = [limit.capacity + EPSILON for limit in limits]
     from_tier = [limit.from_tier for limit in limits]
+    # Loads only grow in this loop: once an amp does not fit for some terms in some tier, it
+    # does not fit for any later owner with the same terms and tier either (skip the check).
+    full: set[tuple[int, int]] = set()
     for owner in order:
         tier = demands[demands_of[owner][-1]].tier
         terms = terms_of[owner]
+        checked = (id(terms), tier)
+        if checked in full:
+            continue
         if all(
             usage[limit] + coefficient <= capacity[limit]
             for limit, coefficient in terms
@@ -396,6 +444,8 @@ def round_to_amps(
             amps[owner] += 1
             for limit, coefficient in terms:
                 usage[limit] += coefficient
+        else:
+            full.add(checked)
     return amps
 
 

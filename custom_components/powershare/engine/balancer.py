@@ -21,7 +21,7 @@ import functools
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .allocation import (
     CAPPED,
@@ -53,8 +53,6 @@ from .phases import best_phase, one_phase_headroom, three_phase_level
 from .topology import LimitKind, Topology
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from .model import ChargerConfig, ChargerState, SiteConfig, Snapshot
 
 HOUR_S = 3600.0
@@ -75,6 +73,10 @@ class ChargerMemory:
     """Lowered request of a car that draws less (None = full share)."""
     request_lowered_at: float | None = None
     drawn_when_lowered: float = 0.0
+    reoffered_at: float | None = None
+    """When the running periodic re-offer began (None = none running)."""
+    reoffers_declined: int = 0
+    """Periodic re-offers declined in a row (the back-off exponent)."""
     drawless_since: float | None = None
     car_phases: frozenset[Phase] | None = None
     """Charger phases the car was seen drawing on."""
@@ -112,6 +114,7 @@ class Balancer:
 
     def __init__(self, config: SiteConfig, state: BalancerState | None = None) -> None:
         self._topology = Topology(config)
+        self._memo = _Memo(self._topology)
         self.state = state if state is not None else BalancerState()
 
     @property
@@ -127,6 +130,7 @@ class Balancer:
     def reconfigure(self, config: SiteConfig) -> None:
         """Use a new configuration (user settings changed), keeping what still applies."""
         self._topology = Topology(config)
+        self._memo = _Memo(self._topology)
         known = {charger.id for charger in config.chargers}
         for charger_id in list(self.state.chargers):
             if charger_id not in known:
@@ -134,12 +138,40 @@ class Balancer:
 
     def step(self, snapshot: Snapshot) -> Decision:
         """Decide every charger's current for this snapshot."""
-        return _Cycle(self._topology, self.state, snapshot).run()
+        return _Cycle(self._topology, self.state, snapshot, self._memo).run()
 
 
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    """Per charger, what the cycle concluded before pacing."""
+class _Memo:
+    """What one configuration's cycles can share: derived once, or reused while unchanged.
+
+    Nothing here is memory in the sense of `BalancerState`: dropping it (a new `Balancer` on
+    the same state) gives the same decisions, only slower.
+    """
+
+    def __init__(self, topology: Topology) -> None:
+        chargers = topology.chargers
+        priorities = sorted({charger.priority for charger in chargers}, reverse=True)
+        self.tier_count = len(priorities)
+        rank = {priority: index for index, priority in enumerate(priorities)}
+        self.priority_rank = [rank[charger.priority] for charger in chargers]
+        self.demands: dict[int, tuple[bool, int, object, tuple[Demand, ...]]] = {}
+        """Per charger: (held, cap, terms, its demands) of the last time they were built."""
+        ids = sorted(range(len(chargers)), key=lambda index: chargers[index].id)
+        self.id_order = [0] * len(chargers)
+        """Per charger: its place in charger id order (the last tie-break of the keep order)."""
+        for position, index in enumerate(ids):
+            self.id_order[index] = position
+        self.decisions: list[tuple[tuple[object, ...], ChargerDecision] | None] = [None] * len(
+            chargers
+        )
+        """Per charger: the last decision built and what it was built from."""
+
+
+class _Outcome(NamedTuple):
+    """Per charger, what the cycle concluded before pacing.
+
+    A tuple: one is made per charger and cycle, so it must be cheap to make.
+    """
 
     share: float = 0.0
     reason: Reason = Reason.NO_CAR
@@ -149,13 +181,17 @@ class _Outcome:
 
 
 _NO_CAR = _Outcome(reason=Reason.NO_CAR, detail="no car connected")
+_NO_DEMANDS = range(0)
 
 
 class _Cycle:
     """One run of `Balancer.step` (holds the per-cycle working data)."""
 
-    def __init__(self, topology: Topology, state: BalancerState, snapshot: Snapshot) -> None:
+    def __init__(
+        self, topology: Topology, state: BalancerState, snapshot: Snapshot, memo: _Memo
+    ) -> None:
         self.topology = topology
+        self.memo = memo
         self.config = topology.config
         self.tunables = topology.config.tunables
         self.state = state
@@ -167,15 +203,14 @@ class _Cycle:
         self.phases: list[tuple[Phase, ...]] = list(topology.wired_phases)
         self.candidates: list[int] = []
         self.outcome = [_NO_CAR] * count
-        priorities = sorted({charger.priority for charger in topology.chargers}, reverse=True)
-        self.tier_count = len(priorities)
-        rank = {priority: index for index, priority in enumerate(priorities)}
-        self.priority_rank = [rank[charger.priority] for charger in topology.chargers]
+        self.tier_count = memo.tier_count
+        self.priority_rank = memo.priority_rank
         self.keep_position = [0] * count
         self.held: set[int] = set()
         self.limit_reasons: dict[int, tuple[Reason, str]] = {}
-        self.demand_cache: dict[int, tuple[bool, tuple[Demand, ...]]] = {}
-        self.terms_cache: dict[int, tuple[tuple[Phase, ...], tuple[tuple[int, float], ...]]] = {}
+        self.pause_reasons: dict[int, tuple[Reason, str, int]] = {}
+        self.cycle_demands: list[tuple[Demand, ...] | None] = [None] * count
+        """Per charger: its demands in this cycle (None = not built yet or changed since)."""
         self.removed: dict[int, tuple[Reason, str, int]] = {}
 
     # --- the cycle -------------------------------------------------------------------------
@@ -207,17 +242,23 @@ class _Cycle:
         with its next command. `idle_current_a` per phase absorbs measurement noise.
         """
         tunables = self.tunables
+        idle = tunables.idle_current_a
+        settled_before = self.now - tunables.increase_delay_s
+        memories = self.state.chargers
         result = list(currents)
         for index, charger in enumerate(self.topology.chargers):
-            memory = self.state.chargers.get(charger.id)
+            drawn = currents[index]
+            if drawn[0] <= idle and drawn[1] <= idle and drawn[2] <= idle:
+                continue  # not drawing (beyond noise): nothing to take out anyway
+            memory = memories.get(charger.id)
             if memory is None or memory.last_change is None:
                 continue  # never commanded: nothing to compare with
-            if self.now - memory.last_change < tunables.increase_delay_s:
+            if memory.last_change > settled_before:
                 continue  # still following the last command
-            allowed = [tunables.idle_current_a] * 3
+            allowed = [idle, idle, idle]
             for phase in memory.site_phases:
                 allowed[phase] += memory.target
-            if any(currents[index][phase] > allowed[phase] for phase in PHASES):
+            if drawn[0] > allowed[0] or drawn[1] > allowed[1] or drawn[2] > allowed[2]:
                 result[index] = (0.0, 0.0, 0.0)
         return result
 
@@ -242,29 +283,37 @@ class _Cycle:
 
     def _prepare_chargers(self, loads: LoadEstimate) -> list[ChargerMemory | None]:
         memories: list[ChargerMemory | None] = []
+        states = self.snapshot.chargers
+        remembered = self.state.chargers
+        outcome = self.outcome
+        caps = self.caps
+        cap_reason = self.cap_reason
+        phases = self.phases
+        candidates = self.candidates
+        stale = loads.stale
+        charger_group = self.topology.charger_group
         for index, charger in enumerate(self.topology.chargers):
-            state = self.snapshot.chargers.get(charger.id)
+            state = states.get(charger.id)
             if state is None or not state.connected:
                 memories.append(None)
-                self.outcome[index] = _NO_CAR
+                outcome[index] = _NO_CAR
                 continue
-            memory = self.state.chargers.get(charger.id)
+            memory = remembered.get(charger.id)
             if memory is None:
                 memory = ChargerMemory(session_start=self.now, paused_since=self.now)
-                self.state.chargers[charger.id] = memory
+                remembered[charger.id] = memory
             memories.append(memory)
             self._observe_car(charger, state, memory)
-            self.phases[index] = self._site_phases(index, charger, memory)
-            stale = loads.stale[self.topology.charger_group[index]]
-            cap, reason = self._cap(charger, state, memory, stale=stale)
-            self.caps[index] = cap
-            self.cap_reason[index] = reason
+            phases[index] = self._site_phases(index, charger, memory)
+            cap, reason = self._cap(charger, state, memory, stale=stale[charger_group[index]])
+            caps[index] = cap
+            cap_reason[index] = reason
             if charger.mode is ChargingMode.OFF:
-                self.outcome[index] = _Outcome(reason=Reason.MODE_OFF, detail="charging mode off")
+                outcome[index] = _Outcome(reason=Reason.MODE_OFF, detail="charging mode off")
             elif cap < charger.min_current:
-                self.outcome[index] = _Outcome(reason=reason, detail=self._cap_detail(index))
+                outcome[index] = _Outcome(reason=reason, detail=self._cap_detail(index))
             else:
-                self.candidates.append(index)
+                candidates.append(index)
         return memories
 
     def _observe_car(
@@ -286,43 +335,76 @@ class _Cycle:
                 and memory.one_phase is None
                 and state.car_phases is None
             ):
-                seen = frozenset(
-                    phase for phase in PHASES if state.currents[phase] >= tunables.idle_current_a
-                )
-                if seen:
-                    memory.car_phases = seen | (memory.car_phases or frozenset())
-            self._observe_draw(charger, max(state.currents), memory)
+                known = memory.car_phases
+                idle = tunables.idle_current_a
+                currents = state.currents
+                new = [
+                    phase
+                    for phase in PHASES
+                    if currents[phase] >= idle and (known is None or phase not in known)
+                ]
+                if new:
+                    memory.car_phases = frozenset(new) | (known or frozenset())
+            drawn = max(state.currents)
+            if (
+                memory.target - drawn <= tunables.drawless_threshold_a
+                and memory.request is None
+                and memory.reoffered_at is None
+            ):
+                memory.drawless_since = None  # the usual case, inline: it takes its offer
+            else:
+                self._observe_draw(charger, drawn, memory)
         if (
             memory.request is not None
             and memory.request_lowered_at is not None
-            and self.now - memory.request_lowered_at >= tunables.reoffer_interval_s
+            and self.now - memory.request_lowered_at >= self._reoffer_interval(memory)
         ):
             self._reoffer(memory)
+            memory.reoffered_at = self.now
+
+    def _reoffer_interval(self, memory: ChargerMemory) -> float:
+        """Return the wait before the next re-offer: longer after each one declined."""
+        tunables = self.tunables
+        if not memory.reoffers_declined:
+            return tunables.reoffer_interval_s
+        interval = tunables.reoffer_interval_s * tunables.reoffer_backoff ** min(
+            memory.reoffers_declined, 64
+        )
+        return min(interval, max(tunables.reoffer_max_interval_s, tunables.reoffer_interval_s))
 
     def _observe_draw(self, charger: ChargerConfig, drawn: float, memory: ChargerMemory) -> None:
         """Lower the request of a car that keeps drawing less; re-offer when it draws more."""
         tunables = self.tunables
         now = self.now
+        reoffered = memory.reoffered_at is not None
         if memory.target - drawn > tunables.drawless_threshold_a:
             if memory.drawless_since is None:
                 memory.drawless_since = now
-            if now - memory.drawless_since >= tunables.drawless_settle_s:
+            # A re-offered car gets a short check: it either takes the offer soon or declines.
+            settle = tunables.reoffer_check_s if reoffered else tunables.drawless_settle_s
+            if now - memory.drawless_since >= settle:
                 lowered = (
                     0
                     if drawn < tunables.idle_current_a
                     else max(charger.min_current, math.ceil(drawn + tunables.drawless_margin_a))
                 )
                 if memory.request is None or lowered < memory.request:
+                    if reoffered:
+                        memory.reoffers_declined += 1
+                        memory.reoffered_at = None
                     memory.request = lowered
                     memory.request_lowered_at = now
                     memory.drawn_when_lowered = drawn
         else:
             memory.drawless_since = None
-        if (
-            memory.request is not None
-            and drawn >= memory.drawn_when_lowered + tunables.reoffer_rise_a
+        if drawn >= memory.drawn_when_lowered + tunables.reoffer_rise_a and (
+            memory.request is not None or memory.reoffered_at is not None
         ):
+            # The car draws more than when its request was lowered: it asks for more by
+            # itself, or it took the re-offer. Full share, and the back-off starts over.
             self._reoffer(memory)
+            memory.reoffered_at = None
+            memory.reoffers_declined = 0
 
     @staticmethod
     def _reoffer(memory: ChargerMemory) -> None:
@@ -343,7 +425,7 @@ class _Cycle:
         if memory.one_phase is not None:
             return (memory.one_phase,)
         if memory.car_phases:
-            return tuple(sorted(charger.rotation.site_phase(phase) for phase in memory.car_phases))
+            return _car_site_phases(charger.rotation, memory.car_phases)
         return PHASES
 
     def _cap(
@@ -370,15 +452,10 @@ class _Cycle:
     def _cap_detail(self, index: int) -> str:
         """Return the user-facing text of the charger's cap."""
         cap = self.caps[index]
-        return {
-            Reason.AT_REQUEST: f"at its maximum {cap} A",
-            Reason.CHARGER_LIMIT: f"charger limit {cap} A",
-            Reason.USER_LIMIT: f"user limit {cap} A",
-            Reason.SCHEDULE_LIMIT: f"schedule limit {cap} A",
-            Reason.CAR_NOT_DRAWING: "car not drawing; offered again later",
-            Reason.CAR_DRAWS_LESS: f"car draws less; offered {cap} A",
-            Reason.FAILSAFE_METER_STALE: f"failsafe {cap} A: meter silent",
-        }[self.cap_reason[index]]
+        reason = self.cap_reason[index]
+        if reason is Reason.CAR_NOT_DRAWING:
+            return "car not drawing; offered again later"
+        return _CAP_TEXT[reason].format(cap)
 
     def _limits(self, loads: LoadEstimate) -> list[Limit]:
         config = self.config
@@ -410,71 +487,81 @@ class _Cycle:
         """
         period = self.tunables.rotation_period_s
         now = self.now
-
-        def key(index: int) -> tuple[int, int, float, str]:
-            memory = memories[index]
-            charger_id = self.topology.chargers[index].id
-            rank = self.priority_rank[index]
+        by_id = self.memo.id_order
+        ranks = self.priority_rank
+        keys: list[tuple[int, int, float, int]] = []
+        for index, memory in enumerate(memories):
+            rank = ranks[index]
             if memory is None:
-                return (rank, 4, 0.0, charger_id)
-            if memory.target > 0 and memory.running_since is not None:
+                keys.append((rank, 4, 0.0, by_id[index]))
+            elif memory.target > 0 and memory.running_since is not None:
                 running_for = now - memory.running_since
-                return (rank, 0 if running_for < period else 2, running_for, charger_id)
-            paused_since = memory.paused_since if memory.paused_since is not None else now
-            waited = now - paused_since
-            if waited >= period:
-                return (rank, 1, -waited, charger_id)
-            return (rank, 3, -waited, charger_id)
-
-        order = sorted(range(len(self.topology.chargers)), key=key)
+                keys.append((rank, 0 if running_for < period else 2, running_for, by_id[index]))
+            else:
+                paused_since = memory.paused_since if memory.paused_since is not None else now
+                waited = now - paused_since
+                keys.append((rank, 1 if waited >= period else 3, -waited, by_id[index]))
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        keep_position = self.keep_position
         for position, index in enumerate(order):
-            self.keep_position[index] = position
+            keep_position[index] = position
 
-    def _demands(self) -> tuple[list[Demand], list[list[int]]]:
+    def _demands(self) -> tuple[list[Demand], list[range]]:
+        """Return the demands of the chargers still in play and, per charger, their indexes."""
         demands: list[Demand] = []
-        demands_of: list[list[int]] = [[] for _ in self.topology.chargers]
+        # Ranges, not tuples: they are not tracked by the garbage collector (one per charger
+        # and fill adds up, and collections of a large heap cost more than the fill).
+        demands_of: list[range] = [_NO_DEMANDS] * len(self.topology.chargers)
+        removed = self.removed
+        built = self.cycle_demands
         for index in self.candidates:
-            if index in self.removed:
+            if index in removed:
                 continue
-            for demand in self._charger_demands(index):
-                demands_of[index].append(len(demands))
-                demands.append(demand)
+            mine = built[index]
+            if mine is None:  # first fill of the cycle, or its phases or solar hold changed
+                mine = self._charger_demands(index)
+                built[index] = mine
+            start = len(demands)
+            demands_of[index] = range(start, start + len(mine))
+            if len(mine) == 1:
+                demands.append(mine[0])
+            else:
+                demands.extend(mine)
         return demands, demands_of
 
     def _charger_demands(self, index: int) -> tuple[Demand, ...]:
-        """Return a charger's demands (cached: several fills per cycle reuse them)."""
+        """Return a charger's demands.
+
+        Kept across cycles (`_Memo.demands`): they only change with the charger's cap, phases
+        and solar hold, and several fills per cycle reuse them.
+        """
         held = index in self.held
-        terms = self._terms(index)
-        cached = self.demand_cache.get(index)
-        if cached is not None and cached[0] == held and cached[1][0].terms is terms:
-            return cached[1]
+        terms = self.topology.terms(index, self.phases[index])
+        cap = self.caps[index]
+        cached = self.memo.demands.get(index)
+        if cached is not None and cached[0] == held and cached[1] == cap and cached[2] is terms:
+            return cached[3]
         charger = self.topology.chargers[index]
         rank = self.priority_rank[index]
         surplus_tier = self.tier_count + rank
-        cap = float(self.caps[index])
         minimum = float(charger.min_current)
         pieces: list[tuple[int, float]]
         if charger.mode is ChargingMode.FAST:
-            pieces = [(rank, cap)]
+            pieces = [(rank, float(cap))]
         elif charger.mode is ChargingMode.MIN_SOLAR or held:
             pieces = [(rank, minimum), (surplus_tier, cap - minimum)]
         else:
-            pieces = [(surplus_tier, cap)]
+            pieces = [(surplus_tier, float(cap))]
         demands = tuple(
             Demand(owner=index, tier=tier, cap=amount, terms=terms) for tier, amount in pieces
         )
-        self.demand_cache[index] = (held, demands)
+        self.memo.demands[index] = (held, cap, terms, demands)
         return demands
 
     def _terms(self, index: int) -> tuple[tuple[int, float], ...]:
-        phases = self.phases[index]
-        cached = self.terms_cache.get(index)
-        if cached is None or cached[0] != phases:
-            cached = (phases, self.topology.terms(index, phases))
-            self.terms_cache[index] = cached
-        return cached[1]
+        return self.topology.terms(index, self.phases[index])
 
-    def _fill(self, limits: list[Limit]) -> tuple[Fill, list[Demand], list[list[int]]]:
+    def _fill(self, limits: list[Limit]) -> tuple[Fill, list[Demand], list[range]]:
         demands, demands_of = self._demands()
         return fill(limits, demands, len(self.topology.chargers)), demands, demands_of
 
@@ -484,7 +571,7 @@ class _Cycle:
         self,
         memories: list[ChargerMemory | None],
         limits: list[Limit],
-        first: tuple[Fill, list[Demand], list[list[int]]],
+        first: tuple[Fill, list[Demand], list[range]],
     ) -> bool:
         result = first[0]
         switched = False
@@ -500,7 +587,11 @@ class _Cycle:
                 continue
             wanted = self._wanted_phase(index, charger, memory, limits, result)
             if wanted == memory.one_phase or (
-                wanted is not None and len(self.phases[index]) < PHASE_COUNT
+                # A car on fewer phases already frees the others; but a one-phase car may move
+                # to the site phase with the most room (one-phase mode picks the phase).
+                wanted is not None
+                and len(self.phases[index]) < PHASE_COUNT
+                and not _one_phase_car(memory)
             ):
                 continue
             memory.one_phase = wanted
@@ -508,8 +599,10 @@ class _Cycle:
             memory.phase_down_since = None
             memory.phase_up_since = None
             memory.drawless_since = None
-            memory.car_phases = None
+            # The car's phases are kept: the car stays the same across switches while it is
+            # connected (a one-phase car must not be "tried" on three phases again).
             self.phases[index] = self._site_phases(index, charger, memory)
+            self.cycle_demands[index] = None
             switched = True
         return switched
 
@@ -545,11 +638,18 @@ class _Cycle:
         minimum = self.topology.chargers[index].min_current
         share = result.totals[index]
         memory.phase_up_since = None
+        if share >= minimum - tunables.phase_down_threshold_a:
+            memory.phase_down_since = None  # three phases give the minimum: nothing to do
+            return None
         headroom = one_phase_headroom(
             self.topology, index, share, self.phases[index], limits, result.usage, solar=solar
         )
         best = best_phase(headroom)
-        if share < minimum - tunables.phase_down_threshold_a and headroom[best] >= minimum:
+        if len(self.phases[index]) < PHASE_COUNT and best in self.phases[index]:
+            # A one-phase car already on the best phase: one-phase mode would change nothing.
+            memory.phase_down_since = None
+            return None
+        if headroom[best] >= minimum:
             if memory.phase_down_since is None:
                 memory.phase_down_since = self.now
             if self._may_switch(memory, memory.phase_down_since, tunables.phase_down_delay_s):
@@ -568,6 +668,11 @@ class _Cycle:
         phase = memory.one_phase
         assert phase is not None  # noqa: S101 - only called on one phase
         memory.phase_down_since = None
+        if _one_phase_car(memory):
+            # Three-phase mode would give a one-phase car nothing more, only pin it to the
+            # phase of its plug's L1 (the 18:55 switch of the reference home).
+            memory.phase_up_since = None
+            return phase
         level = three_phase_level(
             self.topology, index, share, phase, limits, result.usage, solar=solar
         )
@@ -600,8 +705,8 @@ class _Cycle:
         self,
         memories: list[ChargerMemory | None],
         limits: list[Limit],
-        first: tuple[Fill, list[Demand], list[list[int]]],
-    ) -> tuple[Fill, list[Demand], list[list[int]]]:
+        first: tuple[Fill, list[Demand], list[range]],
+    ) -> tuple[Fill, list[Demand], list[range]]:
         minimum = [float(charger.min_current) for charger in self.topology.chargers]
         current = first
         while True:
@@ -666,6 +771,7 @@ class _Cycle:
                 left = self.tunables.solar_stop_delay_s - (self.now - memory.solar_deficit_since)
                 if left > 0:
                     self.held.add(index)
+                    self.cycle_demands[index] = None
                     return
             memory.solar_running = False
             memory.solar_ok_since = None
@@ -690,11 +796,15 @@ class _Cycle:
             detail = f"less than the minimum left on {self._limit_text(bottleneck)}"
             self.removed[index] = (Reason.BELOW_MIN, detail, bottleneck)
             return
-        self.removed[index] = (
-            Reason.PAUSED_FOR_OTHERS,
-            f"paused so others reach their minimum ({self._limit_text(bottleneck)})",
-            bottleneck,
-        )
+        removal = self.pause_reasons.get(bottleneck)
+        if removal is None:  # one text per bottleneck: many chargers may pause on one fuse
+            removal = (
+                Reason.PAUSED_FOR_OTHERS,
+                f"paused so others reach their minimum ({self._limit_text(bottleneck)})",
+                bottleneck,
+            )
+            self.pause_reasons[bottleneck] = removal
+        self.removed[index] = removal
 
     def _limit_text(self, limit: int) -> str:
         if limit == CAPPED:  # pragma: no cover - caps are never below the minimum
@@ -710,17 +820,26 @@ class _Cycle:
         return f"group {label} phase {key.phase.name}"
 
     def _round(
-        self, limits: list[Limit], current: tuple[Fill, list[Demand], list[list[int]]]
+        self, limits: list[Limit], current: tuple[Fill, list[Demand], list[range]]
     ) -> list[int]:
         result, demands, demands_of = current
+        removed = self.removed
+        held = self.held
+        totals = result.totals
+        outcome = self.outcome
+        limit_reasons = self.limit_reasons
         for index in self.candidates:
-            if index in self.removed:
-                reason, detail, limit = self.removed[index]
-                self.outcome[index] = _Outcome(0.0, reason, detail, limit)
+            if index in removed:
+                reason, detail, limit = removed[index]
+                outcome[index] = _Outcome(0.0, reason, detail, limit)
                 continue
             bottleneck = owner_bottleneck(result, demands_of[index])
-            share = result.totals[index]
-            if index in self.held:
+            share = totals[index]
+            if bottleneck != CAPPED and bottleneck in limit_reasons and index not in held:
+                # The usual case, inline: a charger stopped by a limit already described.
+                reason, detail = limit_reasons[bottleneck]
+                outcome[index] = _Outcome(share, reason, detail, bottleneck)
+            elif index in held:
                 memory = self.state.chargers[self.topology.chargers[index].id]
                 since = memory.solar_deficit_since or self.now
                 left = self.tunables.solar_stop_delay_s - (self.now - since)
@@ -764,49 +883,91 @@ class _Cycle:
         amps: list[int],
     ) -> Decision:
         state = self.state
-        final, paced = self._pace(memories, limits, amps)
+        chargers = self.topology.chargers
+        before = [
+            (memory.target, memory.site_phases)
+            if memory is not None
+            else self._previous(charger.id, memory)
+            for charger, memory in zip(chargers, memories, strict=True)
+        ]
+        final, paced = self._pace(memories, limits, amps, before)
+        last = self.memo.decisions
         decisions: dict[str, ChargerDecision] = {}
-        for index, charger in enumerate(self.topology.chargers):
+        # The group figures are summed in the same pass (per charger's own group; parents
+        # get their children's sums in `_figures`).
+        group_count = len(self.topology.groups)
+        wanted_sums = [[0.0, 0.0, 0.0] for _ in range(group_count)]
+        allocated_sums = [[0.0, 0.0, 0.0] for _ in range(group_count)]
+        usage_sums = [[0.0, 0.0, 0.0] for _ in range(group_count)]
+        charger_group = self.topology.charger_group
+        for index, charger in enumerate(chargers):
             memory = memories[index]
-            before, phases_before = self._previous(charger.id, memory)
+            target_before, phases_before = before[index]
             phases = self.phases[index]
-            outcome = self.outcome[index]
-            target, reason, detail = final[index], outcome.reason, outcome.detail
+            group = charger_group[index]
+            drawn = currents[index]
+            if drawn[0] or drawn[1] or drawn[2]:
+                row = usage_sums[group]
+                row[0] += drawn[0]
+                row[1] += drawn[1]
+                row[2] += drawn[2]
+            share, reason, detail, limit = self.outcome[index]
+            target = final[index]
             if index in paced:
                 reason = Reason.PACED
                 detail = f"increase to {amps[index]} A after the meters catch up"
-            changed = target != before or (target > 0 and phases != phases_before)
-            action = _action(before, target, changed=changed)
+            changed = target != target_before or (target > 0 and phases != phases_before)
+            action = _action(target_before, target, changed=changed)
             if memory is not None:
                 self._remember(memory, target, phases, changed=changed)
             elif charger.id in state.chargers:
                 del state.chargers[charger.id]
-            rotation = charger.rotation
-            limit_group, limit_phase = self._limit_place(outcome.limit)
-            decisions[charger.id] = ChargerDecision(
+            requested = self.caps[index] if memory is not None else 0
+            wants = 0 if charger.mode is ChargingMode.OFF else requested
+            if wants or target:
+                wanted_row = wanted_sums[group]
+                allocated_row = allocated_sums[group]
+                for phase in phases:
+                    wanted_row[phase] += wants
+                    allocated_row[phase] += target
+            # Most chargers get the same verdict as last cycle: reuse that (immutable) object
+            # rather than build one per charger per cycle.
+            key = (target, phases, action, changed, reason, detail, requested, share, limit)
+            previous = last[index]
+            if previous is not None and previous[0] == key:
+                decisions[charger.id] = previous[1]
+                continue
+            limit_group, limit_phase = self._limit_place(limit)
+            decision = ChargerDecision(
                 charger_id=charger.id,
                 target_current=target,
                 site_phases=phases,
-                charger_phases=_charger_phases(rotation, phases),
+                charger_phases=_charger_phases(charger.rotation, phases),
                 action=action,
                 changed=changed,
                 reason=reason,
                 detail=detail,
-                requested=self.caps[index] if memory is not None else 0,
-                share=outcome.share,
+                requested=requested,
+                share=share,
                 limit_group=limit_group,
                 limit_phase=limit_phase,
             )
+            last[index] = (key, decision)
+            decisions[charger.id] = decision
         return Decision(
             now=self.now,
             chargers=MappingProxyType(decisions),
-            groups=MappingProxyType(self._figures(memories, loads, currents, final)),
+            groups=MappingProxyType(self._figures(loads, wanted_sums, allocated_sums, usage_sums)),
             stale_meters=loads.stale_meters,
             surplus_w=loads.surplus_w,
         )
 
     def _pace(
-        self, memories: list[ChargerMemory | None], limits: list[Limit], amps: list[int]
+        self,
+        memories: list[ChargerMemory | None],
+        limits: list[Limit],
+        amps: list[int],
+        before: list[tuple[int, tuple[Phase, ...]]],
     ) -> tuple[list[int], set[int]]:
         """Apply decreases at once; let increases use only room that is already free.
 
@@ -823,18 +984,18 @@ class _Cycle:
         final = list(amps)
         paced: set[int] = set()
         increasing: list[int] = []
+        phases = self.phases
         for index, charger in enumerate(topology.chargers):
-            before, phases_before = self._previous(charger.id, memories[index])
-            if amps[index] < before or (before > 0 and self.phases[index] != phases_before):
+            target_before, phases_before = before[index]
+            wanted = amps[index]
+            if wanted == target_before and (wanted == 0 or phases[index] == phases_before):
+                continue  # nothing changes (the usual case)
+            if wanted < target_before or (target_before > 0 and phases[index] != phases_before):
                 ramping[charger.id] = RampDown(
-                    now + self.tunables.increase_delay_s, before, phases_before
+                    now + self.tunables.increase_delay_s, target_before, phases_before
                 )
-            elif (
-                memories[index] is not None
-                and amps[index] > before
-                and (before == 0 or self.phases[index] == phases_before)
-            ):
-                final[index] = before
+            elif memories[index] is not None and wanted > target_before:
+                final[index] = target_before
                 memory = memories[index]
                 if memory is not None and self._changed_recently(memory):
                     paced.add(index)
@@ -920,27 +1081,14 @@ class _Cycle:
 
     def _figures(
         self,
-        memories: list[ChargerMemory | None],
         loads: LoadEstimate,
-        currents: list[tuple[float, float, float]],
-        final: list[int],
+        requested: list[list[float]],
+        allocated: list[list[float]],
+        usage: list[list[float]],
     ) -> dict[str, GroupFigures]:
+        """Return the per-group figures from the sums of each group's own chargers."""
         topology = self.topology
         margin = self.config.margin_a
-        count = len(topology.groups)
-        requested = [[0.0, 0.0, 0.0] for _ in range(count)]
-        allocated = [[0.0, 0.0, 0.0] for _ in range(count)]
-        usage = [[0.0, 0.0, 0.0] for _ in range(count)]
-        for index, charger in enumerate(topology.chargers):
-            wants = self.caps[index] if memories[index] is not None else 0
-            if charger.mode is ChargingMode.OFF:
-                wants = 0
-            group = topology.charger_group[index]
-            for phase in self.phases[index]:
-                requested[group][phase] += wants
-                allocated[group][phase] += final[index]
-            for phase in PHASES:
-                usage[group][phase] += currents[index][phase]
         for group in topology.bottom_up:  # children before parents: add each to its parent
             parent = topology.parent[group]
             if parent is None:
@@ -952,17 +1100,45 @@ class _Cycle:
         figures: dict[str, GroupFigures] = {}
         for group, config_group in enumerate(topology.groups):
             non_ev = loads.non_ev[group]
+            fuse = config_group.fuse
+            wanted_row = requested[group]
+            allocated_row = allocated[group]
+            usage_row = usage[group]
             figures[config_group.id] = GroupFigures(
                 group_id=config_group.id,
                 meter=loads.meter[group],
                 non_ev_load=non_ev,
-                available=_triple(config_group.fuse[p] - margin - non_ev[p] for p in PHASES),
-                requested=_triple(requested[group]),
-                allocated=_triple(allocated[group]),
-                usage=_triple(usage[group]),
+                available=(
+                    fuse[0] - margin - non_ev[0],
+                    fuse[1] - margin - non_ev[1],
+                    fuse[2] - margin - non_ev[2],
+                ),
+                requested=(wanted_row[0], wanted_row[1], wanted_row[2]),
+                allocated=(allocated_row[0], allocated_row[1], allocated_row[2]),
+                usage=(usage_row[0], usage_row[1], usage_row[2]),
                 meter_stale=loads.stale[group],
             )
         return figures
+
+
+_CAP_TEXT: dict[Reason, str] = {
+    Reason.AT_REQUEST: "at its maximum {} A",
+    Reason.CHARGER_LIMIT: "charger limit {} A",
+    Reason.USER_LIMIT: "user limit {} A",
+    Reason.SCHEDULE_LIMIT: "schedule limit {} A",
+    Reason.CAR_DRAWS_LESS: "car draws less; offered {} A",
+    Reason.FAILSAFE_METER_STALE: "failsafe {} A: meter silent",
+}
+
+
+def _one_phase_car(memory: ChargerMemory) -> bool:
+    """Return whether the car was seen drawing on one phase only (in this session)."""
+    return memory.car_phases is not None and len(memory.car_phases) == 1
+
+
+@functools.cache
+def _car_site_phases(rotation: PhaseRotation, car_phases: frozenset[Phase]) -> tuple[Phase, ...]:
+    return tuple(sorted(rotation.site_phase(phase) for phase in car_phases))
 
 
 @functools.cache
@@ -978,8 +1154,3 @@ def _action(before: int, target: int, *, changed: bool) -> Action:
     if target == 0:
         return Action.STOP
     return Action.ADJUST
-
-
-def _triple(values: Iterable[float]) -> tuple[float, float, float]:
-    items = list(values)
-    return (float(items[0]), float(items[1]), float(items[2]))

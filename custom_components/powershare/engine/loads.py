@@ -64,14 +64,20 @@ class LoadEstimate:
 def charger_site_currents(topology: Topology, snapshot: Snapshot) -> list[Currents]:
     """Return each charger's measured current per SITE phase (zero when not reported)."""
     result: list[Currents] = []
-    for charger in topology.chargers:
-        state = snapshot.chargers.get(charger.id)
+    states = snapshot.chargers
+    for charger, site_phase in zip(topology.chargers, topology.site_phase_of, strict=True):
+        state = states.get(charger.id)
         if state is None:
             result.append(ZERO)
             continue
+        currents = state.currents
+        if site_phase == PHASES:
+            result.append(currents)
+            continue
         site = [0.0, 0.0, 0.0]
-        for charger_phase in PHASES:
-            site[charger.rotation.site_phase(charger_phase)] += state.currents[charger_phase]
+        site[site_phase[0]] = currents[0]
+        site[site_phase[1]] = currents[1]
+        site[site_phase[2]] = currents[2]
         result.append((site[0], site[1], site[2]))
     return result
 

@@ -177,7 +177,25 @@ class Tunables:
     idle_current_a: float = 1.0
     """Below this a phase (or a car) counts as not drawing at all."""
     reoffer_interval_s: float = 900.0
-    """A car with a lowered request is offered its full share again this often."""
+    """A car with a lowered request is offered its full share again after this long (the first
+    time; see `reoffer_backoff`). A full car cannot say when it wants current again (the
+    pilot signal has no "I am ready now" while it is paused), so the engine has to ask."""
+    reoffer_backoff: float = 2.0
+    """Each re-offer the car declines multiplies the wait before the next one by this (1 =
+    a fixed interval). A full car otherwise restarts its charger every 15 minutes all night
+    (23 starts overnight in the reference home, most of the building's commands): doubling
+    asks after 15, 30, 60, 120 minutes, then every `reoffer_max_interval_s`. The wait starts
+    over when the car draws more again."""
+    reoffer_max_interval_s: float = 7200.0
+    """The longest wait between two re-offers. A car that charges on its own timer (common
+    for cheap night tariffs) waits at most this long for its current once its timer fires;
+    two hours keeps that bounded while a full car costs about five starts a night."""
+    reoffer_check_s: float = 45.0
+    """How long a re-offered car has to start drawing, counted once its charger had
+    `increase_delay_s` to follow (so about a minute after the command). Cars draw within
+    5-30 s of the pilot allowing it (wake-up, contactor, ramp); one that does not has declined
+    and goes back to its lowered request at once, instead of holding a share for the whole
+    `drawless_settle_s`."""
     reoffer_rise_a: float = 1.0
     """A car drawing this much more than when its request was lowered gets its full share back
     at once (so keep `drawless_margin_a` above it: the margin is the room to show it)."""
@@ -206,6 +224,8 @@ class Tunables:
         for name in self.__dataclass_fields__:
             if getattr(self, name) < 0:
                 raise ValueError(f"tunable {name} must not be negative")
+        if self.reoffer_backoff < 1:
+            raise ValueError("tunable reoffer_backoff must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)

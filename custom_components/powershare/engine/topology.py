@@ -96,6 +96,22 @@ class Topology:
             )
             for group in self.charger_group
         ]
+        self.site_phase_of: tuple[tuple[Phase, Phase, Phase], ...] = tuple(
+            (
+                charger.rotation.site_phase(Phase.L1),
+                charger.rotation.site_phase(Phase.L2),
+                charger.rotation.site_phase(Phase.L3),
+            )
+            for charger in self.chargers
+        )
+        """Per charger: the site phase of its L1, L2, L3 (the rotation as a lookup table)."""
+        # Terms per (charger, site phases), built on first use and kept for the configuration's
+        # life: the balancer asks for them for every charger in every cycle. Equal terms are
+        # one shared tuple (`_interned`), so the allocator can group alike chargers by identity.
+        self._terms_cache: list[dict[tuple[Phase, ...], tuple[tuple[int, float], ...]]] = [
+            {} for _ in self.chargers
+        ]
+        self._interned: dict[tuple[tuple[int, float], ...], tuple[tuple[int, float], ...]] = {}
 
     def _chain(self, group: int) -> tuple[int, ...]:
         chain = [group]
@@ -126,13 +142,20 @@ class Topology:
         Every charger loads the solar budget, fast ones included: the surplus left for solar
         charging is what remains after them (the budget is enforced only on surplus tiers).
         """
+        cache = self._terms_cache[charger]
+        cached = cache.get(site_phases)
+        if cached is not None:
+            return cached
         count = float(len(site_phases))
         terms = [
             (limit, 1.0) for phase in site_phases for limit in self._fuse_terms[charger][phase]
         ]
         terms.extend((limit, count) for limit in self._power_terms[charger])
         terms.append((self.solar_limit, count))
-        return tuple(terms)
+        built = tuple(terms)
+        cached = self._interned.setdefault(built, built)
+        cache[site_phases] = cached
+        return cached
 
     def _wired(self, charger: ChargerConfig) -> tuple[Phase, ...]:
         if charger.wiring is Wiring.ONE_PHASE:
