@@ -20,6 +20,7 @@ from custom_components.powershare.engine.allocation import (
     choose_victims,
     fill,
     round_to_amps,
+    whole_amp_usage,
 )
 
 TOLERANCE = 1e-6
@@ -326,3 +327,15 @@ def test_allocate_gives_zero_or_at_least_the_minimum_in_whole_amps(
     assert (
         allocate(instance.limits, demands, [minimum] * owners, caps, list(range(owners))) == result
     )
+
+
+def test_whole_amp_usage_sums_per_terms_like_per_owner() -> None:
+    shared = ((0, 1.0), (2, 3.0))
+    alone = ((1, 1.0), (2, 1.0))
+    terms_of = [shared, alone, shared, (), shared]
+    amps = [6, 10, 7, 0, 0]
+    naive = [0.0, 0.0, 0.0]
+    for terms, owner_amps in zip(terms_of, amps, strict=True):
+        for limit, coefficient in terms:
+            naive[limit] += coefficient * owner_amps
+    assert whole_amp_usage(3, terms_of, amps) == naive == [13.0, 10.0, 49.0]

@@ -110,3 +110,17 @@ def test_topology_indexes_limits() -> None:
         (topology.power_limit[1], 1.0),
         (topology.solar_limit, 1.0),
     )
+
+
+def test_topology_rotation_tables_are_inverses() -> None:
+    chargers = tuple(
+        ChargerConfig(id=f"c{index}", group_id="main", rotation=rotation)
+        for index, rotation in enumerate(PhaseRotation)
+    )
+    topology = Topology(SiteConfig(groups=(MAIN,), chargers=chargers))
+    for index, charger in enumerate(chargers):
+        on_site = topology.site_phase_of[index]
+        on_charger = topology.charger_phase_of[index]
+        for phase in PHASES:
+            assert on_charger[on_site[phase]] is phase
+            assert on_charger[phase] is charger.rotation.charger_phase(phase)

@@ -108,11 +108,19 @@ class _Filler:
         self.level = 0.0
         self.dirty: set[int] = set()
         self.heap: list[tuple[float, int, int, int]] = []
+        self.starts = sorted(set(self.from_tier))
+        """The tiers from which some limit is enforced (the enforced set changes there)."""
+        self.enforced_of: dict[tuple[int, int], tuple[tuple[int, float], ...]] = {}
+        """Per (terms, first tier of the enforced set): the terms enforced there."""
 
     def run(self) -> Fill:
         by_tier: dict[int, list[int]] = {}
         for index, demand in enumerate(self.demands):
-            by_tier.setdefault(demand.tier, []).append(index)
+            found = by_tier.get(demand.tier)
+            if found is None:
+                by_tier[demand.tier] = [index]
+            else:
+                found.append(index)
         for tier in sorted(by_tier):
             self._fill_tier(tier, by_tier[tier])
         return Fill(
@@ -184,21 +192,27 @@ class _Filler:
         classes: dict[tuple[float, float, int], list[int]] = {}
         demands = self.demands
         totals = self.totals
+        find = classes.get
         for index in indexes:
             demand = demands[index]
             key = (totals[demand.owner], demand.cap, id(demand.terms))
-            alike = classes.get(key)
+            alike = find(key)
             if alike is None:
                 classes[key] = [index]
             else:
                 alike.append(index)
-        enforced_of: dict[int, tuple[tuple[int, float], ...]] = {}
+        enforced_of = self.enforced_of
+        # Tiers with the same enforced limits share the filtered terms (usually only the solar
+        # budget starts late: the first tiers share one set, the surplus tiers another).
+        since = max((start for start in self.starts if start <= tier), default=-1)
         starting: list[int] = []
         followers = self.followers
         followers.clear()
         bases = self.base
         weight = self.weight
         enforced_by_demand = self.enforced
+        # Usually only the solar budget starts late; in its tiers every term is enforced.
+        all_enforced = max(from_tier, default=0) <= tier
         for (base, _cap, terms_id), alike in classes.items():
             index = alike[0]  # the leader: the first of its class in demand order
             bases[index] = base
@@ -209,17 +223,22 @@ class _Filler:
                 heap.append((base, _ACTIVATE, index, 0))
             else:
                 starting.append(index)
-            enforced = enforced_of.get(terms_id)
+            enforced = enforced_of.get((terms_id, since))
             if enforced is None:
                 terms = demands[index].terms
-                enforced = tuple(term for term in terms if from_tier[term[0]] <= tier)
-                enforced_of[terms_id] = enforced
+                enforced = (
+                    terms
+                    if all_enforced
+                    else tuple(term for term in terms if from_tier[term[0]] <= tier)
+                )
+                enforced_of[terms_id, since] = enforced
             enforced_by_demand[index] = enforced
             for limit, _coefficient in enforced:
-                if limit in members:
-                    members[limit].append(index)
-                else:
+                loading = members.get(limit)
+                if loading is None:
                     members[limit] = [index]
+                else:
+                    loading.append(index)
         heapq.heapify(heap)
         self.heap = heap
         return members, starting
@@ -247,12 +266,18 @@ class _Filler:
         weight = self.weight[index]
         rising_count = self.rising_count
         dirty = self.dirty
-        for limit, coefficient in enforced:
-            rising_count[limit] += 1
-            weighted = coefficient * weight
-            rate[limit] += weighted
-            offset[limit] += weighted * base
-            dirty.add(limit)
+        if base:
+            for limit, coefficient in enforced:
+                rising_count[limit] += 1
+                weighted = coefficient * weight
+                rate[limit] += weighted
+                offset[limit] += weighted * base
+                dirty.add(limit)
+        else:  # rising from zero (the usual case): the offsets do not move
+            for limit, coefficient in enforced:
+                rising_count[limit] += 1
+                rate[limit] += coefficient * weight
+                dirty.add(limit)
         self.state[index] = _RISING
         heapq.heappush(self.heap, (base + demand.cap, _CAP, index, 0))
 
@@ -295,10 +320,12 @@ class _Filler:
                 # Reset exactly rather than accumulate rounding errors.
                 rate[limit] = 0.0
                 offset[limit] = 0.0
-            else:
+            elif base:
                 weighted = coefficient * weight
                 rate[limit] -= weighted
                 offset[limit] -= weighted * base
+            else:  # rose from zero: its offsets were zero
+                rate[limit] -= coefficient * weight
             dirty.add(limit)
 
     def _schedule(self) -> None:
@@ -353,15 +380,25 @@ def choose_victims(
     Returns at least one owner when `below` is not empty.
     """
     by_limit: dict[int, list[int]] = {}
+    bottlenecks = result.bottlenecks
     for owner in below:
-        by_limit.setdefault(owner_bottleneck(result, demands_of[owner]), []).append(owner)
+        bottleneck = CAPPED  # `owner_bottleneck`, inline (once per owner below its minimum)
+        for index in demands_of[owner]:
+            bottleneck = bottlenecks[index]
+            if bottleneck != CAPPED:
+                break
+        stopped = by_limit.get(bottleneck)
+        if stopped is None:
+            by_limit[bottleneck] = [owner]
+        else:
+            stopped.append(owner)
     victims: list[int] = []
     for limit, owners in sorted(by_limit.items()):
         owners.sort(key=keep_position.__getitem__)
         if limit == CAPPED:
             victims.extend(owners)
             continue
-        coefficient = {owner: _coefficient(demands, demands_of[owner], limit) for owner in owners}
+        coefficient = _coefficients(demands, demands_of, owners, limit)
         room = (
             limits[limit].capacity
             - result.usage[limit]
@@ -379,6 +416,26 @@ def choose_victims(
             group_victims.append(owners[-1])
         victims.extend(group_victims)
     return sorted(set(victims))
+
+
+def _coefficients(
+    demands: Sequence[Demand], demands_of: Sequence[Sequence[int]], owners: list[int], limit: int
+) -> dict[int, float]:
+    """Return each owner's coefficient on `limit` (looked up once per terms tuple)."""
+    result: dict[int, float] = {}
+    by_terms: dict[int, float] = {}
+    for owner in owners:
+        indexes = demands_of[owner]
+        if len(indexes) != 1:
+            result[owner] = _coefficient(demands, indexes, limit)
+            continue
+        terms_id = id(demands[indexes[0]].terms)
+        found = by_terms.get(terms_id)
+        if found is None:
+            found = _coefficient(demands, indexes, limit)
+            by_terms[terms_id] = found
+        result[owner] = found
+    return result
 
 
 def _coefficient(demands: Sequence[Demand], indexes: Sequence[int], limit: int) -> float:
@@ -404,49 +461,71 @@ def round_to_amps(
     still allow it. Owners at zero stay at zero (starting them is the min rule's decision).
     """
     amps = [min(math.floor(total + 1e-6), cap) for total, cap in zip(totals, caps, strict=True)]
-    usage = [0.0] * len(limits)
     # Every demand of an owner carries the same terms (the owner's phases and groups).
     terms_of: list[tuple[tuple[int, float], ...]] = [
         demands[indexes[0]].terms if indexes else () for indexes in demands_of
     ]
-    # Sum whole amps per terms tuple first (alike owners share one), then load the limits
-    # once per tuple: integer sums, so the result is exact whatever the grouping.
-    per_terms: dict[int, tuple[tuple[tuple[int, float], ...], int]] = {}
-    for owner, terms in enumerate(terms_of):
-        owner_amps = amps[owner]
-        if owner_amps:
-            terms_id = id(terms)
-            entry = per_terms.get(terms_id)
-            per_terms[terms_id] = (terms, owner_amps if entry is None else entry[1] + owner_amps)
-    for terms, total in per_terms.values():
-        for limit, coefficient in terms:
-            usage[limit] += coefficient * total
+    usage = whole_amp_usage(len(limits), terms_of, amps)
+    # Largest fractional part first, then keep order: two stable sorts on plain numbers
+    # (keep order, then fraction) cost less than one on (fraction, keep position) tuples.
     order = sorted(
-        (owner for owner in range(len(amps)) if 0 < amps[owner] < caps[owner]),
-        key=lambda owner: (-(totals[owner] - amps[owner]), keep_position[owner]),
+        [owner for owner in range(len(amps)) if 0 < amps[owner] < caps[owner]],
+        key=keep_position.__getitem__,
     )
+    fraction = [amps[owner] - totals[owner] for owner in range(len(amps))]
+    order.sort(key=fraction.__getitem__)
     capacity = [limit.capacity + EPSILON for limit in limits]
     from_tier = [limit.from_tier for limit in limits]
     # Loads only grow in this loop: once an amp does not fit for some terms in some tier, it
     # does not fit for any later owner with the same terms and tier either (skip the check).
     full: set[tuple[int, int]] = set()
+    enforced_of: dict[tuple[int, int], tuple[tuple[int, float], ...]] = {}
     for owner in order:
         tier = demands[demands_of[owner][-1]].tier
         terms = terms_of[owner]
         checked = (id(terms), tier)
         if checked in full:
             continue
-        if all(
-            usage[limit] + coefficient <= capacity[limit]
-            for limit, coefficient in terms
-            if from_tier[limit] <= tier
-        ):
+        enforced = enforced_of.get(checked)
+        if enforced is None:
+            enforced = tuple(term for term in terms if from_tier[term[0]] <= tier)
+            enforced_of[checked] = enforced
+        for limit, coefficient in enforced:
+            if usage[limit] + coefficient > capacity[limit]:
+                full.add(checked)
+                break
+        else:
             amps[owner] += 1
             for limit, coefficient in terms:
                 usage[limit] += coefficient
-        else:
-            full.add(checked)
     return amps
+
+
+def whole_amp_usage(
+    count: int, terms_of: Sequence[tuple[tuple[int, float], ...]], amps: Sequence[int]
+) -> list[float]:
+    """Return each of `count` limits' load from the owners' whole amps and terms.
+
+    Whole amps are summed per terms tuple first (alike owners share one), then the limits
+    are loaded once per tuple: integer sums, so the result is exact whatever the grouping.
+    """
+    usage = [0.0] * count
+    sums: dict[int, int] = {}
+    alike: dict[int, tuple[tuple[int, float], ...]] = {}
+    find = sums.get
+    for terms, owner_amps in zip(terms_of, amps, strict=True):
+        if owner_amps:
+            terms_id = id(terms)
+            total = find(terms_id)
+            if total is None:
+                sums[terms_id] = owner_amps
+                alike[terms_id] = terms
+            else:
+                sums[terms_id] = total + owner_amps
+    for terms_id, total in sums.items():
+        for limit, coefficient in alike[terms_id]:
+            usage[limit] += coefficient * total
+    return usage
 
 
 @dataclass(frozen=True, slots=True)

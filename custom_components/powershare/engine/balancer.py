@@ -21,7 +21,7 @@ import functools
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from .allocation import (
     CAPPED,
@@ -33,6 +33,7 @@ from .allocation import (
     fill,
     owner_bottleneck,
     round_to_amps,
+    whole_amp_usage,
 )
 from .loads import LoadEstimate, MeterMemory, charger_site_currents, estimate_loads
 from .model import (
@@ -154,33 +155,41 @@ class _Memo:
         self.tier_count = len(priorities)
         rank = {priority: index for index, priority in enumerate(priorities)}
         self.priority_rank = [rank[charger.priority] for charger in chargers]
-        self.demands: dict[int, tuple[bool, int, object, tuple[Demand, ...]]] = {}
-        """Per charger: (held, cap, terms, its demands) of the last time they were built."""
-        ids = sorted(range(len(chargers)), key=lambda index: chargers[index].id)
-        self.id_order = [0] * len(chargers)
-        """Per charger: its place in charger id order (the last tie-break of the keep order)."""
-        for position, index in enumerate(ids):
-            self.id_order[index] = position
-        self.decisions: list[tuple[tuple[object, ...], ChargerDecision] | None] = [None] * len(
+        self.demands: list[tuple[bool, int, object, tuple[Demand, ...]] | None] = [None] * len(
             chargers
         )
+        """Per charger: (held, cap, terms, its demands) of the last time they were built."""
+        ids = sorted(range(len(chargers)), key=lambda index: chargers[index].id)
+        self.by_id = ids
+        """The chargers in id order (the last tie-break of the keep order)."""
+        self.decisions: list[tuple[_DecisionKey, ChargerDecision] | None] = [None] * len(chargers)
         """Per charger: the last decision built and what it was built from."""
+        self.switchable = [
+            charger.wiring is Wiring.THREE_PHASE and charger.can_switch_phases
+            for charger in chargers
+        ]
+        """Per charger: whether it may switch between one and three phases."""
+        self.limits: list[Limit] = []
+        """The last cycle's limits (reused where the capacity is unchanged)."""
+        self.figures: list[GroupFigures | None] = [None] * len(topology.groups)
+        """Per group: the last figures built (reused while unchanged)."""
 
 
-class _Outcome(NamedTuple):
-    """Per charger, what the cycle concluded before pacing.
+_Outcome = tuple[float, Reason, str, int]
+"""Per charger, what the cycle concluded before pacing: share, reason, detail and the
+allocator limit behind the reason (CAPPED if none).
 
-    A tuple: one is made per charger and cycle, so it must be cheap to make.
-    """
-
-    share: float = 0.0
-    reason: Reason = Reason.NO_CAR
-    detail: str = ""
-    limit: int = CAPPED
-    """The allocator limit behind the reason, if any."""
+A plain tuple: one is made per charger and cycle, and a tuple display costs a fraction of
+a NamedTuple's Python-level constructor.
+"""
 
 
-_NO_CAR = _Outcome(reason=Reason.NO_CAR, detail="no car connected")
+_DecisionKey = tuple[int, tuple[Phase, ...], Action, bool, Reason, str, int, float, int]
+"""What a charger's decision is built from: target, site phases, action, changed, reason,
+detail, requested, share and the limit behind the reason."""
+
+_NO_CAR: _Outcome = (0.0, Reason.NO_CAR, "no car connected", CAPPED)
+_MODE_OFF: _Outcome = (0.0, Reason.MODE_OFF, "charging mode off", CAPPED)
 _NO_DEMANDS = range(0)
 
 
@@ -255,10 +264,13 @@ class _Cycle:
                 continue  # never commanded: nothing to compare with
             if memory.last_change > settled_before:
                 continue  # still following the last command
-            allowed = [idle, idle, idle]
-            for phase in memory.site_phases:
-                allowed[phase] += memory.target
-            if drawn[0] > allowed[0] or drawn[1] > allowed[1] or drawn[2] > allowed[2]:
+            commanded = memory.site_phases
+            top = idle + memory.target
+            if len(commanded) == PHASE_COUNT:  # the usual case, inline: all three at `top`
+                over = drawn[0] > top or drawn[1] > top or drawn[2] > top
+            else:
+                over = any(drawn[phase] > (top if phase in commanded else idle) for phase in PHASES)
+            if over:
                 result[index] = (0.0, 0.0, 0.0)
         return result
 
@@ -292,6 +304,8 @@ class _Cycle:
         candidates = self.candidates
         stale = loads.stale
         charger_group = self.topology.charger_group
+        wired_phases = self.topology.wired_phases
+        one_phase_wiring = Wiring.ONE_PHASE
         for index, charger in enumerate(self.topology.chargers):
             state = states.get(charger.id)
             if state is None or not state.connected:
@@ -304,14 +318,22 @@ class _Cycle:
                 remembered[charger.id] = memory
             memories.append(memory)
             self._observe_car(charger, state, memory)
-            phases[index] = self._site_phases(index, charger, memory)
+            # `_site_phases`, inline for the usual cases (once per charger per cycle).
+            if charger.wiring is one_phase_wiring:
+                phases[index] = wired_phases[index]
+            elif memory.one_phase is not None:
+                phases[index] = (memory.one_phase,)
+            elif memory.car_phases:
+                phases[index] = _car_site_phases(charger.rotation, memory.car_phases)
+            else:
+                phases[index] = PHASES
             cap, reason = self._cap(charger, state, memory, stale=stale[charger_group[index]])
             caps[index] = cap
             cap_reason[index] = reason
             if charger.mode is ChargingMode.OFF:
-                outcome[index] = _Outcome(reason=Reason.MODE_OFF, detail="charging mode off")
+                outcome[index] = _MODE_OFF
             elif cap < charger.min_current:
-                outcome[index] = _Outcome(reason=reason, detail=self._cap_detail(index))
+                outcome[index] = (0.0, reason, self._cap_detail(index), CAPPED)
             else:
                 candidates.append(index)
         return memories
@@ -327,7 +349,11 @@ class _Cycle:
             memory.target > 0
             and memory.last_change is not None
             and self.now - memory.last_change >= tunables.increase_delay_s
-            and not self._switch_settling(memory)
+            # Not settling after a phase switch (`_switch_settling`, inline: once per charger).
+            and (
+                not memory.switch_times
+                or self.now - memory.switch_times[-1] >= tunables.phase_switch_settle_s
+            )
         )
         if settled:
             if (
@@ -336,15 +362,16 @@ class _Cycle:
                 and state.car_phases is None
             ):
                 known = memory.car_phases
-                idle = tunables.idle_current_a
-                currents = state.currents
-                new = [
-                    phase
-                    for phase in PHASES
-                    if currents[phase] >= idle and (known is None or phase not in known)
-                ]
-                if new:
-                    memory.car_phases = frozenset(new) | (known or frozenset())
+                if known is None or len(known) < PHASE_COUNT:  # else nothing new to learn
+                    idle = tunables.idle_current_a
+                    currents = state.currents
+                    new = [
+                        phase
+                        for phase in PHASES
+                        if currents[phase] >= idle and (known is None or phase not in known)
+                    ]
+                    if new:
+                        memory.car_phases = frozenset(new) | (known or frozenset())
             drawn = max(state.currents)
             if (
                 memory.target - drawn <= tunables.drawless_threshold_a
@@ -460,22 +487,33 @@ class _Cycle:
     def _limits(self, loads: LoadEstimate) -> list[Limit]:
         config = self.config
         topology = self.topology
+        margin = config.margin_a
+        non_ev = loads.non_ev
+        # Most groups' room is the same as last cycle (unmetered groups, steady loads): reuse
+        # those (immutable) limits rather than make one per group and phase per cycle.
+        previous = self.memo.limits
         limits: list[Limit] = []
         for group, config_group in enumerate(topology.groups):
-            limits.extend(
-                Limit(config_group.fuse[phase] - config.margin_a - loads.non_ev[group][phase])
-                for phase in PHASES
-            )
+            fuse = config_group.fuse
+            load = non_ev[group]
+            for phase in PHASES:
+                capacity = fuse[phase] - margin - load[phase]
+                index = len(limits)
+                old = previous[index] if index < len(previous) else None
+                limits.append(
+                    old if old is not None and old.capacity == capacity else Limit(capacity)
+                )
         for group in topology.power_limit:
             max_power_w = topology.groups[group].max_power_w
             assert max_power_w is not None  # noqa: S101 - power_limit only holds capped groups
-            limits.append(Limit(max_power_w / config.voltage - sum(loads.non_ev[group])))
+            limits.append(Limit(max_power_w / config.voltage - sum(non_ev[group])))
         solar = 0.0
         if loads.surplus_w is not None:
             solar = (
                 loads.surplus_w - config.solar_reserve_w + config.import_allowance_w
             ) / config.voltage
         limits.append(Limit(solar, from_tier=self.tier_count))
+        self.memo.limits = limits
         return limits
 
     def _rank(self, memories: list[ChargerMemory | None]) -> None:
@@ -487,21 +525,28 @@ class _Cycle:
         """
         period = self.tunables.rotation_period_s
         now = self.now
-        by_id = self.memo.id_order
         ranks = self.priority_rank
-        keys: list[tuple[int, int, float, int]] = []
+        # Stable sorts from the least significant key up (charger id order, then the time,
+        # then priority rank and category as one number) cost less than one sort on tuples.
+        categories = 5  # per priority rank, numbered 0 to 4 below
+        category = [0] * len(memories)
+        timing = [0.0] * len(memories)
         for index, memory in enumerate(memories):
-            rank = ranks[index]
+            rank = ranks[index] * categories
             if memory is None:
-                keys.append((rank, 4, 0.0, by_id[index]))
+                category[index] = rank + 4
             elif memory.target > 0 and memory.running_since is not None:
                 running_for = now - memory.running_since
-                keys.append((rank, 0 if running_for < period else 2, running_for, by_id[index]))
+                category[index] = rank + (0 if running_for < period else 2)
+                timing[index] = running_for
             else:
                 paused_since = memory.paused_since if memory.paused_since is not None else now
                 waited = now - paused_since
-                keys.append((rank, 1 if waited >= period else 3, -waited, by_id[index]))
-        order = sorted(range(len(keys)), key=keys.__getitem__)
+                category[index] = rank + (1 if waited >= period else 3)
+                timing[index] = -waited
+        order = list(self.memo.by_id)
+        order.sort(key=timing.__getitem__)
+        order.sort(key=category.__getitem__)
         keep_position = self.keep_position
         for position, index in enumerate(order):
             keep_position[index] = position
@@ -514,12 +559,26 @@ class _Cycle:
         demands_of: list[range] = [_NO_DEMANDS] * len(self.topology.chargers)
         removed = self.removed
         built = self.cycle_demands
+        kept = self.memo.demands
+        terms_of = self.topology.terms
+        phases = self.phases
+        caps = self.caps
+        held = self.held
         for index in self.candidates:
             if index in removed:
                 continue
             mine = built[index]
             if mine is None:  # first fill of the cycle, or its phases or solar hold changed
-                mine = self._charger_demands(index)
+                cached = kept[index]
+                if (
+                    cached is not None
+                    and cached[2] is terms_of(index, phases[index])
+                    and cached[1] == caps[index]
+                    and cached[0] == (index in held)
+                ):  # unchanged since last built (`_charger_demands`, inline: the usual case)
+                    mine = cached[3]
+                else:
+                    mine = self._charger_demands(index)
                 built[index] = mine
             start = len(demands)
             demands_of[index] = range(start, start + len(mine))
@@ -538,7 +597,7 @@ class _Cycle:
         held = index in self.held
         terms = self.topology.terms(index, self.phases[index])
         cap = self.caps[index]
-        cached = self.memo.demands.get(index)
+        cached = self.memo.demands[index]
         if cached is not None and cached[0] == held and cached[1] == cap and cached[2] is terms:
             return cached[3]
         charger = self.topology.chargers[index]
@@ -575,15 +634,13 @@ class _Cycle:
     ) -> bool:
         result = first[0]
         switched = False
+        switchable = self.memo.switchable
         for index in self.candidates:
+            if not switchable[index]:
+                continue  # one-phase wiring or no switch: most chargers, so checked first
             charger = self.topology.chargers[index]
             memory = memories[index]
-            if (
-                memory is None
-                or index in self.removed
-                or charger.wiring is not Wiring.THREE_PHASE
-                or not charger.can_switch_phases
-            ):
+            if memory is None or index in self.removed:
                 continue
             wanted = self._wanted_phase(index, charger, memory, limits, result)
             if wanted == memory.one_phase or (
@@ -826,35 +883,40 @@ class _Cycle:
         removed = self.removed
         held = self.held
         totals = result.totals
+        bottlenecks = result.bottlenecks
         outcome = self.outcome
         limit_reasons = self.limit_reasons
         for index in self.candidates:
             if index in removed:
                 reason, detail, limit = removed[index]
-                outcome[index] = _Outcome(0.0, reason, detail, limit)
+                outcome[index] = (0.0, reason, detail, limit)
                 continue
-            bottleneck = owner_bottleneck(result, demands_of[index])
+            # The owner's bottleneck (`owner_bottleneck`, inline: once per charger per cycle).
+            bottleneck = CAPPED
+            for demand in demands_of[index]:
+                bottleneck = bottlenecks[demand]
+                if bottleneck != CAPPED:
+                    break
             share = totals[index]
             if bottleneck != CAPPED and bottleneck in limit_reasons and index not in held:
                 # The usual case, inline: a charger stopped by a limit already described.
                 reason, detail = limit_reasons[bottleneck]
-                outcome[index] = _Outcome(share, reason, detail, bottleneck)
+                outcome[index] = (share, reason, detail, bottleneck)
             elif index in held:
                 memory = self.state.chargers[self.topology.chargers[index].id]
                 since = memory.solar_deficit_since or self.now
                 left = self.tunables.solar_stop_delay_s - (self.now - since)
-                self.outcome[index] = _Outcome(
+                outcome[index] = (
                     share,
                     Reason.SOLAR_HOLDING_MIN,
                     f"not enough surplus; holding minimum, stopping in {math.ceil(left)} s",
+                    CAPPED,
                 )
             elif bottleneck == CAPPED:
-                self.outcome[index] = _Outcome(
-                    share, self.cap_reason[index], self._cap_detail(index)
-                )
+                outcome[index] = (share, self.cap_reason[index], self._cap_detail(index), CAPPED)
             else:
                 reason, detail = self._limit_reason(bottleneck)
-                self.outcome[index] = _Outcome(share, reason, detail, bottleneck)
+                outcome[index] = (share, reason, detail, bottleneck)
         return round_to_amps(
             demands, limits, result.totals, demands_of, self.caps, self.keep_position
         )
@@ -874,7 +936,7 @@ class _Cycle:
 
     # --- pacing and output ------------------------------------------------------------------
 
-    def _finish(
+    def _finish(  # noqa: C901, PLR0912, PLR0915 - one pass per charger does every job (hot path)
         self,
         memories: list[ChargerMemory | None],
         limits: list[Limit],
@@ -900,10 +962,15 @@ class _Cycle:
         allocated_sums = [[0.0, 0.0, 0.0] for _ in range(group_count)]
         usage_sums = [[0.0, 0.0, 0.0] for _ in range(group_count)]
         charger_group = self.topology.charger_group
+        all_phases = self.phases
+        outcomes = self.outcome
+        caps = self.caps
+        remembered = state.chargers
+        mode_off = ChargingMode.OFF
         for index, charger in enumerate(chargers):
             memory = memories[index]
             target_before, phases_before = before[index]
-            phases = self.phases[index]
+            phases = all_phases[index]
             group = charger_group[index]
             drawn = currents[index]
             if drawn[0] or drawn[1] or drawn[2]:
@@ -911,47 +978,56 @@ class _Cycle:
                 row[0] += drawn[0]
                 row[1] += drawn[1]
                 row[2] += drawn[2]
-            share, reason, detail, limit = self.outcome[index]
+            share, reason, detail, limit = outcomes[index]
             target = final[index]
             if index in paced:
                 reason = Reason.PACED
                 detail = f"increase to {amps[index]} A after the meters catch up"
             changed = target != target_before or (target > 0 and phases != phases_before)
-            action = _action(target_before, target, changed=changed)
             if memory is not None:
-                self._remember(memory, target, phases, changed=changed)
-            elif charger.id in state.chargers:
-                del state.chargers[charger.id]
-            requested = self.caps[index] if memory is not None else 0
-            wants = 0 if charger.mode is ChargingMode.OFF else requested
+                if changed or target != memory.target:
+                    self._remember(memory, target, phases, changed=changed)
+                else:  # the usual case, inline: nothing to remember but the phases
+                    memory.site_phases = phases
+                requested = caps[index]
+            else:
+                if charger.id in remembered:
+                    del remembered[charger.id]
+                requested = 0
+            action = _action(target_before, target, changed=changed) if changed else Action.NONE
+            wants = 0 if charger.mode is mode_off else requested
             if wants or target:
                 wanted_row = wanted_sums[group]
                 allocated_row = allocated_sums[group]
-                for phase in phases:
-                    wanted_row[phase] += wants
-                    allocated_row[phase] += target
+                if len(phases) == PHASE_COUNT:  # the usual case, unrolled
+                    wanted_row[0] += wants
+                    wanted_row[1] += wants
+                    wanted_row[2] += wants
+                    allocated_row[0] += target
+                    allocated_row[1] += target
+                    allocated_row[2] += target
+                else:
+                    for phase in phases:
+                        wanted_row[phase] += wants
+                        allocated_row[phase] += target
             # Most chargers get the same verdict as last cycle: reuse that (immutable) object
             # rather than build one per charger per cycle.
-            key = (target, phases, action, changed, reason, detail, requested, share, limit)
+            key: _DecisionKey = (
+                target,
+                phases,
+                action,
+                changed,
+                reason,
+                detail,
+                requested,
+                share,
+                limit,
+            )
             previous = last[index]
             if previous is not None and previous[0] == key:
                 decisions[charger.id] = previous[1]
                 continue
-            limit_group, limit_phase = self._limit_place(limit)
-            decision = ChargerDecision(
-                charger_id=charger.id,
-                target_current=target,
-                site_phases=phases,
-                charger_phases=_charger_phases(charger.rotation, phases),
-                action=action,
-                changed=changed,
-                reason=reason,
-                detail=detail,
-                requested=requested,
-                share=share,
-                limit_group=limit_group,
-                limit_phase=limit_phase,
-            )
+            decision = self._decision(charger, key)
             last[index] = (key, decision)
             decisions[charger.id] = decision
         return Decision(
@@ -960,6 +1036,25 @@ class _Cycle:
             groups=MappingProxyType(self._figures(loads, wanted_sums, allocated_sums, usage_sums)),
             stale_meters=loads.stale_meters,
             surplus_w=loads.surplus_w,
+        )
+
+    def _decision(self, charger: ChargerConfig, key: _DecisionKey) -> ChargerDecision:
+        """Build a charger's decision from its key (as made in `_finish`)."""
+        target, phases, action, changed, reason, detail, requested, share, limit = key
+        limit_group, limit_phase = self._limit_place(limit)
+        return ChargerDecision(
+            charger_id=charger.id,
+            target_current=target,
+            site_phases=phases,
+            charger_phases=_charger_phases(charger.rotation, phases),
+            action=action,
+            changed=changed,
+            reason=reason,
+            detail=detail,
+            requested=requested,
+            share=share,
+            limit_group=limit_group,
+            limit_phase=limit_phase,
         )
 
     def _pace(
@@ -1023,11 +1118,14 @@ class _Cycle:
     def _usage_with_ramps(self, count: int, final: list[int]) -> list[float]:
         """Return each limit's load: the targets so far plus what ramping chargers still draw."""
         topology = self.topology
-        usage = [0.0] * count
-        for index, target in enumerate(final):
-            if target:
-                for limit, coefficient in self._terms(index):
-                    usage[limit] += coefficient * target
+        terms = topology.terms
+        phases = self.phases
+        running = [index for index, target in enumerate(final) if target]
+        usage = whole_amp_usage(
+            count,
+            [terms(index, phases[index]) for index in running],
+            [final[index] for index in running],
+        )
         ramping = self.state.ramping_down
         for charger_id, ramp in list(ramping.items()):
             found = topology.charger_index.get(charger_id)
@@ -1098,26 +1196,46 @@ class _Cycle:
                 allocated[parent][phase] += allocated[group][phase]
                 usage[parent][phase] += usage[group][phase]
         figures: dict[str, GroupFigures] = {}
+        previous = self.memo.figures
         for group, config_group in enumerate(topology.groups):
             non_ev = loads.non_ev[group]
-            fuse = config_group.fuse
             wanted_row = requested[group]
             allocated_row = allocated[group]
             usage_row = usage[group]
-            figures[config_group.id] = GroupFigures(
+            wanted = (wanted_row[0], wanted_row[1], wanted_row[2])
+            given = (allocated_row[0], allocated_row[1], allocated_row[2])
+            drawn = (usage_row[0], usage_row[1], usage_row[2])
+            meter = loads.meter[group]
+            stale = loads.stale[group]
+            old = previous[group]
+            if (
+                old is not None
+                and old.usage == drawn
+                and old.non_ev_load == non_ev
+                and old.allocated == given
+                and old.requested == wanted
+                and old.meter == meter
+                and old.meter_stale == stale
+            ):  # as last cycle (available follows from the load): reuse the immutable figures
+                figures[config_group.id] = old
+                continue
+            fuse = config_group.fuse
+            built = GroupFigures(
                 group_id=config_group.id,
-                meter=loads.meter[group],
+                meter=meter,
                 non_ev_load=non_ev,
                 available=(
                     fuse[0] - margin - non_ev[0],
                     fuse[1] - margin - non_ev[1],
                     fuse[2] - margin - non_ev[2],
                 ),
-                requested=(wanted_row[0], wanted_row[1], wanted_row[2]),
-                allocated=(allocated_row[0], allocated_row[1], allocated_row[2]),
-                usage=(usage_row[0], usage_row[1], usage_row[2]),
-                meter_stale=loads.stale[group],
+                requested=wanted,
+                allocated=given,
+                usage=drawn,
+                meter_stale=stale,
             )
+            previous[group] = built
+            figures[config_group.id] = built
         return figures
 
 

@@ -65,20 +65,17 @@ def charger_site_currents(topology: Topology, snapshot: Snapshot) -> list[Curren
     """Return each charger's measured current per SITE phase (zero when not reported)."""
     result: list[Currents] = []
     states = snapshot.chargers
-    for charger, site_phase in zip(topology.chargers, topology.site_phase_of, strict=True):
+    for charger, on_site in zip(topology.chargers, topology.charger_phase_of, strict=True):
         state = states.get(charger.id)
         if state is None:
             result.append(ZERO)
             continue
         currents = state.currents
-        if site_phase == PHASES:
+        if on_site == PHASES:
             result.append(currents)
             continue
-        site = [0.0, 0.0, 0.0]
-        site[site_phase[0]] = currents[0]
-        site[site_phase[1]] = currents[1]
-        site[site_phase[2]] = currents[2]
-        result.append((site[0], site[1], site[2]))
+        # Site phase p carries the charger phase on_site[p] (rotations are permutations).
+        result.append((currents[on_site[0]], currents[on_site[1]], currents[on_site[2]]))
     return result
 
 
@@ -151,15 +148,26 @@ def estimate_loads(
 
 
 def _subtree_charger_sums(topology: Topology, charger_currents: list[Currents]) -> list[Currents]:
+    # Each charger into its own group, then each group into its parent (children first):
+    # three additions per charger instead of three per charger and ancestor.
     sums = [[0.0, 0.0, 0.0] for _ in topology.groups]
+    charger_group = topology.charger_group
     for charger, currents in enumerate(charger_currents):
         if currents == ZERO:
             continue
-        for ancestor in topology.ancestors[topology.charger_group[charger]]:
-            row = sums[ancestor]
-            row[0] += currents[0]
-            row[1] += currents[1]
-            row[2] += currents[2]
+        row = sums[charger_group[charger]]
+        row[0] += currents[0]
+        row[1] += currents[1]
+        row[2] += currents[2]
+    parent_of = topology.parent
+    for group in topology.bottom_up:
+        parent = parent_of[group]
+        if parent is not None:
+            row = sums[group]
+            above = sums[parent]
+            above[0] += row[0]
+            above[1] += row[1]
+            above[2] += row[2]
     return [(row[0], row[1], row[2]) for row in sums]
 
 

@@ -37,18 +37,23 @@ def one_phase_headroom(
     on that phase; power caps and, for solar charging, the surplus are counted in phase-amps.
     """
     used = float(len(site_phases))
-    shared = [
-        (_slack(limits, usage, limit) + used * share) for limit in topology.power_limits(charger)
-    ]
+    # The lowest of the shared limits' slack (power caps, the surplus), plus what it frees.
+    shared = min(
+        (limits[limit].capacity - usage[limit] for limit in topology.power_limits(charger)),
+        default=None,
+    )
     if solar:
-        shared.append(_slack(limits, usage, topology.solar_limit) + used * share)
+        surplus = limits[topology.solar_limit].capacity - usage[topology.solar_limit]
+        shared = surplus if shared is None else min(shared, surplus)
+    freed = None if shared is None else shared + used * share
     headroom: dict[Phase, float] = {}
     for phase in PHASES:
         own = share if phase in site_phases else 0.0
-        candidates = [
-            own + _slack(limits, usage, limit) for limit in topology.fuse_limits(charger, phase)
-        ]
-        headroom[phase] = min(candidates + shared)
+        # min(own + slack) is own + min(slack): rounded addition is monotonic.
+        room = own + min(
+            limits[limit].capacity - usage[limit] for limit in topology.fuse_limits(charger, phase)
+        )
+        headroom[phase] = room if freed is None else min(room, freed)
     return headroom
 
 

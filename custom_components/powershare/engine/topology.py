@@ -105,6 +105,15 @@ class Topology:
             for charger in self.chargers
         )
         """Per charger: the site phase of its L1, L2, L3 (the rotation as a lookup table)."""
+        self.charger_phase_of: tuple[tuple[Phase, Phase, Phase], ...] = tuple(
+            (
+                charger.rotation.charger_phase(Phase.L1),
+                charger.rotation.charger_phase(Phase.L2),
+                charger.rotation.charger_phase(Phase.L3),
+            )
+            for charger in self.chargers
+        )
+        """Per charger: the charger phase on site L1, L2, L3 (the inverse lookup table)."""
         # Terms per (charger, site phases), built on first use and kept for the configuration's
         # life: the balancer asks for them for every charger in every cycle. Equal terms are
         # one shared tuple (`_interned`), so the allocator can group alike chargers by identity.
