@@ -220,6 +220,8 @@ class DemoSite:
             self.chargers.append(RunningCharger(spec, emulator, server, port))
             live.chargers.append(LiveCharger(emulator, spec.site_phases))
         self._live = live
+        # The meter measures what flows when it is read, like a real one.
+        self._meter.on_read = self.step
         self.step()
         self._task = asyncio.get_running_loop().create_task(self._run())
 

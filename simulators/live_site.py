@@ -2,8 +2,10 @@
 
 The meter at the main fuse must show the house load, minus solar production, plus what the
 emulated chargers draw (mapped through their phase rotation). `LiveSite.sync()` writes that
-sum into the meter's state; `run()` keeps doing so, so Powershare running against the emulators
-closes the loop exactly as it would on a real installation.
+sum into the meter's state; `measure_on_read(emulator)` makes the meter emulator do so at every
+read, as a real meter measures what flows when it is asked (and `run()` keeps the state in step
+for HTTP meters), so Powershare running against the emulators closes the loop exactly as it
+would on a real installation.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from simulators.meters.modbus import ModbusMeterEmulator
     from simulators.meters.state import MeterState
     from simulators.teltocharge import TeltoChargeEmulator
 
@@ -58,6 +61,10 @@ class LiveSite:
         ]
         self.meter.set_currents(*currents[: len(self.meter.phases)])
         return currents
+
+    def measure_on_read(self, emulator: ModbusMeterEmulator) -> None:
+        """Make `emulator` (serving this site's meter state) sync before each read."""
+        emulator.on_read = self.sync
 
     async def run(self, period_s: float = 0.2) -> None:
         """Keep the meter in step with the chargers until cancelled."""

@@ -23,6 +23,8 @@ from simulators.modbus_server import RegisterUnit
 from .state import MeterState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from custom_components.powershare.devices.meters.modbus_models import ModbusMeterMap
 
 
@@ -45,6 +47,8 @@ class ModbusMeterEmulator(RegisterUnit):
         )
         self.serial_number = serial_number
         self.mac = mac
+        self.on_read: Callable[[], object] | None = None
+        """Called before each read: lets a live site measure what flows at that instant."""
 
     @classmethod
     def for_model(cls, key: str, state: MeterState | None = None) -> ModbusMeterEmulator:
@@ -59,6 +63,8 @@ class ModbusMeterEmulator(RegisterUnit):
     def before_read(self, function: int, address: int, count: int) -> None:
         """Encode the present state into the register tables."""
         del function, address, count
+        if self.on_read is not None:
+            self.on_read()
         table = self.holding if self.meter_map.function is RegisterType.HOLDING else self.input
         for phase, fields in zip(self.state.phases, self.meter_map.phases, strict=False):
             if fields.voltage is not None:

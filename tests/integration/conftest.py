@@ -105,6 +105,7 @@ async def site(
     meter = ModbusMeterEmulator.for_model("eastron_sdm630")
     live = LiveSite(meter=meter.state, chargers=[LiveCharger(charger)], house_a=[10.0, 10.0, 10.0])
     live.sync()
+    live.measure_on_read(meter)
     servers = [EmulatorServer({1: charger}), EmulatorServer({1: meter})]
     ports = [free_tcp_port(), free_tcp_port()]
     for server, port in zip(servers, ports, strict=True):
