@@ -240,3 +240,27 @@ async def test_removing_a_groups_meter_is_reported_and_fails_safe(
     assert decision is not None
     assert decision.groups[site.group_entry.entry_id].meter_stale
     assert site.charger.settings[AMPS_TO_USE] <= 6  # the failsafe share, not the old 16 A
+
+
+@pytest.mark.parametrize(
+    ("fault", "translation_key"),
+    [
+        ({"exception_code": 4}, "modbus_exception"),  # slave device failure
+        ({"garbage": {6: 77}}, "implausible_value"),  # EVSE status 77 does not exist
+        ({"delay": 1.5}, "timeout"),  # longer than the bus's 1 s timeout
+    ],
+)
+async def test_device_faults_become_readable_update_errors(
+    hass: HomeAssistant, site: Site, fault: dict[str, Any], translation_key: str
+) -> None:
+    coordinator = site.charger_entry.runtime_data.coordinator
+    for name, value in fault.items():
+        setattr(site.charger.faults, name, value)
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    assert coordinator.last_exception.translation_key == translation_key
+    assert hass.states.get("sensor.teltocharge_4242_power").state == STATE_UNAVAILABLE
+    site.charger.faults.clear()
+    await asyncio.sleep(fault.get("delay", 0.0))  # let a late answer go out before teardown
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
