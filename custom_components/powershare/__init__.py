@@ -96,13 +96,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: PowershareConfigEntry) -
     hub = async_get_hub(hass)
     kind: str = entry.data[CONF_KIND]
     if kind == ENTRY_KIND_CHARGER:
-        entry.runtime_data = await _async_setup_charger(hass, entry)
-        assert isinstance(entry.runtime_data, ChargerRuntimeData)  # noqa: S101  # for mypy
-        hub.balancing.add_charger(ChargerLink(entry, entry.runtime_data.coordinator))
+        charger = entry.runtime_data = await _async_setup_charger(hass, entry)
+        hub.balancing.add_charger(ChargerLink(entry, charger.coordinator))
     elif kind == ENTRY_KIND_METER:
-        entry.runtime_data = await _async_setup_meter(hass, entry)
-        assert isinstance(entry.runtime_data, MeterRuntimeData)  # noqa: S101  # for mypy
-        hub.balancing.add_meter(MeterLink(entry, entry.runtime_data.coordinator))
+        meter = entry.runtime_data = await _async_setup_meter(hass, entry)
+        hub.balancing.add_meter(MeterLink(entry, meter.coordinator))
     else:
         entry.runtime_data = GroupRuntimeData(applied_settings=_settings(entry))
         hub.balancing.add_group(entry)

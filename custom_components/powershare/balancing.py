@@ -145,6 +145,8 @@ class ChargerLink:
     )
     last_write: float = float("-inf")
     """When Powershare last wrote to the charger (the service's clock)."""
+    unsubscribe: CALLBACK_TYPE | None = None
+    """Stops following the coordinator (set by the service while the link is in use)."""
 
     def remember(self) -> None:
         """Keep the coordinator's latest reading."""
@@ -170,6 +172,8 @@ class MeterLink:
 
     entry: ConfigEntry[Any]
     coordinator: MeterCoordinator | SensorMeterCoordinator
+    unsubscribe: CALLBACK_TYPE | None = None
+    """Stops following the coordinator (set by the service while the link is in use)."""
 
 
 @dataclass
@@ -192,7 +196,6 @@ class BalancingService:
     cycles: int = 0
     _balancer: Balancer | None = None
     _listeners: list[Callable[[], None]] = field(default_factory=list)
-    _unsubscribe: list[CALLBACK_TYPE] = field(default_factory=list)
     _debouncer: Debouncer[Any] | None = None
     _cycle_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _timer: CALLBACK_TYPE | None = None
@@ -210,14 +213,14 @@ class BalancingService:
         """Balance a newly loaded charger."""
         self.chargers[link.entry.entry_id] = link
         link.remember()
-        self._unsubscribe.append(link.coordinator.async_add_listener(link.remember))
+        link.unsubscribe = link.coordinator.async_add_listener(link.remember)
         self._changed()
 
     @callback
     def add_meter(self, link: MeterLink) -> None:
         """Use a newly loaded meter; each of its readings triggers a cycle."""
         self.meters[link.entry.entry_id] = link
-        self._unsubscribe.append(link.coordinator.async_add_listener(self.async_request_cycle))
+        link.unsubscribe = link.coordinator.async_add_listener(self.async_request_cycle)
         self._changed()
 
     @callback
@@ -229,8 +232,10 @@ class BalancingService:
     @callback
     def remove(self, entry_id: str) -> None:
         """Forget an unloaded entry; the site is rebuilt without it."""
-        self.chargers.pop(entry_id, None)
-        self.meters.pop(entry_id, None)
+        for links in (self.chargers, self.meters):
+            link = links.pop(entry_id, None)
+            if link is not None and link.unsubscribe is not None:
+                link.unsubscribe()
         self.groups.pop(entry_id, None)
         self._changed()
 
@@ -401,24 +406,26 @@ class BalancingService:
         for link in chargers:
             reading: TeltoChargeReading | None = link.coordinator.data
             if reading is not None:
-                failsafe = int(setting(link.entry, OPT_FAILSAFE_CURRENT, DEFAULT_FAILSAFE_CURRENT))
-                await self._write(link, reading, failsafe, None, now)
+                await self._write(link, reading, None, None, now)
 
     async def _write(
         self,
         link: ChargerLink,
         reading: TeltoChargeReading,
-        amps: int,
+        amps: int | None,
         phases: PhaseSelection | None,
         now: float,
     ) -> None:
-        """Write what differs from what the charger reports, and feed its watchdog."""
+        """Write what differs from what the charger reports, and feed its watchdog.
+
+        `amps` None means the charger's failsafe current.
+        """
         driver = link.coordinator.charger.driver
         failsafe = int(setting(link.entry, OPT_FAILSAFE_CURRENT, DEFAULT_FAILSAFE_CURRENT))
         try:
             written = await driver.apply(
                 reading.settings,
-                amps=amps,
+                amps=failsafe if amps is None else amps,
                 phases=phases,
                 watchdog_timeout_s=WATCHDOG_TIMEOUT_S,
                 failsafe_current_a=failsafe,
@@ -495,9 +502,11 @@ class BalancingService:
         if self._debouncer is not None:
             self._debouncer.async_shutdown()
             self._debouncer = None
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe.clear()
+        links: list[ChargerLink | MeterLink] = [*self.chargers.values(), *self.meters.values()]
+        for link in links:
+            if link.unsubscribe is not None:
+                link.unsubscribe()
+                link.unsubscribe = None
         self.repairs.clear_all()
 
 

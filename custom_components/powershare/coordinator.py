@@ -253,15 +253,9 @@ class SensorMeterCoordinator(DataUpdateCoordinator[MeterReading]):
 
         @callback
         def _changed(_event: Event[EventStateChangedData]) -> None:
-            try:
-                self.async_set_updated_data(read_sensor_meter(self.hass, self.entities))
-            except SensorMeterError as err:
-                self.async_set_update_error(
-                    UpdateFailed(
-                        translation_domain=DOMAIN,
-                        translation_key="sensor_unavailable",
-                        translation_placeholders={"error": str(err)},
-                    )
-                )
+            # Reading the states is synchronous: an eager refresh updates the entities now.
+            self.hass.async_create_task(
+                self.async_refresh(), "powershare sensor meter", eager_start=True
+            )
 
         return async_track_state_change_event(self.hass, list(self.entities.all), _changed)

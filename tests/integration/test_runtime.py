@@ -264,3 +264,14 @@ async def test_device_faults_become_readable_update_errors(
     await asyncio.sleep(fault.get("delay", 0.0))  # let a late answer go out before teardown
     await coordinator.async_refresh()
     assert coordinator.last_update_success
+
+
+async def test_an_unloaded_charger_stops_polling(hass: HomeAssistant, site: Site) -> None:
+    coordinator = site.charger_entry.runtime_data.coordinator
+    assert await hass.config_entries.async_unload(site.charger_entry.entry_id)
+    await hass.async_block_till_done()
+    # A coordinator polls while anything listens; nothing of Powershare may keep it going.
+    assert not coordinator._listeners
+    reads = sum(1 for request in site.charger.requests if request[0] in (3, 4))
+    await asyncio.sleep(2.5)  # longer than the 2 s poll interval
+    assert sum(1 for request in site.charger.requests if request[0] in (3, 4)) == reads

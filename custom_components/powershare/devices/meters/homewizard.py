@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
 
@@ -82,6 +83,64 @@ async def async_homewizard_ssl_context(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _DataKeys:
+    """Where one API version puts the figures (`{}` is the phase number)."""
+
+    power: str
+    voltage: str
+    current: str
+    total_power: str
+    import_energy: str
+    export_energy: str
+
+
+_V1_KEYS: Final = _DataKeys(
+    power="active_power_l{}_w",
+    voltage="active_voltage_l{}_v",
+    current="active_current_l{}_a",
+    total_power="active_power_w",
+    import_energy="total_power_import_kwh",
+    export_energy="total_power_export_kwh",
+)
+_V2_KEYS: Final = _DataKeys(
+    power="power_l{}_w",
+    voltage="voltage_l{}_v",
+    current="current_l{}_a",
+    total_power="power_w",
+    import_energy="energy_import_kwh",
+    export_energy="energy_export_kwh",
+)
+
+
+def _meter_info(info: dict[str, Any]) -> MeterInfo:
+    """Identification from `/api` (the same in both API versions)."""
+    return MeterInfo(
+        manufacturer="HomeWizard",
+        model=text(info, "product_type") or "P1 meter",
+        serial=text(info, "serial"),
+        firmware=text(info, "firmware_version"),
+    )
+
+
+def _reading(data: dict[str, Any], keys: _DataKeys, measured_at: float) -> MeterReading:
+    """Build the signed reading from one API version's measurement object."""
+    phases = _phases_from(
+        data,
+        power_key=keys.power,
+        voltage_key=keys.voltage,
+        current_key=keys.current,
+        total_key=keys.total_power,
+    )
+    return build_reading(
+        phases,
+        total_power_w=optional_number(data, keys.total_power),
+        import_energy_kwh=optional_number(data, keys.import_energy),
+        export_energy_kwh=optional_number(data, keys.export_energy),
+        measured_at=measured_at,
+    )
+
+
 def _phases_from(
     data: dict[str, Any], *, power_key: str, voltage_key: str, current_key: str, total_key: str
 ) -> list[PhaseReading]:
@@ -147,32 +206,12 @@ class HomeWizardP1V1Meter:
 
     async def identify(self) -> MeterInfo:
         """Read `/api`: product type, serial (the unique id) and firmware."""
-        info = await self._get("/api")
-        return MeterInfo(
-            manufacturer="HomeWizard",
-            model=text(info, "product_type") or "P1 meter",
-            serial=text(info, "serial"),
-            firmware=text(info, "firmware_version"),
-        )
+        return _meter_info(await self._get("/api"))
 
     async def read(self) -> MeterReading:
         """Read `/api/v1/data`."""
         data = await self._get("/api/v1/data")
-        measured_at = self._clock()
-        phases = _phases_from(
-            data,
-            power_key="active_power_l{}_w",
-            voltage_key="active_voltage_l{}_v",
-            current_key="active_current_l{}_a",
-            total_key="active_power_w",
-        )
-        return build_reading(
-            phases,
-            total_power_w=optional_number(data, "active_power_w"),
-            import_energy_kwh=optional_number(data, "total_power_import_kwh"),
-            export_energy_kwh=optional_number(data, "total_power_export_kwh"),
-            measured_at=measured_at,
-        )
+        return _reading(data, _V1_KEYS, self._clock())
 
 
 class HomeWizardP1V2Meter:
@@ -218,32 +257,12 @@ class HomeWizardP1V2Meter:
 
     async def identify(self) -> MeterInfo:
         """Read `/api`: product type, serial (the unique id) and firmware."""
-        info = await self._get("/api")
-        return MeterInfo(
-            manufacturer="HomeWizard",
-            model=text(info, "product_type") or "P1 meter",
-            serial=text(info, "serial"),
-            firmware=text(info, "firmware_version"),
-        )
+        return _meter_info(await self._get("/api"))
 
     async def read(self) -> MeterReading:
         """Read `/api/measurement`."""
         data = await self._get("/api/measurement")
-        measured_at = self._clock()
-        phases = _phases_from(
-            data,
-            power_key="power_l{}_w",
-            voltage_key="voltage_l{}_v",
-            current_key="current_l{}_a",
-            total_key="power_w",
-        )
-        return build_reading(
-            phases,
-            total_power_w=optional_number(data, "power_w"),
-            import_energy_kwh=optional_number(data, "energy_import_kwh"),
-            export_energy_kwh=optional_number(data, "energy_export_kwh"),
-            measured_at=measured_at,
-        )
+        return _reading(data, _V2_KEYS, self._clock())
 
 
 async def request_token(
