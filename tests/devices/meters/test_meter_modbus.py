@@ -67,6 +67,22 @@ async def test_every_model_reads_signed_values_in_at_most_two_requests(
     assert reading.measured_at == clock.now
 
 
+async def test_reading_is_stamped_when_the_request_leaves(
+    modbus_tcp: ServeModbus, clock: ManualClock
+) -> None:
+    # The meter measures while it answers; the answer may arrive after Powershare has cut a
+    # charger. The stamp is the earliest moment the figures can describe, so the balancing
+    # service never subtracts a charger reading newer than the meter's measurement.
+    emulator = ModbusMeterEmulator.for_model("eastron_sdm630")
+    sent_at = clock.now
+    emulator.on_read = lambda: clock.advance(0.5)  # the device takes its time
+    bus = await modbus_tcp({1: emulator})
+    reading = await ModbusMeter(bus, emulator.meter_map, clock=clock).read()
+
+    assert clock.now > sent_at
+    assert reading.measured_at == sent_at
+
+
 async def test_exporting_site_gives_negative_currents(
     modbus_tcp: ServeModbus, clock: ManualClock
 ) -> None:

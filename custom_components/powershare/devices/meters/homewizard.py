@@ -210,8 +210,9 @@ class HomeWizardP1V1Meter:
 
     async def read(self) -> MeterReading:
         """Read `/api/v1/data`."""
+        measured_at = self._clock()
         data = await self._get("/api/v1/data")
-        return _reading(data, _V1_KEYS, self._clock())
+        return _reading(data, _V1_KEYS, measured_at)
 
 
 class HomeWizardP1V2Meter:
@@ -261,8 +262,9 @@ class HomeWizardP1V2Meter:
 
     async def read(self) -> MeterReading:
         """Read `/api/measurement`."""
+        measured_at = self._clock()
         data = await self._get("/api/measurement")
-        return _reading(data, _V2_KEYS, self._clock())
+        return _reading(data, _V2_KEYS, measured_at)
 
 
 async def request_token(

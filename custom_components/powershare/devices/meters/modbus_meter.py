@@ -51,13 +51,13 @@ class ModbusMeter:
 
     async def read(self) -> MeterReading:
         """Read every value of one cycle and return a checked, signed reading."""
+        measured_at = self._clock()
         registers: dict[int, int] = {}
         for block in self._blocks:
             values = await self.bus.read_registers(
                 self.unit_id, block.address, block.count, function=self.meter_map.function
             )
             registers.update(zip(range(block.address, block.end), values, strict=True))
-        measured_at = self._clock()
 
         def value(field: RegisterField) -> float:
             return read_field(

@@ -49,7 +49,11 @@ class MeterReading:
     export_energy_kwh: float | None
     """Lifetime energy exported to the grid; None when the device does not offer it."""
     measured_at: float
-    """When the answer arrived, on the driver's clock (seconds)."""
+    """When the request was sent, on the driver's clock (seconds).
+
+    The earliest moment the values can describe: a charger reading that arrived before it
+    is the one to subtract from these figures (see the balancing service's `currents_at`).
+    """
 
     @property
     def currents_a(self) -> tuple[float, ...]:

@@ -101,9 +101,9 @@ class ShellyPro3EmRpcMeter:
 
     async def read(self) -> MeterReading:
         """Read the three phases and the energy counters."""
+        measured_at = self._clock()
         status = await self._rpc("EM.GetStatus", id=self._em_id)
         energy = await self._rpc("EMData.GetStatus", id=self._em_id)
-        measured_at = self._clock()
         phases = [
             build_phase(
                 index,
@@ -172,8 +172,8 @@ class Shelly3EmGen1Meter:
 
     async def read(self) -> MeterReading:
         """Read the three `emeters` of `/status`."""
-        status = await self._get("status")
         measured_at = self._clock()
+        status = await self._get("status")
         emeters = status.get("emeters")
         if not isinstance(emeters, list) or not emeters:
             raise ImplausibleValueError("Shelly /status: no 'emeters' list")
