@@ -260,6 +260,29 @@ def test_fill_equals_the_reference_max_min_fair_vector(instance: Instance) -> No
     assert list(result.totals) == pytest.approx(reference, abs=1e-5)
 
 
+@PROPERTY_SETTINGS
+@given(tree_instances(), st.lists(st.integers(0, 3), min_size=10, max_size=10))
+def test_alike_owners_weigh_and_share_like_their_own_demands(
+    instance: Instance, copies: list[int]
+) -> None:
+    # Each owner gets 0-3 copies; with `alike` the copies are left out of the demands.
+    demands = list(instance.demands)
+    alike: dict[int, list[int]] = {}
+    owners = instance.owners
+    for demand in instance.demands:
+        for _ in range(copies[demand.owner]):
+            demands.append(
+                Demand(owner=owners, tier=demand.tier, cap=demand.cap, terms=demand.terms)
+            )
+            alike.setdefault(demand.owner, []).append(owners)
+            owners += 1
+    explicit = fill(instance.limits, demands, owners)
+    grouped = fill(instance.limits, instance.demands, owners, alike)
+    assert list(grouped.totals) == pytest.approx(explicit.totals, abs=1e-6)
+    assert list(grouped.usage) == pytest.approx(explicit.usage, abs=1e-6)
+    assert grouped.bottlenecks == explicit.bottlenecks[: len(instance.demands)]
+
+
 # The issue asks for two things of the continuous allocation: max-min fair shares equal to the
 # reference, and a total within 1 % of the LP optimum of the same constraints. Both hold, and
 # exactly, where every charger draws on the same phases (all on three, or all on one phase each):

@@ -18,9 +18,9 @@ taking from one that has no more than it), and it is Pareto-optimal within each 
 
 It is event driven. A limit's load is linear in the water level between events
 (`fixed + rate * level - offset`), so each limit knows the level at which it fills; a heap
-holds the next cap, activation and saturation events, with version numbers to drop stale
-ones. Each demand is activated and frozen once and each limit saturates at most once per
-tier, so a tier costs O(terms * log(terms)).
+holds the next cap, activation and saturation events (a saturation entry is checked against
+the limit's present fill level when it comes up). Each demand is activated and frozen once
+and each limit saturates at most once per tier, so a tier costs O(terms * log(terms)).
 
 On top of `fill` come the minimum-current rule (`choose_victims`: pause the fewest, lowest
 ranked first, per bottleneck) and the rounding to whole amps (`round_to_amps`). `allocate`
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
 CAPPED = -1
 """Bottleneck marker: the demand stopped at its own cap."""
@@ -86,16 +86,24 @@ class Fill:
 class _Filler:
     """The state of one `fill` call (flat lists indexed by limit or demand, for speed)."""
 
-    def __init__(self, limits: Sequence[Limit], demands: Sequence[Demand], owners: int) -> None:
+    def __init__(
+        self,
+        limits: Sequence[Limit],
+        demands: Sequence[Demand],
+        owners: int,
+        alike: Mapping[int, Sequence[int]] | None,
+    ) -> None:
         count = len(limits)
         self.demands = demands
+        self.alike = alike
         self.capacity = [limit.capacity for limit in limits]
         self.from_tier = [limit.from_tier for limit in limits]
         self.fixed = [0.0] * count
         self.rate = [0.0] * count
         self.offset = [0.0] * count
         self.rising_count = [0] * count
-        self.version = [0] * count
+        self.full_at = [math.inf] * count
+        """Per limit: the level at which it fills at the present rates (inf: it does not)."""
         self.saturated = [False] * count
         self.totals = [0.0] * owners
         self.values = [0.0] * len(demands)
@@ -103,11 +111,20 @@ class _Filler:
         self.state = [_WAITING] * len(demands)
         self.base = [0.0] * len(demands)
         self.enforced: list[tuple[tuple[int, float], ...]] = [()] * len(demands)
-        self.weight = [1] * len(demands)
+        self.owner_weight = [1] * len(demands)
+        """Per demand: how many owners it stands for (its own and those `alike` to it)."""
+        if alike:
+            owner_weight = self.owner_weight
+            for index, demand in enumerate(demands):
+                others = alike.get(demand.owner)
+                if others:
+                    owner_weight[index] += len(others)
+        self.weight = list(self.owner_weight)
+        """Per class leader: how many owners its class stands for."""
         self.followers: dict[int, list[int]] = {}
         self.level = 0.0
         self.dirty: set[int] = set()
-        self.heap: list[tuple[float, int, int, int]] = []
+        self.heap: list[tuple[float, int, int]] = []
         self.starts = sorted(set(self.from_tier))
         """The tiers from which some limit is enforced (the enforced set changes there)."""
         self.enforced_of: dict[tuple[int, int], tuple[tuple[int, float], ...]] = {}
@@ -123,8 +140,14 @@ class _Filler:
                 found.append(index)
         for tier in sorted(by_tier):
             self._fill_tier(tier, by_tier[tier])
+        totals = self.totals
+        if self.alike:
+            for owner, others in self.alike.items():
+                total = totals[owner]
+                for other in others:
+                    totals[other] = total
         return Fill(
-            totals=tuple(self.totals),
+            totals=tuple(totals),
             values=tuple(self.values),
             bottlenecks=tuple(self.bottlenecks),
             usage=tuple(self.fixed),
@@ -143,20 +166,26 @@ class _Filler:
         freeze = self._freeze
         activate = self._activate
         pop = heapq.heappop
-        version = self.version
+        full_at = self.full_at
         saturated = self.saturated
         state = self.state
+        push = heapq.heappush
         while heap:
-            level, kind, item, stamp = pop(heap)
+            level, kind, item = pop(heap)
             while True:
                 # The event kinds, inline (this loop runs once per event).
                 if kind == _SATURATE:
-                    if stamp == version[item] and not saturated[item]:
+                    if saturated[item]:
+                        pass  # an earlier entry of the same limit saturated it
+                    elif full_at[item] <= level:
                         self.level = max(self.level, level)
                         saturated[item] = True
                         for index in members[item]:
                             if state[index] == _RISING:
                                 freeze(index, item)
+                    elif full_at[item] < math.inf:
+                        # It fills later than when this entry was made: wait until then.
+                        push(heap, (max(self.level, full_at[item]), _SATURATE, item))
                 elif kind == _CAP:
                     if state[item] == _RISING:
                         self.level = max(self.level, level)
@@ -168,13 +197,12 @@ class _Filler:
                 # events at one level do not change any limit's load at that level.
                 if not heap or heap[0][0] > level:
                     break
-                _, kind, item, stamp = pop(heap)
+                _, kind, item = pop(heap)
             if self.dirty:
                 schedule()
-        for limit in members:
-            saturated[limit] = False
+        saturated[:] = [False] * len(saturated)
 
-    def _classify(self, tier: int, indexes: list[int]) -> tuple[dict[int, list[int]], list[int]]:
+    def _classify(self, tier: int, indexes: list[int]) -> tuple[list[list[int]], list[int]]:
         """Group a tier's demands into classes and prepare their activation.
 
         Demands with the same cap, terms and starting point get the same share, so each such
@@ -183,8 +211,8 @@ class _Filler:
         the class leaders loading it, and the leaders rising from zero (activated at once; the
         others wait in the heap for the water to reach them).
         """
-        members: dict[int, list[int]] = {}
-        heap: list[tuple[float, int, int, int]] = []
+        members: list[list[int]] = [[] for _ in self.capacity]
+        heap: list[tuple[float, int, int]] = []
         from_tier = self.from_tier
         # Terms are compared by identity: callers that build alike demands share one tuple
         # (the balancer's topology interns them), and hashing long tuples costs more than the
@@ -210,6 +238,7 @@ class _Filler:
         followers.clear()
         bases = self.base
         weight = self.weight
+        owner_weight = self.owner_weight
         enforced_by_demand = self.enforced
         # Usually only the solar budget starts late; in its tiers every term is enforced.
         all_enforced = max(from_tier, default=0) <= tier
@@ -217,10 +246,10 @@ class _Filler:
             index = alike[0]  # the leader: the first of its class in demand order
             bases[index] = base
             if len(alike) > 1:
-                weight[index] = len(alike)
+                weight[index] = sum([owner_weight[member] for member in alike])
                 followers[index] = alike[1:]
             if base > 0.0:
-                heap.append((base, _ACTIVATE, index, 0))
+                heap.append((base, _ACTIVATE, index))
             else:
                 starting.append(index)
             enforced = enforced_of.get((terms_id, since))
@@ -234,11 +263,7 @@ class _Filler:
                 enforced_of[terms_id, since] = enforced
             enforced_by_demand[index] = enforced
             for limit, _coefficient in enforced:
-                loading = members.get(limit)
-                if loading is None:
-                    members[limit] = [index]
-                else:
-                    loading.append(index)
+                members[limit].append(index)
         heapq.heapify(heap)
         self.heap = heap
         return members, starting
@@ -279,7 +304,7 @@ class _Filler:
                 rate[limit] += coefficient * weight
                 dirty.add(limit)
         self.state[index] = _RISING
-        heapq.heappush(self.heap, (base + demand.cap, _CAP, index, 0))
+        heapq.heappush(self.heap, (base + demand.cap, _CAP, index))
 
     def _settle(self, index: int, value: float, bottleneck: int) -> None:
         """Give a demand and the rest of its class their final value."""
@@ -291,17 +316,15 @@ class _Filler:
         values[index] = value
         totals[demands[index].owner] += value
         bottlenecks[index] = bottleneck
-        size = 1
         followers = self.followers.get(index)
         if followers is not None:
-            size += len(followers)
             for member in followers:
                 values[member] = value
                 totals[demands[member].owner] += value
                 bottlenecks[member] = bottleneck
         if value:
             fixed = self.fixed
-            load = value * size
+            load = value * self.weight[index]
             for limit, coefficient in demands[index].terms:
                 fixed[limit] += coefficient * load
 
@@ -329,8 +352,13 @@ class _Filler:
             dirty.add(limit)
 
     def _schedule(self) -> None:
+        """Work out when the limits whose load changed fill up.
+
+        Only a limit that fills earlier than it did gets a new heap entry; one that fills
+        later keeps its early entry, which is moved when it comes up (most changes are
+        freezes, which only make limits fill later: this saves most heap traffic).
+        """
         level = self.level
-        version = self.version
         rate = self.rate
         push = heapq.heappush
         heap = self.heap
@@ -339,19 +367,31 @@ class _Filler:
         capacity = self.capacity
         fixed = self.fixed
         offset = self.offset
+        full_at = self.full_at
         for limit in self.dirty:
-            stamp = version[limit] + 1
-            version[limit] = stamp
             if saturated[limit] or rising_count[limit] == 0:
+                full_at[limit] = math.inf
                 continue
-            full_at = (capacity[limit] - fixed[limit] + offset[limit]) / rate[limit]
-            push(heap, (max(level, full_at), _SATURATE, limit, stamp))
+            fills = (capacity[limit] - fixed[limit] + offset[limit]) / rate[limit]
+            if fills < full_at[limit]:
+                push(heap, (max(level, fills), _SATURATE, limit))
+            full_at[limit] = fills
         self.dirty.clear()
 
 
-def fill(limits: Sequence[Limit], demands: Sequence[Demand], owners: int) -> Fill:
-    """Fill `demands` (owner indexes below `owners`) max-min fairly under `limits`."""
-    return _Filler(limits, demands, owners).run()
+def fill(
+    limits: Sequence[Limit],
+    demands: Sequence[Demand],
+    owners: int,
+    alike: Mapping[int, Sequence[int]] | None = None,
+) -> Fill:
+    """Fill `demands` (owner indexes below `owners`) max-min fairly under `limits`.
+
+    `alike` maps an owner to others whose demands would be the same as its own (same tiers,
+    caps and terms): they are left out of `demands`, weigh on the limits through the owner's,
+    and get the same total. A large site has many alike chargers; this saves handling each.
+    """
+    return _Filler(limits, demands, owners, alike).run()
 
 
 def owner_bottleneck(result: Fill, owner_demands: Sequence[int]) -> int:

@@ -155,10 +155,13 @@ class _Memo:
         self.tier_count = len(priorities)
         rank = {priority: index for index, priority in enumerate(priorities)}
         self.priority_rank = [rank[charger.priority] for charger in chargers]
-        self.demands: list[tuple[bool, int, object, tuple[Demand, ...]] | None] = [None] * len(
+        self.demands: list[tuple[bool, int, object, tuple[Demand, ...], int] | None] = [None] * len(
             chargers
         )
-        """Per charger: (held, cap, terms, its demands) of the last time they were built."""
+        """Per charger: (held, cap, terms, its demands, their shape) when last built."""
+        self.shapes: dict[tuple[object, ...], int] = {}
+        """Demand shapes (tiers, amounts and terms, not the owner), numbered: chargers with
+        the same shape are alike for the allocator."""
         ids = sorted(range(len(chargers)), key=lambda index: chargers[index].id)
         self.by_id = ids
         """The chargers in id order (the last tie-break of the keep order)."""
@@ -218,8 +221,11 @@ class _Cycle:
         self.held: set[int] = set()
         self.limit_reasons: dict[int, tuple[Reason, str]] = {}
         self.pause_reasons: dict[int, tuple[Reason, str, int]] = {}
-        self.cycle_demands: list[tuple[Demand, ...] | None] = [None] * count
-        """Per charger: its demands in this cycle (None = not built yet or changed since)."""
+        self.cycle_demands: list[tuple[bool, int, object, tuple[Demand, ...], int] | None] = [
+            None
+        ] * count
+        """Per charger: its demands in this cycle, as kept in `_Memo.demands` (None = not
+        built yet or changed since)."""
         self.removed: dict[int, tuple[Reason, str, int]] = {}
 
     # --- the cycle -------------------------------------------------------------------------
@@ -551,12 +557,19 @@ class _Cycle:
         for position, index in enumerate(order):
             keep_position[index] = position
 
-    def _demands(self) -> tuple[list[Demand], list[range]]:
-        """Return the demands of the chargers still in play and, per charger, their indexes."""
+    def _demands(self) -> tuple[list[Demand], list[range], dict[int, list[int]]]:
+        """Return the demands in play, per charger their indexes, and the alike chargers.
+
+        The last is `fill`'s `alike`: per charger whose demands are in the list, the others
+        with the same demand shape, which share its demands (the allocator then handles each
+        shape once, however many chargers have it).
+        """
         demands: list[Demand] = []
         # Ranges, not tuples: they are not tracked by the garbage collector (one per charger
         # and fill adds up, and collections of a large heap cost more than the fill).
         demands_of: list[range] = [_NO_DEMANDS] * len(self.topology.chargers)
+        leader_of: dict[int, int] = {}
+        alike: dict[int, list[int]] = {}
         removed = self.removed
         built = self.cycle_demands
         kept = self.memo.demands
@@ -570,59 +583,69 @@ class _Cycle:
             mine = built[index]
             if mine is None:  # first fill of the cycle, or its phases or solar hold changed
                 cached = kept[index]
-                if (
+                if not (
                     cached is not None
                     and cached[2] is terms_of(index, phases[index])
                     and cached[1] == caps[index]
                     and cached[0] == (index in held)
-                ):  # unchanged since last built (`_charger_demands`, inline: the usual case)
-                    mine = cached[3]
+                ):  # changed since last built (else unchanged: the usual case)
+                    cached = self._charger_demands(index)
+                mine = built[index] = cached
+            shape = mine[4]
+            leader = leader_of.get(shape)
+            if leader is not None:
+                demands_of[index] = demands_of[leader]
+                others = alike.get(leader)
+                if others is None:
+                    alike[leader] = [index]
                 else:
-                    mine = self._charger_demands(index)
-                built[index] = mine
+                    others.append(index)
+                continue
+            leader_of[shape] = index
             start = len(demands)
-            demands_of[index] = range(start, start + len(mine))
-            if len(mine) == 1:
-                demands.append(mine[0])
+            own = mine[3]
+            demands_of[index] = range(start, start + len(own))
+            if len(own) == 1:
+                demands.append(own[0])
             else:
-                demands.extend(mine)
-        return demands, demands_of
+                demands.extend(own)
+        return demands, demands_of, alike
 
-    def _charger_demands(self, index: int) -> tuple[Demand, ...]:
-        """Return a charger's demands.
+    def _charger_demands(self, index: int) -> tuple[bool, int, object, tuple[Demand, ...], int]:
+        """Build a charger's demands and shape, and keep them (`_Memo.demands`).
 
-        Kept across cycles (`_Memo.demands`): they only change with the charger's cap, phases
-        and solar hold, and several fills per cycle reuse them.
+        They only change with the charger's cap, phases and solar hold, and several fills per
+        cycle, and most cycles, reuse them.
         """
         held = index in self.held
         terms = self.topology.terms(index, self.phases[index])
         cap = self.caps[index]
-        cached = self.memo.demands[index]
-        if cached is not None and cached[0] == held and cached[1] == cap and cached[2] is terms:
-            return cached[3]
         charger = self.topology.chargers[index]
         rank = self.priority_rank[index]
         surplus_tier = self.tier_count + rank
         minimum = float(charger.min_current)
-        pieces: list[tuple[int, float]]
+        pieces: tuple[tuple[int, float], ...]
         if charger.mode is ChargingMode.FAST:
-            pieces = [(rank, float(cap))]
+            pieces = ((rank, float(cap)),)
         elif charger.mode is ChargingMode.MIN_SOLAR or held:
-            pieces = [(rank, minimum), (surplus_tier, cap - minimum)]
+            pieces = ((rank, minimum), (surplus_tier, cap - minimum))
         else:
-            pieces = [(surplus_tier, float(cap))]
+            pieces = ((surplus_tier, float(cap)),)
         demands = tuple(
             Demand(owner=index, tier=tier, cap=amount, terms=terms) for tier, amount in pieces
         )
-        self.memo.demands[index] = (held, cap, terms, demands)
-        return demands
+        shapes = self.memo.shapes
+        shape = shapes.setdefault((pieces, terms), len(shapes))
+        built = (held, cap, terms, demands, shape)
+        self.memo.demands[index] = built
+        return built
 
     def _terms(self, index: int) -> tuple[tuple[int, float], ...]:
         return self.topology.terms(index, self.phases[index])
 
     def _fill(self, limits: list[Limit]) -> tuple[Fill, list[Demand], list[range]]:
-        demands, demands_of = self._demands()
-        return fill(limits, demands, len(self.topology.chargers)), demands, demands_of
+        demands, demands_of, alike = self._demands()
+        return fill(limits, demands, len(self.topology.chargers), alike), demands, demands_of
 
     # --- 1p / 3p -----------------------------------------------------------------------------
 
