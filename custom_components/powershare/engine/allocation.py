@@ -516,20 +516,24 @@ def round_to_amps(
     order.sort(key=fraction.__getitem__)
     capacity = [limit.capacity + EPSILON for limit in limits]
     from_tier = [limit.from_tier for limit in limits]
-    # Loads only grow in this loop: once an amp does not fit for some terms in some tier, it
-    # does not fit for any later owner with the same terms and tier either (skip the check).
-    full: set[tuple[int, int]] = set()
-    enforced_of: dict[tuple[int, int], tuple[tuple[int, float], ...]] = {}
+    # Loads only grow in this loop: once an amp does not fit for some demands, it does not fit
+    # for any later owner with the same demands either (skip the check). Alike owners share
+    # one demand range object, so its identity is the key.
+    full: set[int] = set()
+    enforced_of: dict[int, tuple[tuple[tuple[int, float], ...], tuple[tuple[int, float], ...]]]
+    enforced_of = {}
     for owner in order:
-        tier = demands[demands_of[owner][-1]].tier
-        terms = terms_of[owner]
-        checked = (id(terms), tier)
+        indexes = demands_of[owner]
+        checked = id(indexes)
         if checked in full:
             continue
-        enforced = enforced_of.get(checked)
-        if enforced is None:
-            enforced = tuple(term for term in terms if from_tier[term[0]] <= tier)
-            enforced_of[checked] = enforced
+        found = enforced_of.get(checked)
+        if found is None:
+            tier = demands[indexes[-1]].tier
+            terms = terms_of[owner]
+            found = (tuple(term for term in terms if from_tier[term[0]] <= tier), terms)
+            enforced_of[checked] = found
+        enforced, terms = found
         for limit, coefficient in enforced:
             if usage[limit] + coefficient > capacity[limit]:
                 full.add(checked)

@@ -227,6 +227,9 @@ class _Cycle:
         """Per charger: its demands in this cycle, as kept in `_Memo.demands` (None = not
         built yet or changed since)."""
         self.removed: dict[int, tuple[Reason, str, int]] = {}
+        self.headroom: dict[tuple[int, float, tuple[Phase, ...], bool], dict[Phase, float]] = {}
+        """`_headroom`'s estimates for the fill `_switch_phases` looks at, per group, share,
+        phases and mode."""
 
     # --- the cycle -------------------------------------------------------------------------
 
@@ -658,6 +661,7 @@ class _Cycle:
         result = first[0]
         switched = False
         switchable = self.memo.switchable
+        self.headroom.clear()  # estimates hold for this fill only
         for index in self.candidates:
             if not switchable[index]:
                 continue  # one-phase wiring or no switch: most chargers, so checked first
@@ -702,10 +706,7 @@ class _Cycle:
         if charger.phase_policy is PhasePolicy.ONE:
             if memory.one_phase is not None:
                 return memory.one_phase
-            headroom = one_phase_headroom(
-                self.topology, index, share, self.phases[index], limits, result.usage, solar=solar
-            )
-            return best_phase(headroom)
+            return best_phase(self._headroom(index, share, limits, result, solar=solar))
         if memory.one_phase is None:
             return self._wanted_down(index, memory, limits, result, solar=solar)
         return self._wanted_up(index, memory, limits, result, solar=solar)
@@ -721,9 +722,7 @@ class _Cycle:
         if share >= minimum - tunables.phase_down_threshold_a:
             memory.phase_down_since = None  # three phases give the minimum: nothing to do
             return None
-        headroom = one_phase_headroom(
-            self.topology, index, share, self.phases[index], limits, result.usage, solar=solar
-        )
+        headroom = self._headroom(index, share, limits, result, solar=solar)
         best = best_phase(headroom)
         if len(self.phases[index]) < PHASE_COUNT and best in self.phases[index]:
             # A one-phase car already on the best phase: one-phase mode would change nothing.
@@ -737,6 +736,20 @@ class _Cycle:
         else:
             memory.phase_down_since = None
         return None
+
+    def _headroom(
+        self, index: int, share: float, limits: list[Limit], result: Fill, *, solar: bool
+    ) -> dict[Phase, float]:
+        """Return `one_phase_headroom` for the charger (alike chargers share one estimate)."""
+        phases = self.phases[index]
+        key = (self.topology.charger_group[index], share, phases, solar)
+        found = self.headroom.get(key)
+        if found is None:
+            found = one_phase_headroom(
+                self.topology, index, share, phases, limits, result.usage, solar=solar
+            )
+            self.headroom[key] = found
+        return found
 
     def _wanted_up(
         self, index: int, memory: ChargerMemory, limits: list[Limit], result: Fill, *, solar: bool
