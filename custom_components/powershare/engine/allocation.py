@@ -42,6 +42,12 @@ CAPPED = -1
 EPSILON = 1e-9
 """Tolerance on currents, far below what a charger or a meter resolves."""
 
+type Terms = tuple[tuple[int, float], ...]
+type EnforcedCache = dict[tuple[int, int], tuple[Terms, Terms, tuple[int, ...]]]
+"""Per (terms' identity, first tier of an enforced set): the terms, those enforced there and
+their limits."""
+
+
 _CAP = 0  # event kinds, in the order they are handled at equal levels
 _SATURATE = 1
 _ACTIVATE = 2
@@ -92,6 +98,7 @@ class _Filler:
         demands: Sequence[Demand],
         owners: int,
         alike: Mapping[int, Sequence[int]] | None,
+        enforced_cache: EnforcedCache | None,
     ) -> None:
         count = len(limits)
         self.demands = demands
@@ -111,6 +118,8 @@ class _Filler:
         self.state = [_WAITING] * len(demands)
         self.base = [0.0] * len(demands)
         self.enforced: list[tuple[tuple[int, float], ...]] = [()] * len(demands)
+        self.enforced_limits: list[tuple[int, ...]] = [()] * len(demands)
+        """Per class leader: the limits of its enforced terms (marked dirty as one)."""
         self.owner_weight = [1] * len(demands)
         """Per demand: how many owners it stands for (its own and those `alike` to it)."""
         if alike:
@@ -127,8 +136,7 @@ class _Filler:
         self.heap: list[tuple[float, int, int]] = []
         self.starts = sorted(set(self.from_tier))
         """The tiers from which some limit is enforced (the enforced set changes there)."""
-        self.enforced_of: dict[tuple[int, int], tuple[tuple[int, float], ...]] = {}
-        """Per (terms, first tier of the enforced set): the terms enforced there."""
+        self.enforced_of: EnforcedCache = {} if enforced_cache is None else enforced_cache
 
     def run(self) -> Fill:
         by_tier: dict[int, list[int]] = {}
@@ -158,8 +166,7 @@ class _Filler:
         self.level = 0.0
         members, starting = self._classify(tier, indexes)
         heap = self.heap
-        for index in starting:
-            self._activate(index)
+        self._activate_at_zero(starting)
         if self.dirty:
             self._schedule()
         schedule = self._schedule
@@ -240,6 +247,7 @@ class _Filler:
         weight = self.weight
         owner_weight = self.owner_weight
         enforced_by_demand = self.enforced
+        enforced_limits = self.enforced_limits
         # Usually only the solar budget starts late; in its tiers every term is enforced.
         all_enforced = max(from_tier, default=0) <= tier
         for (base, _cap, terms_id), alike in classes.items():
@@ -252,21 +260,61 @@ class _Filler:
                 heap.append((base, _ACTIVATE, index))
             else:
                 starting.append(index)
-            enforced = enforced_of.get((terms_id, since))
-            if enforced is None:
-                terms = demands[index].terms
+            terms = demands[index].terms
+            found = enforced_of.get((terms_id, since))
+            if found is None or found[0] is not terms:
                 enforced = (
                     terms
                     if all_enforced
                     else tuple(term for term in terms if from_tier[term[0]] <= tier)
                 )
-                enforced_of[terms_id, since] = enforced
+                found = (terms, enforced, tuple(limit for limit, _coefficient in enforced))
+                enforced_of[terms_id, since] = found
+            _terms, enforced, enforced_limits[index] = found
             enforced_by_demand[index] = enforced
             for limit, _coefficient in enforced:
                 members[limit].append(index)
         heapq.heapify(heap)
         self.heap = heap
         return members, starting
+
+    def _activate_at_zero(self, starting: list[int]) -> None:
+        """Activate the classes rising from zero when a tier begins (`_activate`, in bulk).
+
+        At level zero nothing rises yet and nothing is saturated: a limit is open when
+        earlier tiers left room on it.
+        """
+        capacity = self.capacity
+        fixed = self.fixed
+        is_open = [room - used > EPSILON for room, used in zip(capacity, fixed, strict=True)]
+        demands = self.demands
+        enforced_of = self.enforced
+        limits_of = self.enforced_limits
+        weights = self.weight
+        rate = self.rate
+        rising_count = self.rising_count
+        dirty = self.dirty
+        state = self.state
+        heap = self.heap
+        for index in starting:
+            enforced = enforced_of[index]
+            for limit, _coefficient in enforced:
+                if not is_open[limit]:
+                    self._settle(index, 0.0, limit)
+                    break
+            else:
+                cap = demands[index].cap
+                if cap <= EPSILON:
+                    self._settle(index, 0.0, CAPPED)
+                    continue
+                weight = weights[index]
+                for limit, coefficient in enforced:
+                    rising_count[limit] += 1
+                    rate[limit] += coefficient * weight
+                dirty.update(limits_of[index])
+                state[index] = _RISING
+                heap.append((cap, _CAP, index))
+        heapq.heapify(heap)
 
     def _activate(self, index: int) -> None:
         demand = self.demands[index]
@@ -290,19 +338,17 @@ class _Filler:
         base = self.base[index]
         weight = self.weight[index]
         rising_count = self.rising_count
-        dirty = self.dirty
         if base:
             for limit, coefficient in enforced:
                 rising_count[limit] += 1
                 weighted = coefficient * weight
                 rate[limit] += weighted
                 offset[limit] += weighted * base
-                dirty.add(limit)
         else:  # rising from zero (the usual case): the offsets do not move
             for limit, coefficient in enforced:
                 rising_count[limit] += 1
                 rate[limit] += coefficient * weight
-                dirty.add(limit)
+        self.dirty.update(self.enforced_limits[index])
         self.state[index] = _RISING
         heapq.heappush(self.heap, (base + demand.cap, _CAP, index))
 
@@ -335,7 +381,6 @@ class _Filler:
         rising_count = self.rising_count
         rate = self.rate
         offset = self.offset
-        dirty = self.dirty
         for limit, coefficient in self.enforced[index]:
             left = rising_count[limit] - 1
             rising_count[limit] = left
@@ -349,7 +394,7 @@ class _Filler:
                 offset[limit] -= weighted * base
             else:  # rose from zero: its offsets were zero
                 rate[limit] -= coefficient * weight
-            dirty.add(limit)
+        self.dirty.update(self.enforced_limits[index])
 
     def _schedule(self) -> None:
         """Work out when the limits whose load changed fill up.
@@ -384,14 +429,18 @@ def fill(
     demands: Sequence[Demand],
     owners: int,
     alike: Mapping[int, Sequence[int]] | None = None,
+    enforced_cache: EnforcedCache | None = None,
 ) -> Fill:
     """Fill `demands` (owner indexes below `owners`) max-min fairly under `limits`.
 
     `alike` maps an owner to others whose demands would be the same as its own (same tiers,
     caps and terms): they are left out of `demands`, weigh on the limits through the owner's,
     and get the same total. A large site has many alike chargers; this saves handling each.
+
+    `enforced_cache`, kept by a caller that fills limits with the same `from_tier` again and
+    again, saves filtering the same terms for the same tiers in every fill.
     """
-    return _Filler(limits, demands, owners, alike).run()
+    return _Filler(limits, demands, owners, alike, enforced_cache).run()
 
 
 def owner_bottleneck(result: Fill, owner_demands: Sequence[int]) -> int:

@@ -27,6 +27,7 @@ from .allocation import (
     CAPPED,
     EPSILON,
     Demand,
+    EnforcedCache,
     Fill,
     Limit,
     choose_victims,
@@ -159,6 +160,8 @@ class _Memo:
             chargers
         )
         """Per charger: (held, cap, terms, its demands, their shape) when last built."""
+        self.enforced: EnforcedCache = {}
+        """The allocator's filtered terms (`fill`'s `enforced_cache`)."""
         self.shapes: dict[tuple[object, ...], int] = {}
         """Demand shapes (tiers, amounts and terms, not the owner), numbered: chargers with
         the same shape are alike for the allocator."""
@@ -648,7 +651,8 @@ class _Cycle:
 
     def _fill(self, limits: list[Limit]) -> tuple[Fill, list[Demand], list[range]]:
         demands, demands_of, alike = self._demands()
-        return fill(limits, demands, len(self.topology.chargers), alike), demands, demands_of
+        result = fill(limits, demands, len(self.topology.chargers), alike, self.memo.enforced)
+        return result, demands, demands_of
 
     # --- 1p / 3p -----------------------------------------------------------------------------
 
