@@ -134,7 +134,7 @@ from .devices.meters.registry import (
     HOMEWIZARD_P1_V2,
     SHELLY_PRO_3EM_HTTP,
 )
-from .engine.model import PhaseRotation, Tunables, Wiring
+from .engine.model import PHASE_COUNT, PhaseRotation, Tunables, Wiring
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -790,19 +790,20 @@ class PowershareConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_ha_currents(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Make a meter of three per-phase current sensors of another integration."""
+        """Make a meter of per-phase current sensors of another integration (1 or 3)."""
         return await self._async_ha_sensors("ha_currents", user_input)
 
     async def async_step_ha_powers(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Make a meter of three signed per-phase power sensors (and optional voltages)."""
+        """Make a meter of signed per-phase power sensors, 1 or 3 (and optional voltages)."""
         return await self._async_ha_sensors("ha_powers", user_input)
 
     async def _async_ha_sensors(
         self, step_id: str, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
         currents = step_id == "ha_currents"
+        phase_fields = CURRENT_FIELDS if currents else POWER_FIELDS
         errors: dict[str, str] = {}
         values: dict[str, Any] = {CONF_NAME: "Grid meter"}
         if self._reconfiguring:
@@ -823,13 +824,11 @@ class PowershareConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             values = user_input
             for name, converter in checks:
-                if name in user_input and (
+                if user_input.get(name) and (
                     error := _entity_error(self.hass, user_input[name], converter)
                 ):
                     errors[name] = error
-            voltages = [user_input.get(name) for name in VOLTAGE_FIELDS]
-            if any(voltages) and not all(voltages):
-                errors[VOLTAGE_FIELDS[voltages.index(None)]] = "voltage_incomplete"
+            errors |= _phase_errors(user_input, phase_fields)
             if not errors:
                 return await self._async_ha_sensors_done(user_input, currents=currents)
         schema: dict[vol.Marker, Any] = {
@@ -837,13 +836,17 @@ class PowershareConfigFlow(ConfigFlow, domain=DOMAIN):
         }
         device_class = {ElectricCurrentConverter: "current", PowerConverter: "power"}
         for name, converter in checks:
-            marker = vol.Optional if name in VOLTAGE_FIELDS else vol.Required
             selector = EntitySelector(
                 EntitySelectorConfig(
                     domain="sensor", device_class=device_class.get(converter, "voltage")
                 )
             )
-            schema[marker(name, default=values.get(name, vol.UNDEFINED))] = selector
+            if name == phase_fields[0]:
+                schema[vol.Required(name, default=values.get(name, vol.UNDEFINED))] = selector
+            else:
+                # A suggestion, not a default: a field the user clears must stay empty.
+                suggested = {"suggested_value": values.get(name)}
+                schema[vol.Optional(name, description=suggested)] = selector
         return self.async_show_form(step_id=step_id, data_schema=vol.Schema(schema), errors=errors)
 
     async def _async_ha_sensors_done(
@@ -855,12 +858,16 @@ class PowershareConfigFlow(ConfigFlow, domain=DOMAIN):
             CONF_CONNECTION: CONNECTION_HA_SENSORS,
             CONF_NAME: user_input[CONF_NAME],
         }
+
+        def picked(names: tuple[str, ...]) -> list[str]:
+            return [user_input[name] for name in names if user_input.get(name)]
+
         if currents:
-            data[CONF_CURRENT_ENTITIES] = [user_input[name] for name in CURRENT_FIELDS]
+            data[CONF_CURRENT_ENTITIES] = picked(CURRENT_FIELDS)
         else:
-            data[CONF_POWER_ENTITIES] = [user_input[name] for name in POWER_FIELDS]
+            data[CONF_POWER_ENTITIES] = picked(POWER_FIELDS)
             if user_input.get(VOLTAGE_FIELDS[0]):
-                data[CONF_VOLTAGE_ENTITIES] = [user_input[name] for name in VOLTAGE_FIELDS]
+                data[CONF_VOLTAGE_ENTITIES] = picked(VOLTAGE_FIELDS)
         first = data.get(CONF_CURRENT_ENTITIES, data.get(CONF_POWER_ENTITIES, []))[0]
         if self._reconfiguring:
             entry = self._get_reconfigure_entry()
@@ -990,6 +997,26 @@ class PowershareConfigFlow(ConfigFlow, domain=DOMAIN):
         await self.async_set_unique_id(f"group_{slugify(data[CONF_NAME])}")
         self._abort_if_unique_id_configured()
         return self.async_create_entry(title=data[CONF_NAME], data=data)
+
+
+def _phase_errors(user_input: dict[str, Any], phase_fields: tuple[str, ...]) -> dict[str, str]:
+    """Check that sensors were given for 1 phase (L1) or 3, and voltages for each or none."""
+    errors: dict[str, str] = {}
+    # One sensor makes a single-phase meter; L2 without L3 (or the reverse) is a mistake.
+    given = [bool(user_input.get(name)) for name in phase_fields]
+    phase_count = PHASE_COUNT if any(given[1:]) else 1
+    if not all(given[:phase_count]):
+        errors[phase_fields[given.index(False)]] = "phase_incomplete"
+    voltages = [bool(user_input.get(name)) for name in VOLTAGE_FIELDS]
+    wanted = [index < phase_count for index in range(PHASE_COUNT)]
+    if any(voltages) and voltages != wanted:
+        wrong = next(
+            index
+            for index, (voltage, want) in enumerate(zip(voltages, wanted, strict=True))
+            if voltage != want
+        )
+        errors[VOLTAGE_FIELDS[wrong]] = "voltage_incomplete"
+    return errors
 
 
 def _is_ancestor(entry_id: str, parent: str, groups: list[ConfigEntry]) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+import voluptuous as vol
 from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF, ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
@@ -649,6 +650,39 @@ async def test_ha_current_sensors(hass: HomeAssistant, entity_registry: er.Entit
     }
 
 
+async def test_ha_sensors_make_a_single_phase_meter(hass: HomeAssistant) -> None:
+    _power_states(hass)
+    result = await _menu(hass, await _choose_meter(hass, METER_MODEL_HA_SENSORS), "ha_currents")
+    hass.states.async_set("sensor.current_l1", "12", {"unit_of_measurement": "A"})
+    hass.states.async_set("sensor.current_l2", "3", {"unit_of_measurement": "A"})
+    # L2 without L3 is neither a single-phase nor a three-phase meter.
+    result = await _configure(
+        hass,
+        result,
+        {CONF_NAME: "Grid", "current_l1": "sensor.current_l1", "current_l2": "sensor.current_l2"},
+    )
+    assert result["errors"] == {"current_l3": "phase_incomplete"}
+    result = await _configure(hass, result, {CONF_NAME: "Grid", "current_l1": "sensor.current_l1"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_CURRENT_ENTITIES] == ["sensor.current_l1"]
+
+    # Power sensors: the voltages follow the meter's phases.
+    result = await _menu(hass, await _choose_meter(hass, METER_MODEL_HA_SENSORS), "ha_powers")
+    one_phase = {CONF_NAME: "House", "power_l1": "sensor.power_l1"}
+    result = await _configure(hass, result, {**one_phase, "voltage_l2": "sensor.voltage_l2"})
+    assert result["errors"] == {"voltage_l1": "voltage_incomplete"}
+    result = await _configure(
+        hass,
+        result,
+        {**one_phase, "voltage_l1": "sensor.voltage_l1", "voltage_l2": "sensor.voltage_l2"},
+    )
+    assert result["errors"] == {"voltage_l2": "voltage_incomplete"}
+    result = await _configure(hass, result, {**one_phase, "voltage_l1": "sensor.voltage_l1"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_POWER_ENTITIES] == ["sensor.power_l1"]
+    assert result["data"][CONF_VOLTAGE_ENTITIES] == ["sensor.voltage_l1"]
+
+
 def _power_states(hass: HomeAssistant) -> None:
     for phase in ("l1", "l2", "l3"):
         hass.states.async_set(f"sensor.power_{phase}", "-300", {"unit_of_measurement": "kW"})
@@ -1055,6 +1089,16 @@ async def test_reconfigure_http_meter(hass: HomeAssistant) -> None:
     assert entry.data[CONF_PASSWORD] == PASSWORD
 
 
+def _as_shown(schema: vol.Schema) -> dict[str, Any]:
+    """What the form sends when submitted as shown: defaults and suggested values."""
+    shown = schema({})
+    for key in schema.schema:
+        suggested = (key.description or {}).get("suggested_value")
+        if suggested is not None:
+            shown[str(key)] = suggested
+    return dict(shown)
+
+
 async def test_reconfigure_ha_sensor_meters(hass: HomeAssistant) -> None:
     _power_states(hass)
     for phase in ("l1", "l2", "l3"):
@@ -1071,7 +1115,13 @@ async def test_reconfigure_ha_sensor_meters(hass: HomeAssistant) -> None:
     )
     result = _checked(await currents.start_reconfigure_flow(hass))
     assert result["step_id"] == "ha_currents"
-    assert result["data_schema"]({})["current_l2"] == "sensor.y"
+    # L2 and L3 are optional (a single-phase meter): suggested, so that clearing them sticks.
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if str(key) in ("current_l2", "current_l3")
+    }
+    assert suggested == {"current_l2": "sensor.y", "current_l3": "sensor.z"}
     result = await _configure(
         hass,
         result,
@@ -1094,8 +1144,9 @@ async def test_reconfigure_ha_sensor_meters(hass: HomeAssistant) -> None:
     )
     result = _checked(await powers.start_reconfigure_flow(hass))
     assert result["step_id"] == "ha_powers"
-    result = await _configure(hass, result, result["data_schema"]({}))
+    result = await _configure(hass, result, _as_shown(result["data_schema"]))
     assert result["reason"] == "reconfigure_successful"
+    assert powers.data[CONF_POWER_ENTITIES][2] == "sensor.power_l3"
     assert powers.data[CONF_VOLTAGE_ENTITIES][2] == "sensor.voltage_l3"
     await hass.async_block_till_done()
 

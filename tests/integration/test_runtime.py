@@ -130,6 +130,19 @@ async def test_current_sensors_as_a_meter(hass: HomeAssistant) -> None:
     assert hass.states.get("sensor.grid_sensors_current_l1").state == "11.0"
 
 
+async def test_one_current_sensor_is_a_single_phase_meter(hass: HomeAssistant) -> None:
+    _sensor(hass, CURRENTS[0], 14.0, "A")
+    group = await _sensor_site(hass, {CONF_CURRENT_ENTITIES: CURRENTS[:1]})
+    service = async_get_hub(hass).balancing
+    await service.async_run_cycle()
+    figures = service.decision.groups[group.entry_id]
+    # The site has L1 only: nothing is drawn on L2 and L3.
+    assert figures.meter == pytest.approx((14.0, 0.0, 0.0))
+    assert not figures.meter_stale
+    assert hass.states.get("sensor.grid_sensors_current_l1").state == "14.0"
+    assert hass.states.get("sensor.grid_sensors_current_l2") is None
+
+
 async def test_power_sensors_as_a_meter_and_an_unavailable_one(hass: HomeAssistant) -> None:
     for entity_id in VOLTAGES:
         _sensor(hass, entity_id, 230.0, "V")
