@@ -662,6 +662,34 @@ def test_a_charger_drawing_more_than_told_has_the_excess_counted_as_load() -> No
     assert decision.groups["main"].usage == (46.0, 46.0, 46.0)
 
 
+@pytest.mark.parametrize("meter_after_the_cut", [False, True])
+def test_a_reading_from_before_a_cut_is_no_disobedience(*, meter_after_the_cut: bool) -> None:
+    # Increases at once (no pacing): the charger counts as settled right after a command.
+    config = one_group_site(
+        32.0, chargers(1, max_current=16), margin=1.0, tunables=Tunables(increase_delay_s=0.0)
+    )
+    loop = Loop(config, cars={"c0": Car()})
+    loop.run(30)
+    assert loop.amps() == {"c0": 16}
+    loop.base["m"] = (24.0, 24.0, 24.0)  # the oven: 32 - 1 - 24 = 7 A left
+    before_cut = loop.now
+    assert loop.step().chargers["c0"].target_current == 7
+    # The next cycle still sees the car at 16 A: in the meter's reading of 40 A, and in the
+    # charger reading lined up with it. Taken before the cut, that is what the car drew then.
+    meter_time = loop.now if meter_after_the_cut else before_cut
+    meters = {"m": MeterReading((40.0, 40.0, 40.0), meter_time)}
+    drawing = {"c0": ChargerState(connected=True, charging=True, currents=(16.0, 16.0, 16.0))}
+    decision = loop.balancer.step(Snapshot(now=loop.now, meters=meters, chargers=drawing))
+    if meter_after_the_cut:
+        # Measured after the cut, the car ignored it: all its draw counts as non-EV load.
+        assert decision.groups["main"].non_ev_load == (40.0, 40.0, 40.0)
+        assert decision.chargers["c0"].target_current == 0
+    else:
+        assert decision.groups["main"].non_ev_load == (24.0, 24.0, 24.0)
+        assert decision.chargers["c0"].target_current == 7
+        assert decision.chargers["c0"].reason is Reason.GROUP_FUSE
+
+
 def test_no_room_for_the_minimum_even_alone_is_not_blamed_on_others() -> None:
     loop = Loop(one_group_site(16.0, chargers(1)), cars={"c0": Car()}, base={"m": (12, 0, 0)})
     decision = loop.run(30)

@@ -260,11 +260,13 @@ class _Cycle:
         A charger that had time to follow its last command but draws more than it on some
         phase (someone used its own app, a fault) is not under control: all of its draw counts
         as non-EV load, so the rest of the site is safe in this very cycle, whatever it does
-        with its next command. `idle_current_a` per phase absorbs measurement noise.
+        with its next command. `idle_current_a` per phase absorbs measurement noise. The time
+        to follow is counted up to when the currents were measured, not to now: a reading
+        from before a cut shows the old current, and that is no disobedience.
         """
         tunables = self.tunables
         idle = tunables.idle_current_a
-        settled_before = self.now - tunables.increase_delay_s
+        settled_before = self.snapshot.measured_at - tunables.increase_delay_s
         memories = self.state.chargers
         result = list(currents)
         for index, charger in enumerate(self.topology.chargers):
@@ -274,7 +276,7 @@ class _Cycle:
             memory = memories.get(charger.id)
             if memory is None or memory.last_change is None:
                 continue  # never commanded: nothing to compare with
-            if memory.last_change > settled_before:
+            if memory.last_change >= settled_before:
                 continue  # still following the last command
             commanded = memory.site_phases
             top = idle + memory.target

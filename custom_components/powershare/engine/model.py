@@ -311,7 +311,9 @@ class MeterReading:
 class ChargerState:
     """What a charger reports.
 
-    `currents` are per CHARGER phase (the engine maps them through the rotation).
+    `currents` are per CHARGER phase (the engine maps them through the rotation), as drawn at
+    the newest meter reading's timestamp (`Snapshot.measured_at`), which is the instant the
+    meters' figures describe: the integration lines the charger readings up with it.
     `car_phases` are the charger phases the car draws on, when the charger knows; None lets the
     engine find out from the currents. `max_current` is the charger's own limit (cable,
     connector, DIP switches), None when unknown.
@@ -331,6 +333,11 @@ class Snapshot:
     now: float
     meters: Mapping[str, MeterReading]
     chargers: Mapping[str, ChargerState]
+
+    @property
+    def measured_at(self) -> float:
+        """The instant the chargers' currents describe: the newest meter reading's, or now."""
+        return max((meter.timestamp for meter in self.meters.values()), default=self.now)
 
 
 # --- one cycle's output --------------------------------------------------------------------
