@@ -349,6 +349,34 @@ class BalancingService:
                 meter_id is not None and self.hass.config_entries.async_get_entry(meter_id) is None
             )
             self.repairs.meter_removed(entry_id, group.title, removed=removed)
+            self.repairs.meter_phases(entry_id, self._unmeasured_charger(entry_id, meter_id))
+
+    def _unmeasured_charger(self, group_id: str, meter_id: str | None) -> dict[str, str] | None:
+        """Name a three-phase charger below a group whose meter measures fewer phases.
+
+        The meter's missing phases are taken to carry nothing (a single-phase connection);
+        a three-phase charger below it says the connection has more phases than it measures.
+        """
+        meter = None if meter_id is None else self.meters.get(meter_id)
+        reading: MeterReadingOfDevice | None = None if meter is None else meter.coordinator.data
+        if self._balancer is None or meter is None or reading is None:
+            return None
+        if len(reading.phases) >= len(PHASES):
+            return None
+        topology = self._balancer.topology
+        group = topology.group_index.get(group_id)
+        if group is None:
+            return None
+        for index in topology.subtree_chargers[group]:
+            charger = topology.chargers[index]
+            link = self.chargers.get(charger.id)
+            if charger.wiring is Wiring.THREE_PHASE and link is not None:
+                return {
+                    "meter": meter.entry.title,
+                    "group": self.groups[group_id].title,
+                    "charger": link.entry.title,
+                }
+        return None
 
     def _snapshot(self) -> Snapshot:
         meters: dict[str, MeterReading] = {}

@@ -7,6 +7,8 @@
   set priorities.
 - `meter_removed`: a group still names a meter whose entry was deleted (reconfigure the group).
 - `site_problem`: the groups do not form one tree (no root, two roots, a removed parent).
+- `meter_phases`: a single-phase meter at a group with a three-phase charger below it: the
+  phases the meter does not measure are not protected.
 """
 
 from __future__ import annotations
@@ -66,6 +68,11 @@ class RepairTracker:
         """Track a group whose metering point's entry no longer exists."""
         issue_id = f"meter_removed_{group_id}"
         self._set(issue_id, "meter_removed", {"name": name}, raise_it=removed)
+
+    def meter_phases(self, group_id: str, names: dict[str, str] | None) -> None:
+        """Track a group whose meter measures fewer phases than a charger below it uses."""
+        issue_id = f"meter_phases_{group_id}"
+        self._set(issue_id, "meter_phases", names or {}, raise_it=names is not None)
 
     def site(self, problem: str | None) -> None:
         """Track whether the site can be balanced at all."""

@@ -91,10 +91,19 @@ def platforms() -> list[Platform] | None:
 
 
 @pytest.fixture
+def meter_model() -> str:
+    """The model of the meter at the main fuse; a test may parametrize this."""
+    return "eastron_sdm630"
+
+
+@pytest.fixture
 async def site(
-    hass: HomeAssistant, socket_enabled: Any, platforms: list[Platform] | None
+    hass: HomeAssistant,
+    socket_enabled: Any,
+    platforms: list[Platform] | None,
+    meter_model: str,
 ) -> AsyncIterator[Site]:
-    """Start a TeltoCharge and an Eastron SDM630 at the main fuse, and set up Powershare."""
+    """Start a TeltoCharge and a meter (an Eastron SDM630) at the main fuse, set up Powershare."""
     only = contextlib.nullcontext()
     if platforms is not None:
         only = patch.dict(
@@ -102,7 +111,7 @@ async def site(
             dict.fromkeys(ENTRY_KINDS, platforms),
         )
     charger = TeltoChargeEmulator(serial=4242, amps_to_use=6)
-    meter = ModbusMeterEmulator.for_model("eastron_sdm630")
+    meter = ModbusMeterEmulator.for_model(meter_model)
     live = LiveSite(meter=meter.state, chargers=[LiveCharger(charger)], house_a=[10.0, 10.0, 10.0])
     live.sync()
     live.measure_on_read(meter)
@@ -118,7 +127,7 @@ async def site(
         unique_id="meter_12345678",
         data={
             CONF_KIND: ENTRY_KIND_METER,
-            CONF_MODEL: "eastron_sdm630",
+            CONF_MODEL: meter_model,
             CONF_CONNECTION: CONNECTION_TCP,
             "host": "127.0.0.1",
             "port": ports[1],

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from custom_components.powershare.const import DOMAIN
+from custom_components.powershare.const import CONF_WIRING, DOMAIN
 from custom_components.powershare.engine.model import (
     Action,
     ChargerDecision,
@@ -20,6 +21,8 @@ from custom_components.powershare.repairs import (
     UNREACHABLE_AFTER,
     RepairTracker,
 )
+from simulators.teltocharge import EmulatedCar
+from tests.integration.emulated_site import Site
 
 ZERO = (0.0, 0.0, 0.0)
 
@@ -88,3 +91,32 @@ async def test_silent_meter_and_unreachable_device(hass: HomeAssistant) -> None:
     tracker.clear_all()
     assert registry.async_get_issue(DOMAIN, "meter_silent_g1") is None
     assert registry.async_get_issue(DOMAIN, "device_unreachable_c1") is None
+
+
+@pytest.mark.parametrize("meter_model", ["eastron_sdm120"])
+async def test_a_single_phase_meter_above_a_three_phase_charger(
+    hass: HomeAssistant, site: Site
+) -> None:
+    site.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
+    await site.cycle()
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "meter_phases_group_entry_id")
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "meter": "Main meter",
+        "group": "Main fuse",
+        "charger": "TeltoCharge 4242",
+    }
+
+    # On a single-phase connection the charger is wired to one phase: nothing to warn about.
+    hass.config_entries.async_update_entry(
+        site.charger_entry, data={**site.charger_entry.data, CONF_WIRING: 1}
+    )
+    await hass.async_block_till_done()
+    await site.cycle()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "meter_phases_group_entry_id") is None
+
+
+async def test_a_three_phase_meter_raises_no_phase_issue(hass: HomeAssistant, site: Site) -> None:
+    site.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
+    await site.cycle()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "meter_phases_group_entry_id") is None
