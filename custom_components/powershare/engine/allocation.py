@@ -166,7 +166,8 @@ class _Filler:
         self.level = 0.0
         members, starting = self._classify(tier, indexes)
         heap = self.heap
-        self._activate_at_zero(starting)
+        for index in starting:
+            self._activate(index)
         if self.dirty:
             self._schedule()
         schedule = self._schedule
@@ -277,44 +278,6 @@ class _Filler:
         heapq.heapify(heap)
         self.heap = heap
         return members, starting
-
-    def _activate_at_zero(self, starting: list[int]) -> None:
-        """Activate the classes rising from zero when a tier begins (`_activate`, in bulk).
-
-        At level zero nothing rises yet and nothing is saturated: a limit is open when
-        earlier tiers left room on it.
-        """
-        capacity = self.capacity
-        fixed = self.fixed
-        is_open = [room - used > EPSILON for room, used in zip(capacity, fixed, strict=True)]
-        demands = self.demands
-        enforced_of = self.enforced
-        limits_of = self.enforced_limits
-        weights = self.weight
-        rate = self.rate
-        rising_count = self.rising_count
-        dirty = self.dirty
-        state = self.state
-        heap = self.heap
-        for index in starting:
-            enforced = enforced_of[index]
-            for limit, _coefficient in enforced:
-                if not is_open[limit]:
-                    self._settle(index, 0.0, limit)
-                    break
-            else:
-                cap = demands[index].cap
-                if cap <= EPSILON:
-                    self._settle(index, 0.0, CAPPED)
-                    continue
-                weight = weights[index]
-                for limit, coefficient in enforced:
-                    rising_count[limit] += 1
-                    rate[limit] += coefficient * weight
-                dirty.update(limits_of[index])
-                state[index] = _RISING
-                heap.append((cap, _CAP, index))
-        heapq.heapify(heap)
 
     def _activate(self, index: int) -> None:
         demand = self.demands[index]

@@ -230,9 +230,6 @@ class _Cycle:
         """Per charger: its demands in this cycle, as kept in `_Memo.demands` (None = not
         built yet or changed since)."""
         self.removed: dict[int, tuple[Reason, str, int]] = {}
-        self.headroom: dict[tuple[int, float, tuple[Phase, ...], bool], dict[Phase, float]] = {}
-        """`_headroom`'s estimates for the fill `_switch_phases` looks at, per group, share,
-        phases and mode."""
 
     # --- the cycle -------------------------------------------------------------------------
 
@@ -667,7 +664,6 @@ class _Cycle:
         result = first[0]
         switched = False
         switchable = self.memo.switchable
-        self.headroom.clear()  # estimates hold for this fill only
         for index in self.candidates:
             if not switchable[index]:
                 continue  # one-phase wiring or no switch: most chargers, so checked first
@@ -746,16 +742,10 @@ class _Cycle:
     def _headroom(
         self, index: int, share: float, limits: list[Limit], result: Fill, *, solar: bool
     ) -> dict[Phase, float]:
-        """Return `one_phase_headroom` for the charger (alike chargers share one estimate)."""
-        phases = self.phases[index]
-        key = (self.topology.charger_group[index], share, phases, solar)
-        found = self.headroom.get(key)
-        if found is None:
-            found = one_phase_headroom(
-                self.topology, index, share, phases, limits, result.usage, solar=solar
-            )
-            self.headroom[key] = found
-        return found
+        """Return `one_phase_headroom` for the charger on its present phases."""
+        return one_phase_headroom(
+            self.topology, index, share, self.phases[index], limits, result.usage, solar=solar
+        )
 
     def _wanted_up(
         self, index: int, memory: ChargerMemory, limits: list[Limit], result: Fill, *, solar: bool
