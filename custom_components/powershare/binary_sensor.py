@@ -12,7 +12,6 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.const import EntityCategory
 
-from .const import CONF_KIND, ENTRY_KIND_CHARGER
 from .devices.teltocharge import EvseStatus
 from .entity import ChargerEntity
 
@@ -63,9 +62,7 @@ async def async_setup_entry(
     entry: ConfigEntry[Any],
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """Add a charger's binary sensors."""
-    if entry.data[CONF_KIND] != ENTRY_KIND_CHARGER:
-        return
+    """Add a charger's binary sensors (only charger entries forward this platform)."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(ChargerBinarySensor(coordinator, desc) for desc in BINARY_SENSORS)
 

@@ -11,7 +11,6 @@ from homeassistant.components.button import (
 )
 from homeassistant.const import EntityCategory
 
-from .const import CONF_KIND, ENTRY_KIND_CHARGER
 from .entity import ChargerEntity
 
 if TYPE_CHECKING:
@@ -33,9 +32,8 @@ async def async_setup_entry(
     entry: ConfigEntry[Any],
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """Add a charger's reboot button."""
-    if entry.data[CONF_KIND] == ENTRY_KIND_CHARGER:
-        async_add_entities([RebootButton(entry.runtime_data.coordinator, REBOOT)])
+    """Add a charger's reboot button (only charger entries forward this platform)."""
+    async_add_entities([RebootButton(entry.runtime_data.coordinator, REBOOT)])
 
 
 class RebootButton(ChargerEntity, ButtonEntity):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 
 from .balancing import OPT_MODE, OPT_PHASE_POLICY, setting
-from .const import CONF_KIND, CONF_WIRING, ENTRY_KIND_CHARGER
+from .const import CONF_WIRING
 from .engine.model import ChargingMode, PhasePolicy
 from .entity import ChargerEntity
 
@@ -49,9 +49,10 @@ async def async_setup_entry(
     entry: ConfigEntry[Any],
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """Add a charger's selects (phase mode only for three-phase wiring)."""
-    if entry.data[CONF_KIND] != ENTRY_KIND_CHARGER:
-        return
+    """Add a charger's selects (phase mode only for three-phase wiring).
+
+    Only charger entries forward this platform.
+    """
     coordinator = entry.runtime_data.coordinator
     descriptions = [CHARGING_MODE]
     if int(setting(entry, CONF_WIRING, 3)) == 3:  # noqa: PLR2004

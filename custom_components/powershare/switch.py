@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 
 from .balancing import OPT_CHARGING_LOCKED, setting
-from .const import CONF_KIND, ENTRY_KIND_CHARGER
 from .devices.teltocharge import LockMode
 from .entity import ChargerEntity
 
@@ -27,9 +26,7 @@ async def async_setup_entry(
     entry: ConfigEntry[Any],
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """Add a charger's switches."""
-    if entry.data[CONF_KIND] != ENTRY_KIND_CHARGER:
-        return
+    """Add a charger's switches (only charger entries forward this platform)."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(
         [ChargingLockSwitch(coordinator, CHARGING_LOCK), CableLockSwitch(coordinator, CABLE_LOCK)]

@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 from syrupy.location import PyTestLocation
 
+from custom_components.powershare import PLATFORMS_BY_KIND
 from custom_components.powershare.const import (
     CONF_CONNECTION,
     CONF_FUSE,
@@ -38,7 +39,6 @@ from custom_components.powershare.const import (
     ENTRY_KIND_CHARGER,
     ENTRY_KIND_GROUP,
     ENTRY_KIND_METER,
-    ENTRY_KINDS,
 )
 from simulators.live_site import LiveCharger, LiveSite
 from simulators.meters.modbus import ModbusMeterEmulator
@@ -106,9 +106,13 @@ async def site(
     """Start a TeltoCharge and a meter (an Eastron SDM630) at the main fuse, set up Powershare."""
     only = contextlib.nullcontext()
     if platforms is not None:
+        # Each kind keeps only its own platforms, as in production.
         only = patch.dict(
             "custom_components.powershare.PLATFORMS_BY_KIND",
-            dict.fromkeys(ENTRY_KINDS, platforms),
+            {
+                kind: [platform for platform in own if platform in platforms]
+                for kind, own in PLATFORMS_BY_KIND.items()
+            },
         )
     charger = TeltoChargeEmulator(serial=4242, amps_to_use=6)
     meter = ModbusMeterEmulator.for_model(meter_model)
