@@ -14,6 +14,8 @@ from scipy.optimize import linprog  # type: ignore[import-untyped]
 
 from custom_components.powershare.engine.allocation import (
     CAPPED,
+    EPSILON,
+    Admission,
     Demand,
     Limit,
     allocate,
@@ -87,6 +89,48 @@ def test_allocate_pauses_the_lowest_ranked_and_refills() -> None:
     result = allocate([Limit(14.0)], demands, [6.0] * 3, [32] * 3, [2, 0, 1])
     assert result.paused == (0,)
     assert result.amps == (0, 7, 7)
+
+
+def test_admission_keeps_owners_in_keep_order_while_their_minimum_fits() -> None:
+    demands = [one(0, 32, owner) for owner in range(5)]
+    admission = Admission([6.0] * 5, keep_position=[4, 3, 2, 1, 0])
+    result = fill([Limit(20.0)], demands, 5, admission=admission)
+    # Keep order 4, 3, 2, 1, 0: three minimums of 6 A fit in 20 A, a fourth does not.
+    assert dict(result.refused) == {0: 0, 1: 0}
+    assert result.totals == pytest.approx((0.0, 0.0, 20 / 3, 20 / 3, 20 / 3))
+    assert result.usage == pytest.approx((20.0,))
+
+
+def test_admission_counts_what_earlier_tiers_took() -> None:
+    # Owner 0 (tier 0) takes 10 of 20 A first; of the tier-1 owners only one minimum fits.
+    demands = [one(0, 10, 0, tier=0), one(0, 32, 1, tier=1), one(0, 32, 2, tier=1)]
+    admission = Admission([6.0] * 3, keep_position=[0, 2, 1])
+    result = fill([Limit(20.0)], demands, 3, admission=admission)
+    assert dict(result.refused) == {1: 0}
+    assert result.totals == (10.0, 0.0, 10.0)
+
+
+def test_admission_of_alike_owners_one_by_one() -> None:
+    # Owner 0 stands for itself and owners 1 and 2; only two of the three minimums fit, and
+    # the keep order puts owner 0 itself last: its demand now carries owners 1 and 2.
+    limits = [Limit(14.0), Limit(100.0)]
+    demands = [Demand(owner=0, tier=0, cap=32.0, terms=((0, 1.0), (1, 1.0)))]
+    admission = Admission([6.0] * 3, keep_position=[2, 0, 1])
+    result = fill(limits, demands, 3, alike={0: [1, 2]}, admission=admission)
+    assert dict(result.refused) == {0: 0}
+    assert result.totals == (0.0, 7.0, 7.0)
+    assert result.usage == pytest.approx((14.0, 14.0))
+
+
+def test_admission_weighs_unequal_minimums_one_by_one() -> None:
+    # 20 A: 12 A and 6 A fit; then 6 A more does not. A 10 A minimum does not fit after 12.
+    demands = [one(0, 32, owner) for owner in range(4)]
+    admission = Admission([12.0, 6.0, 10.0, 6.0], keep_position=[0, 1, 2, 3])
+    result = fill([Limit(20.0)], demands, 4, admission=admission)
+    assert dict(result.refused) == {2: 0, 3: 0}
+    # Admitted, but fair shares do not know minimums: 10 A each, 12 is not reached (the
+    # balancer's `choose_victims` pass deals with that).
+    assert result.totals == (10.0, 10.0, 0.0, 0.0)
 
 
 def test_choose_victims_keeps_as_many_as_fit() -> None:
@@ -350,6 +394,71 @@ def test_allocate_gives_zero_or_at_least_the_minimum_in_whole_amps(
     assert (
         allocate(instance.limits, demands, [minimum] * owners, caps, list(range(owners))) == result
     )
+
+
+@PROPERTY_SETTINGS
+@given(
+    tree_instances(),
+    st.lists(st.integers(0, 2), min_size=10, max_size=10),
+    st.integers(1, 10),
+    st.randoms(use_true_random=False),
+)
+def test_admission_is_greedy_in_keep_order_and_every_admitted_reaches_its_minimum(
+    instance: Instance, copies: list[int], minimum: int, random: Any
+) -> None:
+    # Owners with 0-2 alike copies each, a shuffled keep order, one minimum for all.
+    alike: dict[int, list[int]] = {}
+    explicit = list(instance.demands)
+    owners = instance.owners
+    for demand in instance.demands:
+        for _ in range(copies[demand.owner]):
+            alike.setdefault(demand.owner, []).append(owners)
+            explicit.append(
+                Demand(owner=owners, tier=demand.tier, cap=demand.cap, terms=demand.terms)
+            )
+            owners += 1
+    demands = [
+        Demand(owner=d.owner, tier=d.tier, cap=max(d.cap, minimum), terms=d.terms)
+        for d in instance.demands
+    ]
+    explicit = [
+        Demand(owner=d.owner, tier=d.tier, cap=max(d.cap, minimum), terms=d.terms)
+        for d in explicit
+    ]
+    order = list(range(owners))
+    random.shuffle(order)
+    keep_position = [0] * owners
+    for position, owner in enumerate(order):
+        keep_position[owner] = position
+    result = fill(
+        instance.limits,
+        demands,
+        owners,
+        alike,
+        admission=Admission([float(minimum)] * owners, keep_position),
+    )
+    terms_of = {demand.owner: demand.terms for demand in explicit}
+    # Greedy in keep order: each refused owner's minimum did not fit on its refusing limit on
+    # top of the minimums admitted before it; each admitted one fitted everywhere.
+    load = [0.0] * len(instance.limits)
+    for owner in order:
+        terms = terms_of[owner]
+        if owner in result.refused:
+            limit = result.refused[owner]
+            coefficient = dict(terms)[limit]
+            assert load[limit] + coefficient * minimum > instance.limits[limit].capacity + EPSILON
+            assert result.totals[owner] == 0.0
+            continue
+        for limit, coefficient in terms:
+            load[limit] += coefficient * minimum
+            assert load[limit] <= instance.limits[limit].capacity + EPSILON
+        # One minimum for all: the admitted reach it.
+        assert result.totals[owner] >= minimum - 1e-6
+    # And the admitted share exactly as if they were alone.
+    admitted_only = [demand for demand in explicit if demand.owner not in result.refused]
+    alone = fill(instance.limits, admitted_only, owners)
+    assert list(result.totals) == pytest.approx(alone.totals, abs=1e-6)
+    assert list(result.usage) == pytest.approx(alone.usage, abs=1e-6)
 
 
 def test_whole_amp_usage_sums_per_terms_like_per_owner() -> None:

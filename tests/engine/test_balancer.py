@@ -347,6 +347,22 @@ def test_switch_to_the_phase_with_most_headroom_when_three_cannot_give_min() -> 
     assert decision.chargers["c0"].charger_phases == (Phase.L2,)
 
 
+def test_a_charger_left_out_on_three_phases_charges_on_the_one_with_room() -> None:
+    # 10/10/16 A free: c0 (first in keep order) takes its minimum on all three, which leaves
+    # 4/4/10 A: c1 does not fit on three phases, but its minimum fits on L3 alone.
+    config = one_group_site(
+        16.0,
+        (
+            ChargerConfig(id="c0", group_id="main"),
+            ChargerConfig(id="c1", group_id="main", can_switch_phases=True),
+        ),
+    )
+    loop = Loop(config, cars={"c0": Car(), "c1": Car()}, base={"m": (6.0, 6.0, 0.0)})
+    decision = loop.step()
+    assert decision.chargers["c1"].site_phases == (Phase.L3,)
+    assert loop.amps() == {"c0": 8, "c1": 8}  # L3 shared fairly once both are in
+
+
 def test_back_to_three_phases_after_the_up_delay_and_no_oscillation() -> None:
     loop = switching_loop()
     loop.run(30)

@@ -22,9 +22,12 @@ holds the next cap, activation and saturation events (a saturation entry is chec
 the limit's present fill level when it comes up). Each demand is activated and frozen once
 and each limit saturates at most once per tier, so a tier costs O(terms * log(terms)).
 
-On top of `fill` come the minimum-current rule (`choose_victims`: pause the fewest, lowest
-ranked first, per bottleneck) and the rounding to whole amps (`round_to_amps`). `allocate`
-chains the three for callers that need no solar hysteresis.
+The minimum-current rule rides on the fill (`Admission`): before each tier, the owners arriving
+in it are admitted in keep order while their minimum still fits on every limit, and only those
+take part. With equal minimums every admitted owner reaches its minimum, so one fill decides;
+`choose_victims` (pause, per bottleneck, the lowest ranked of those stopped below their
+minimum) handles what unequal minimums leave over. Last comes the rounding to whole amps
+(`round_to_amps`). `allocate` chains them for callers that need no solar hysteresis.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -87,6 +91,27 @@ class Fill:
     """Per demand: the limit that stopped it, or CAPPED."""
     usage: tuple[float, ...]
     """Per limit: the left-hand side of the constraint."""
+    refused: Mapping[int, int] = MappingProxyType({})
+    """Per owner left out by the admission (`fill`'s `admission`): the limit that had no
+    room for its minimum."""
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The minimum-current rule, applied while filling (`fill`'s `admission`).
+
+    Before each tier, the owners whose first demand is in it are admitted in `keep_order`
+    while `minimum[owner]` still fits, on every limit enforced in that tier, on top of what
+    earlier tiers took and the minimums admitted before it; the others are left out (given
+    nothing). Within a tier every admitted owner rises from zero at the same pace, so when
+    the minimums are equal each one reaches its minimum: a limit fills at a level no lower
+    than its admitted minimums allow.
+    """
+
+    minimum: Sequence[float]
+    """Per owner."""
+    keep_position: Sequence[int]
+    """Per owner: its place in the keep order (0 = the first to keep)."""
 
 
 class _Filler:
@@ -99,6 +124,7 @@ class _Filler:
         owners: int,
         alike: Mapping[int, Sequence[int]] | None,
         enforced_cache: EnforcedCache | None,
+        admission: Admission | None,
     ) -> None:
         count = len(limits)
         self.demands = demands
@@ -137,6 +163,12 @@ class _Filler:
         self.starts = sorted(set(self.from_tier))
         """The tiers from which some limit is enforced (the enforced set changes there)."""
         self.enforced_of: EnforcedCache = {} if enforced_cache is None else enforced_cache
+        self.admission = admission
+        self.refused: dict[int, int] = {}
+        """Per owner left out by the admission: the limit without room for its minimum."""
+        self.admitted: dict[int, int] = {}
+        """Per owner with demands (a leader of alike owners) that went through the owner by
+        owner admission: how many of them were admitted (absent: all)."""
 
     def run(self) -> Fill:
         by_tier: dict[int, list[int]] = {}
@@ -146,20 +178,168 @@ class _Filler:
                 by_tier[demand.tier] = [index]
             else:
                 found.append(index)
-        for tier in sorted(by_tier):
-            self._fill_tier(tier, by_tier[tier])
+        admission = self.admission
+        if admission is None:
+            for tier in sorted(by_tier):
+                self._fill_tier(tier, by_tier[tier])
+        else:
+            first = self._first_demands()
+            for tier in sorted(by_tier):
+                arriving = [index for index in by_tier[tier] if index in first]
+                if arriving and not self._admit_all(tier, arriving):
+                    self._admit(tier, self._arrivals(arriving))
+                self._fill_tier(tier, self._admitted_demands(by_tier[tier]))
         totals = self.totals
         if self.alike:
             for owner, others in self.alike.items():
                 total = totals[owner]
                 for other in others:
                     totals[other] = total
+        for owner in self.refused:
+            totals[owner] = 0.0
         return Fill(
             totals=tuple(totals),
             values=tuple(self.values),
             bottlenecks=tuple(self.bottlenecks),
             usage=tuple(self.fixed),
+            refused=MappingProxyType(self.refused),
         )
+
+    def _first_demands(self) -> set[int]:
+        """Return each owner's first demand (lowest tier): the one it is admitted with."""
+        demands = self.demands
+        first: dict[int, int] = {}
+        for index, demand in enumerate(demands):
+            known = first.get(demand.owner)
+            if known is None or demand.tier < demands[known].tier:
+                first[demand.owner] = index
+        return set(first.values())
+
+    def _admit_all(self, tier: int, arriving: list[int]) -> bool:
+        """Return whether every owner arriving in `tier` fits with its minimum, all together.
+
+        `arriving` are the first demands in the tier (each standing for its owner and those
+        alike). The usual case on a site with enough room: no owner by owner check needed
+        (and nothing to record: an owner without an admitted count takes part in full).
+        """
+        demands = self.demands
+        minimum = self.admission.minimum if self.admission is not None else ()
+        alike = self.alike or {}
+        # The minimums summed per terms tuple (alike owners share one), then loaded once.
+        need_of: dict[int, float] = {}
+        terms_of: dict[int, tuple[tuple[int, float], ...]] = {}
+        for index in arriving:
+            demand = demands[index]
+            owner = demand.owner
+            others = alike.get(owner)
+            need = minimum[owner]
+            if others:
+                need += sum(map(minimum.__getitem__, others))
+            key = id(demand.terms)
+            known = need_of.get(key)
+            if known is None:
+                need_of[key] = need
+                terms_of[key] = demand.terms
+            else:
+                need_of[key] = known + need
+        needed: dict[int, float] = {}
+        find = needed.get
+        for key, need in need_of.items():
+            for limit, coefficient in terms_of[key]:
+                needed[limit] = find(limit, 0.0) + coefficient * need
+        capacity = self.capacity
+        fixed = self.fixed
+        from_tier = self.from_tier
+        return all(
+            capacity[limit] - fixed[limit] >= need - EPSILON or from_tier[limit] > tier
+            for limit, need in needed.items()
+        )
+
+    def _arrivals(self, arriving: list[int]) -> list[tuple[int, int]]:
+        """Return the owners of the first demands `arriving`, in keep order.
+
+        Each comes as (owner, its first demand): alike owners are admitted one by one but
+        share their leader's demands.
+        """
+        demands = self.demands
+        alike = self.alike or {}
+        first_of: dict[int, int] = {}
+        for index in arriving:
+            owner = demands[index].owner
+            first_of[owner] = index
+            for other in alike.get(owner, ()):
+                first_of[other] = index
+        keep_position = self.admission.keep_position if self.admission is not None else ()
+        return [
+            (owner, first_of[owner]) for owner in sorted(first_of, key=keep_position.__getitem__)
+        ]
+
+    def _admit(self, tier: int, arriving: Sequence[tuple[int, int]]) -> None:
+        """Admit the owners arriving in `tier`, in keep order, while their minimum fits."""
+        minimum = self.admission.minimum if self.admission is not None else ()
+        from_tier = self.from_tier
+        demands = self.demands
+        # What is left on each limit: its capacity less what earlier tiers took (all settled
+        # by now) and the minimums admitted so far.
+        room = [
+            capacity - load for capacity, load in zip(self.capacity, self.fixed, strict=True)
+        ]
+        admitted = self.admitted
+        refused = self.refused
+        for index in {index for _owner, index in arriving}:
+            admitted.setdefault(demands[index].owner, 0)
+        loads_of: dict[int, tuple[float, list[tuple[int, float]]]] = {}
+        # Room only shrinks here: once a minimum does not fit for some demands, neither does
+        # it, nor any larger one, for any later owner with the same demands (skip the check).
+        full: dict[int, tuple[float, int]] = {}
+        for owner, index in arriving:
+            need = minimum[owner]
+            failed = full.get(index)
+            if failed is not None and need >= failed[0]:
+                refused[owner] = failed[1]
+                continue
+            found = loads_of.get(index)
+            if found is not None and found[0] == need:
+                loads = found[1]
+            else:  # the first owner with these demands (alike owners mostly share a minimum)
+                loads = [
+                    (limit, coefficient * need)
+                    for limit, coefficient in demands[index].terms
+                    if from_tier[limit] <= tier
+                ]
+                loads_of[index] = (need, loads)
+            # Taken as it goes and given back on a refusal (rare: once per demands and need).
+            for done, (limit, load) in enumerate(loads):
+                left = room[limit] - load
+                if left < -EPSILON:
+                    for taken, load_back in loads[:done]:
+                        room[taken] += load_back
+                    full[index] = (need, limit)
+                    refused[owner] = limit
+                    break
+                room[limit] = left
+            else:
+                leader = demands[index].owner
+                admitted[leader] += 1
+
+    def _admitted_demands(self, indexes: list[int]) -> list[int]:
+        """Return the demands of a tier with admitted owners, weighed by their number."""
+        admitted = self.admitted
+        demands = self.demands
+        owner_weight = self.owner_weight
+        weight = self.weight
+        kept: list[int] = []
+        for index in indexes:
+            count = admitted.get(demands[index].owner)
+            if count is None or count == owner_weight[index]:
+                kept.append(index)  # all of them admitted (or none asked: no admission)
+            elif count:
+                owner_weight[index] = weight[index] = count
+                kept.append(index)
+            else:
+                self.state[index] = _FROZEN  # left out: nothing, and no load
+                self.bottlenecks[index] = self.refused.get(demands[index].owner, CAPPED)
+        return kept
 
     def _fill_tier(self, tier: int, indexes: list[int]) -> None:  # noqa: C901, PLR0912 - the event loop is inlined: it runs once per event, the hot path
         """Fill one tier."""
@@ -393,6 +573,7 @@ def fill(
     owners: int,
     alike: Mapping[int, Sequence[int]] | None = None,
     enforced_cache: EnforcedCache | None = None,
+    admission: Admission | None = None,
 ) -> Fill:
     """Fill `demands` (owner indexes below `owners`) max-min fairly under `limits`.
 
@@ -402,8 +583,12 @@ def fill(
 
     `enforced_cache`, kept by a caller that fills limits with the same `from_tier` again and
     again, saves filtering the same terms for the same tiers in every fill.
+
+    `admission` applies the minimum-current rule as the fill goes (see `Admission`): owners
+    left out get nothing and are listed in the result's `refused`. Without it every owner
+    takes part, and `choose_victims` picks whom to pause after the fact.
     """
-    return _Filler(limits, demands, owners, alike, enforced_cache).run()
+    return _Filler(limits, demands, owners, alike, enforced_cache, admission).run()
 
 
 def owner_bottleneck(result: Fill, owner_demands: Sequence[int]) -> int:
@@ -601,15 +786,18 @@ def allocate(
     caps: Sequence[int],
     keep_position: Sequence[int],
 ) -> Allocation:
-    """Fill, pause owners until everyone left reaches its minimum, then round to whole amps."""
+    """Fill with the minimum-current admission, pause owners until everyone left reaches its
+    minimum (only unequal minimums need this), then round to whole amps."""
     owners = len(minimum)
-    demands_of: list[list[int]] = [[] for _ in range(owners)]
-    for index in sorted(range(len(demands)), key=lambda index: demands[index].tier):
-        demands_of[demands[index].owner].append(index)
+    admission = Admission(minimum, keep_position)
     paused: set[int] = set()
-    active = list(demands)
     while True:
-        result = fill(limits, active, owners)
+        active = [demand for demand in demands if demand.owner not in paused]
+        demands_of: list[list[int]] = [[] for _ in range(owners)]
+        for index in sorted(range(len(active)), key=lambda index: active[index].tier):
+            demands_of[active[index].owner].append(index)
+        result = fill(limits, active, owners, admission=admission)
+        paused.update(result.refused)
         below = [
             owner
             for owner in range(owners)
@@ -622,7 +810,6 @@ def allocate(
         paused.update(
             choose_victims(active, limits, result, below, demands_of, minimum, keep_position)
         )
-        active = [demand if demand.owner not in paused else _silenced(demand) for demand in demands]
     amps = round_to_amps(active, limits, result.totals, demands_of, caps, keep_position)
     return Allocation(
         amps=tuple(amps),
@@ -630,8 +817,3 @@ def allocate(
         paused=tuple(sorted(paused)),
         fill=result,
     )
-
-
-def _silenced(demand: Demand) -> Demand:
-    """Return the demand with a zero cap (kept so demand indexes stay stable)."""
-    return Demand(owner=demand.owner, tier=demand.tier, cap=0.0, terms=demand.terms)

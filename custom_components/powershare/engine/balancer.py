@@ -5,9 +5,11 @@
 1. non-EV load per group and phase from the metering points (`loads`), stale meters found;
 2. per charger: session, what the car draws (lowered request, phases it uses, re-offers),
    its cap (charger, user, schedule, car, failsafe) and the site phases it uses;
-3. a first max-min fair fill with every candidate, from which 1p/3p switches are decided;
-4. the minimum-current rule and solar start/stop, pausing chargers and filling again until
-   every charger left has at least its minimum;
+3. a max-min fair fill in which chargers are admitted in keep order while their minimum
+   still fits (the minimum-current rule); 1p/3p switches are decided from it (a switch fills
+   again);
+4. the chargers left out are paused (a running solar charge holds its minimum for a while
+   instead, which fills again), and solar starts are held back until their delay is over;
 5. whole amps, pacing (decreases at once, increases after `increase_delay_s`), reasons and
    the per-group figures.
 
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING
 from .allocation import (
     CAPPED,
     EPSILON,
+    Admission,
     Demand,
     EnforcedCache,
     Fill,
@@ -175,6 +178,8 @@ class _Memo:
             for charger in chargers
         ]
         """Per charger: whether it may switch between one and three phases."""
+        self.minimum = [float(charger.min_current) for charger in chargers]
+        """Per charger: its minimum current."""
         self.limits: list[Limit] = []
         """The last cycle's limits (reused where the capacity is unchanged)."""
         self.figures: list[GroupFigures | None] = [None] * len(topology.groups)
@@ -650,7 +655,14 @@ class _Cycle:
 
     def _fill(self, limits: list[Limit]) -> tuple[Fill, list[Demand], list[range]]:
         demands, demands_of, alike = self._demands()
-        result = fill(limits, demands, len(self.topology.chargers), alike, self.memo.enforced)
+        result = fill(
+            limits,
+            demands,
+            len(self.topology.chargers),
+            alike,
+            self.memo.enforced,
+            Admission(self.memo.minimum, self.keep_position),
+        )
         return result, demands, demands_of
 
     # --- 1p / 3p -----------------------------------------------------------------------------
@@ -796,13 +808,22 @@ class _Cycle:
         limits: list[Limit],
         first: tuple[Fill, list[Demand], list[range]],
     ) -> tuple[Fill, list[Demand], list[range]]:
-        minimum = [float(charger.min_current) for charger in self.topology.chargers]
+        minimum = self.memo.minimum
         current = first
         while True:
             result, demands, demands_of = current
+            holding = len(self.held)
+            for index, limit in result.refused.items():
+                self._pause(index, memories[index], limit, limits)
+            if len(self.held) != holding:
+                # A running solar charge left out now holds its minimum: its demands changed.
+                current = self._fill(limits)
+                continue
             active = [index for index in self.candidates if index not in self.removed]
             below = [index for index in active if result.totals[index] < minimum[index] - EPSILON]
             if below:
+                # The admission leaves this to unequal minimums (a large one can fall short
+                # where the small ones around it fit): pause after the fact.
                 victims = choose_victims(
                     demands, limits, result, below, demands_of, minimum, self.keep_position
                 )

@@ -1,6 +1,6 @@
 """Estimates behind the 1-phase / 3-phase switch.
 
-Both look at a fill where every candidate took its fair share: what is left on each limit
+Both look at a fill of the admitted chargers (their fair shares): what is left on each limit
 (slack) plus what the charger itself holds tells what it could get if it moved.
 """
 
