@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -131,6 +132,17 @@ def test_admission_weighs_unequal_minimums_one_by_one() -> None:
     # Admitted, but fair shares do not know minimums: 10 A each, 12 is not reached (the
     # balancer's `choose_victims` pass deals with that).
     assert result.totals == (10.0, 10.0, 0.0, 0.0)
+    # Everyone first: 5 A each, so not kept; the admission then gives the same as above.
+    shortcut = dataclasses.replace(admission, everyone_first=True)
+    assert fill([Limit(20.0)], demands, 4, admission=shortcut) == result
+
+
+def test_everyone_first_is_kept_when_all_reach_their_minimum() -> None:
+    demands = [one(0, 32, owner) for owner in range(3)]
+    admission = Admission([6.0] * 3, keep_position=[0, 1, 2], everyone_first=True)
+    result = fill([Limit(20.0)], demands, 3, admission=admission)
+    assert not result.refused
+    assert result == fill([Limit(20.0)], demands, 3)
 
 
 def test_choose_victims_keeps_as_many_as_fit() -> None:
@@ -422,8 +434,7 @@ def test_admission_is_greedy_in_keep_order_and_every_admitted_reaches_its_minimu
         for d in instance.demands
     ]
     explicit = [
-        Demand(owner=d.owner, tier=d.tier, cap=max(d.cap, minimum), terms=d.terms)
-        for d in explicit
+        Demand(owner=d.owner, tier=d.tier, cap=max(d.cap, minimum), terms=d.terms) for d in explicit
     ]
     order = list(range(owners))
     random.shuffle(order)
@@ -459,6 +470,9 @@ def test_admission_is_greedy_in_keep_order_and_every_admitted_reaches_its_minimu
     alone = fill(instance.limits, admitted_only, owners)
     assert list(result.totals) == pytest.approx(alone.totals, abs=1e-6)
     assert list(result.usage) == pytest.approx(alone.usage, abs=1e-6)
+    # Trying everyone first is only a shortcut: the same result, whether or not all fit.
+    shortcut = Admission([float(minimum)] * owners, keep_position, everyone_first=True)
+    assert fill(instance.limits, demands, owners, alike, admission=shortcut) == result
 
 
 def test_whole_amp_usage_sums_per_terms_like_per_owner() -> None:

@@ -159,10 +159,10 @@ class _Memo:
         self.tier_count = len(priorities)
         rank = {priority: index for index, priority in enumerate(priorities)}
         self.priority_rank = [rank[charger.priority] for charger in chargers]
-        self.demands: list[tuple[bool, int, object, tuple[Demand, ...], int] | None] = [None] * len(
-            chargers
-        )
-        """Per charger: (held, cap, terms, its demands, their shape) when last built."""
+        self.demands: list[tuple[bool, int, tuple[Phase, ...], tuple[Demand, ...], int] | None] = [
+            None
+        ] * len(chargers)
+        """Per charger: (held, cap, site phases, its demands, their shape) when last built."""
         self.enforced: EnforcedCache = {}
         """The allocator's filtered terms (`fill`'s `enforced_cache`)."""
         self.shapes: dict[tuple[object, ...], int] = {}
@@ -180,6 +180,8 @@ class _Memo:
         """Per charger: whether it may switch between one and three phases."""
         self.minimum = [float(charger.min_current) for charger in chargers]
         """Per charger: its minimum current."""
+        self.all_admitted = True
+        """Whether the last fill admitted every charger (`Admission.everyone_first`)."""
         self.limits: list[Limit] = []
         """The last cycle's limits (reused where the capacity is unchanged)."""
         self.figures: list[GroupFigures | None] = [None] * len(topology.groups)
@@ -229,9 +231,9 @@ class _Cycle:
         self.held: set[int] = set()
         self.limit_reasons: dict[int, tuple[Reason, str]] = {}
         self.pause_reasons: dict[int, tuple[Reason, str, int]] = {}
-        self.cycle_demands: list[tuple[bool, int, object, tuple[Demand, ...], int] | None] = [
-            None
-        ] * count
+        self.cycle_demands: list[
+            tuple[bool, int, tuple[Phase, ...], tuple[Demand, ...], int] | None
+        ] = [None] * count
         """Per charger: its demands in this cycle, as kept in `_Memo.demands` (None = not
         built yet or changed since)."""
         self.removed: dict[int, tuple[Reason, str, int]] = {}
@@ -583,7 +585,6 @@ class _Cycle:
         removed = self.removed
         built = self.cycle_demands
         kept = self.memo.demands
-        terms_of = self.topology.terms
         phases = self.phases
         caps = self.caps
         held = self.held
@@ -595,7 +596,7 @@ class _Cycle:
                 cached = kept[index]
                 if not (
                     cached is not None
-                    and cached[2] is terms_of(index, phases[index])
+                    and cached[2] == phases[index]
                     and cached[1] == caps[index]
                     and cached[0] == (index in held)
                 ):  # changed since last built (else unchanged: the usual case)
@@ -621,7 +622,9 @@ class _Cycle:
                 demands.extend(own)
         return demands, demands_of, alike
 
-    def _charger_demands(self, index: int) -> tuple[bool, int, object, tuple[Demand, ...], int]:
+    def _charger_demands(
+        self, index: int
+    ) -> tuple[bool, int, tuple[Phase, ...], tuple[Demand, ...], int]:
         """Build a charger's demands and shape, and keep them (`_Memo.demands`).
 
         They only change with the charger's cap, phases and solar hold, and several fills per
@@ -646,7 +649,7 @@ class _Cycle:
         )
         shapes = self.memo.shapes
         shape = shapes.setdefault((pieces, terms), len(shapes))
-        built = (held, cap, terms, demands, shape)
+        built = (held, cap, self.phases[index], demands, shape)
         self.memo.demands[index] = built
         return built
 
@@ -661,8 +664,9 @@ class _Cycle:
             len(self.topology.chargers),
             alike,
             self.memo.enforced,
-            Admission(self.memo.minimum, self.keep_position),
+            Admission(self.memo.minimum, self.keep_position, everyone_first=self.memo.all_admitted),
         )
+        self.memo.all_admitted = not result.refused
         return result, demands, demands_of
 
     # --- 1p / 3p -----------------------------------------------------------------------------
