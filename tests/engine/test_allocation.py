@@ -22,6 +22,7 @@ from custom_components.powershare.engine.allocation import (
     allocate,
     choose_victims,
     fill,
+    owner_bottleneck,
     round_to_amps,
     whole_amp_usage,
 )
@@ -159,6 +160,40 @@ def test_choose_victims_keeps_as_many_as_fit() -> None:
         [0, 1, 2, 3, 4],
     )
     assert victims == [3, 4]
+
+
+def test_choose_victims_pauses_owners_capped_below_their_minimum() -> None:
+    demands = [one(0, 4, 0), one(0, 32, 1)]
+    limits = [Limit(100.0)]
+    result = fill(limits, demands, 2)
+    assert owner_bottleneck(result, [0]) == CAPPED
+    assert choose_victims(demands, limits, result, [0], [[0], [1]], [6.0] * 2, [0, 1]) == [0]
+
+
+def test_choose_victims_weighs_owners_by_their_coefficient_on_the_bottleneck() -> None:
+    # Owner 0 (a minimum piece then the rest, on one phase) and owner 1 (three phases, so
+    # three amps per amp on the power cap): 5 A each fill the 20 A cap. Keeping owner 0 at
+    # 6 A leaves 14 A, not 18 A for owner 1's minimum: owner 1 is paused.
+    limits = [Limit(20.0)]
+    demands = [
+        one(0, 6, 0, tier=0),
+        one(0, 26, 0, tier=1),
+        one(0, 32, 1, tier=0, coefficient=3.0),
+    ]
+    result = fill(limits, demands, 2)
+    assert result.totals == pytest.approx((5.0, 5.0))
+    victims = choose_victims(demands, limits, result, [0, 1], [[0, 1], [2]], [6.0] * 2, [0, 1])
+    assert victims == [1]
+
+
+def test_choose_victims_always_pauses_one_of_those_below() -> None:
+    # Owners said to be below their minimum whose minimums fit after all (rounding at the
+    # edge): the last in keep order is paused anyway, so the caller's loop always ends.
+    demands = [one(0, 32, owner) for owner in range(2)]
+    limits = [Limit(12.0)]
+    result = fill(limits, demands, 2)
+    victims = choose_victims(demands, limits, result, [0, 1], [[0], [1]], [6.0] * 2, [1, 0])
+    assert victims == [0]
 
 
 def test_rounding_hands_out_whole_amps_within_limits() -> None:

@@ -145,6 +145,23 @@ def test_pause_the_fewest_so_the_others_reach_their_minimum() -> None:
     assert "phase" in decision.chargers[paused].detail
 
 
+def test_a_large_minimum_the_fair_shares_leave_short_is_paused_after_all() -> None:
+    # 20 A: c0's 12 A and c1's 6 A minimums fit, c2's does not. But fair shares give c0 and c1
+    # 10 A each: c0 falls short of 12 and is paused, and then c1 and c2 both fit.
+    config = one_group_site(
+        20.0,
+        (
+            ChargerConfig(id="c0", group_id="main", min_current=12),
+            ChargerConfig(id="c1", group_id="main"),
+            ChargerConfig(id="c2", group_id="main"),
+        ),
+    )
+    loop = Loop(config, cars={f"c{i}": Car() for i in range(3)})
+    decision = loop.run(30)
+    assert loop.amps() == {"c0": 0, "c1": 10, "c2": 10}
+    assert decision.chargers["c0"].reason is Reason.PAUSED_FOR_OTHERS
+
+
 def test_paused_cars_take_turns() -> None:
     tunables = Tunables(rotation_period_s=600.0)
     loop = Loop(

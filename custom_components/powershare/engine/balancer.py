@@ -816,18 +816,18 @@ class _Cycle:
         current = first
         while True:
             result, demands, demands_of = current
-            holding = len(self.held)
-            for index, limit in result.refused.items():
-                self._pause(index, memories[index], limit, limits)
-            if len(self.held) != holding:
-                # A running solar charge left out now holds its minimum: its demands changed.
-                current = self._fill(limits)
-                continue
-            active = [index for index in self.candidates if index not in self.removed]
-            below = [index for index in active if result.totals[index] < minimum[index] - EPSILON]
+            refused = result.refused
+            below = [
+                index
+                for index in self.candidates
+                if index not in self.removed
+                and index not in refused
+                and result.totals[index] < minimum[index] - EPSILON
+            ]
             if below:
-                # The admission leaves this to unequal minimums (a large one can fall short
-                # where the small ones around it fit): pause after the fact.
+                # Admitted, yet short of its minimum: only unequal minimums do this (a large
+                # one next to small ones). Pause after the fact; those left out get another
+                # chance in the next fill, now that the paused ones make room.
                 victims = choose_victims(
                     demands, limits, result, below, demands_of, minimum, self.keep_position
                 )
@@ -836,6 +836,14 @@ class _Cycle:
                     self._pause(victim, memories[victim], bottleneck, limits)
                 current = self._fill(limits)
                 continue
+            holding = len(self.held)
+            for index, limit in refused.items():
+                self._pause(index, memories[index], limit, limits)
+            if len(self.held) != holding:
+                # A running solar charge left out now holds its minimum: its demands changed.
+                current = self._fill(limits)
+                continue
+            active = [index for index in self.candidates if index not in self.removed]
             if self._hold_back_solar_starts(active, memories):
                 current = self._fill(limits)
                 continue
