@@ -15,7 +15,7 @@ from custom_components.powershare.hub import async_get_hub
 from simulators.live_site import LiveSite
 from simulators.meters.modbus import ModbusMeterEmulator
 from simulators.modbus_server import EmulatorServer
-from simulators.teltocharge import TeltoChargeEmulator
+from simulators.teltocharge import EmulatedCar, TeltoChargeEmulator
 
 FUSE_A = 32
 
@@ -46,3 +46,9 @@ class Site:
                     break
         await async_get_hub(self.hass).balancing.async_run_cycle()
         await self.hass.async_block_till_done()
+
+    async def charge_a_16_a_car(self) -> None:
+        """Plug in a three-phase car that takes 16 A and run the two cycles it takes to start."""
+        self.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
+        for _ in range(2):
+            await self.cycle()

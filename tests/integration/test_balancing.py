@@ -185,9 +185,7 @@ async def test_unreachable_charger_goes_unavailable_raises_an_issue_and_recovers
 async def test_removing_the_group_puts_chargers_on_their_failsafe(
     hass: HomeAssistant, site: Site
 ) -> None:
-    site.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
-    for _ in range(2):
-        await site.cycle()
+    await site.charge_a_16_a_car()
     assert site.charger.settings[AMPS_TO_USE] == 16
     assert await hass.config_entries.async_remove(site.group_entry.entry_id)
     await hass.async_block_till_done()
@@ -247,9 +245,7 @@ async def test_charger_of_a_removed_group_gets_its_failsafe(
         site.charger_entry, data={**site.charger_entry.data, CONF_GROUP: garage.entry_id}
     )
     await hass.async_block_till_done()  # a changed group reloads the charger entry
-    site.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
-    for _ in range(2):
-        await site.cycle()
+    await site.charge_a_16_a_car()
     assert site.charger.settings[AMPS_TO_USE] == 16
     service = async_get_hub(hass).balancing
     assert service.decision is not None

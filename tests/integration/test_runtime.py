@@ -37,7 +37,7 @@ from custom_components.powershare.const import (
 )
 from custom_components.powershare.hub import async_get_hub
 from simulators.modbus_server import free_tcp_port
-from simulators.teltocharge import AMPS_TO_USE, LOCK_MODE, EmulatedCar
+from simulators.teltocharge import AMPS_TO_USE, LOCK_MODE
 
 CURRENTS = ["sensor.grid_current_l1", "sensor.grid_current_l2", "sensor.grid_current_l3"]
 POWERS = ["sensor.grid_power_l1", "sensor.grid_power_l2", "sensor.grid_power_l3"]
@@ -67,9 +67,7 @@ async def test_charger_absent_at_start_is_retried(hass: HomeAssistant, socket_en
 
 
 async def test_what_the_charger_app_changes_is_set_back(hass: HomeAssistant, site: Site) -> None:
-    site.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
-    for _ in range(2):
-        await site.cycle()
+    await site.charge_a_16_a_car()
     assert site.charger.settings[AMPS_TO_USE] == 16
     site.charger.settings[AMPS_TO_USE] = 32  # someone used the TeltoCharge app
     site.charger.settings[19] = 0  # and switched the watchdog off
@@ -238,9 +236,7 @@ async def test_the_watchdog_is_fed_by_a_write_when_nothing_changes(
 async def test_removing_a_groups_meter_is_reported_and_fails_safe(
     hass: HomeAssistant, site: Site
 ) -> None:
-    site.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
-    for _ in range(2):
-        await site.cycle()
+    await site.charge_a_16_a_car()
     assert site.charger.settings[AMPS_TO_USE] == 16
     assert await hass.config_entries.async_remove(site.meter_entry.entry_id)
     await hass.async_block_till_done()

@@ -187,7 +187,7 @@ class _Filler:
             for tier in sorted(by_tier):
                 self._fill_tier(tier, by_tier[tier])
         else:
-            self._fill_admitted(by_tier)
+            self._fill_admitted(by_tier, self.admission)
         totals = self.totals
         if self.alike:
             for owner, others in self.alike.items():
@@ -204,16 +204,18 @@ class _Filler:
             refused=MappingProxyType(self.refused),
         )
 
-    def _fill_admitted(self, by_tier: dict[int, list[int]]) -> None:
+    def _fill_admitted(self, by_tier: dict[int, list[int]], admission: Admission) -> None:
         """Fill tier by tier, each with the owners admitted so far (see `Admission`)."""
         first = set(_first_demands(self.demands).values())
         for tier in sorted(by_tier):
             arriving = [index for index in by_tier[tier] if index in first]
             if arriving:
-                self._admit(tier, self._arrivals(arriving))
+                self._admit(
+                    tier, self._arrivals(arriving, admission.keep_position), admission.minimum
+                )
             self._fill_tier(tier, self._admitted_demands(by_tier[tier]))
 
-    def _arrivals(self, arriving: list[int]) -> list[tuple[int, int]]:
+    def _arrivals(self, arriving: list[int], keep_position: Sequence[int]) -> list[tuple[int, int]]:
         """Return the owners of the first demands `arriving`, in keep order.
 
         Each comes as (owner, its first demand): alike owners are admitted one by one but
@@ -227,14 +229,14 @@ class _Filler:
             first_of[owner] = index
             for other in alike.get(owner, ()):
                 first_of[other] = index
-        keep_position = self.admission.keep_position if self.admission is not None else ()
         return [
             (owner, first_of[owner]) for owner in sorted(first_of, key=keep_position.__getitem__)
         ]
 
-    def _admit(self, tier: int, arriving: Sequence[tuple[int, int]]) -> None:
+    def _admit(
+        self, tier: int, arriving: Sequence[tuple[int, int]], minimum: Sequence[float]
+    ) -> None:
         """Admit the owners arriving in `tier`, in keep order, while their minimum fits."""
-        minimum = self.admission.minimum if self.admission is not None else ()
         from_tier = self.from_tier
         demands = self.demands
         # What is left on each limit: its capacity less what earlier tiers took (all settled
@@ -292,9 +294,8 @@ class _Filler:
             elif count:
                 owner_weight[index] = weight[index] = count
                 kept.append(index)
-            else:
-                self.state[index] = _FROZEN  # left out: nothing, and no load
-                self.bottlenecks[index] = self.refused.get(demands[index].owner, CAPPED)
+            else:  # none admitted (the owner itself neither): nothing, and no load
+                self.bottlenecks[index] = self.refused[demands[index].owner]
         return kept
 
     def _fill_tier(self, tier: int, indexes: list[int]) -> None:  # noqa: C901, PLR0912 - the event loop is inlined: it runs once per event, the hot path
