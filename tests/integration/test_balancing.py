@@ -301,7 +301,7 @@ async def test_current_limit_service(hass: HomeAssistant, site: Site) -> None:
     assert caught.value.translation_key == "not_a_charger"
 
 
-async def test_charging_schedule_service(hass: HomeAssistant, site: Site, freezer: Any) -> None:
+async def test_charging_schedule_service(hass: HomeAssistant, site: Site) -> None:
     site.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
     device_id = _charger_device_id(hass, site)
     now = dt_util.now()
