@@ -55,45 +55,59 @@ def build_site(count: int, sizing: Sizing = CONTENDED, seed: int = 3) -> Site:
     rng = random.Random(seed)
     fan_out = max(2, round(count ** (1 / 3)))
     leaves = [f"g{i}.{j}" for i in range(fan_out) for j in range(fan_out)]
-    per_leaf = dict.fromkeys(leaves, 0)
     chargers: list[ChargerConfig] = []
     cars: list[CarSpec] = []
-    rotations = list(PhaseRotation)
     for index in range(count):
-        leaf = leaves[index % len(leaves)]
-        per_leaf[leaf] += 1
-        draw = rng.random()
-        mode = (
-            ChargingMode.SOLAR
-            if draw < 0.10
-            else ChargingMode.MIN_SOLAR
-            if draw < 0.15
-            else ChargingMode.FAST
-        )
-        charger_id = f"c{index}"
-        chargers.append(
-            ChargerConfig(
-                id=charger_id,
-                group_id=leaf,
-                rotation=rotations[index % len(rotations)],
-                wiring=Wiring.ONE_PHASE if rng.random() < 0.10 else Wiring.THREE_PHASE,
-                priority=1 if rng.random() < 0.10 else 0,
-                mode=mode,
-                can_switch_phases=rng.random() < 0.20,
-            )
-        )
-        phases = frozenset({Phase.L1}) if rng.random() < 0.10 else frozenset(PHASES)
-        accepts = 16.0 if rng.random() < 0.20 else 32.0
-        cars.append(
-            CarSpec(
-                id=f"car{index}",
-                charger_id=charger_id,
-                arrive=0.0,
-                phases=phases,
-                accepts=StepFunction.constant(accepts),
-                ramp_a_per_s=5.0,
-            )
-        )
+        charger, car = _charger_and_car(rng, index, leaves[index % len(leaves)])
+        chargers.append(charger)
+        cars.append(car)
+    per_leaf = dict.fromkeys(leaves, 0)
+    for charger in chargers:
+        per_leaf[charger.group_id] += 1
+    groups, loads = _groups(fan_out, per_leaf, sizing)
+    main = groups[0].fuse[0]
+    solar = {"main": PhaseProfile.constant((0.1 * main, 0.1 * main, 0.1 * main))}
+    config = SiteConfig(groups=tuple(groups), chargers=tuple(chargers))
+    return Site(config, cars, loads=loads, solar=solar)
+
+
+def _charger_and_car(rng: random.Random, index: int, leaf: str) -> tuple[ChargerConfig, CarSpec]:
+    """Draw one charger and its car (the draws in a fixed order: the sites stay the same)."""
+    draw = rng.random()
+    mode = (
+        ChargingMode.SOLAR
+        if draw < 0.10
+        else ChargingMode.MIN_SOLAR
+        if draw < 0.15
+        else ChargingMode.FAST
+    )
+    rotations = list(PhaseRotation)
+    charger = ChargerConfig(
+        id=f"c{index}",
+        group_id=leaf,
+        rotation=rotations[index % len(rotations)],
+        wiring=Wiring.ONE_PHASE if rng.random() < 0.10 else Wiring.THREE_PHASE,
+        priority=1 if rng.random() < 0.10 else 0,
+        mode=mode,
+        can_switch_phases=rng.random() < 0.20,
+    )
+    phases = frozenset({Phase.L1}) if rng.random() < 0.10 else frozenset(PHASES)
+    accepts = 16.0 if rng.random() < 0.20 else 32.0
+    car = CarSpec(
+        id=f"car{index}",
+        charger_id=charger.id,
+        arrive=0.0,
+        phases=phases,
+        accepts=StepFunction.constant(accepts),
+        ramp_a_per_s=5.0,
+    )
+    return charger, car
+
+
+def _groups(
+    fan_out: int, per_leaf: dict[str, int], sizing: Sizing
+) -> tuple[list[GroupConfig], dict[str, PhaseProfile]]:
+    """Return the tree (main fuse first) and the non-EV load of each metered group."""
     groups: list[GroupConfig] = []
     loads: dict[str, PhaseProfile] = {}
     main_fuse = 0.0
@@ -120,6 +134,4 @@ def build_site(count: int, sizing: Sizing = CONTENDED, seed: int = 3) -> Site:
         )
     main = sizing.main_share * main_fuse
     groups.insert(0, GroupConfig(id="main", fuse=(main, main, main), meter_id="meter_main"))
-    solar = {"main": PhaseProfile.constant((0.1 * main, 0.1 * main, 0.1 * main))}
-    config = SiteConfig(groups=tuple(groups), chargers=tuple(chargers))
-    return Site(config, cars, loads=loads, solar=solar)
+    return groups, loads

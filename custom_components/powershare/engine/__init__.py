@@ -77,9 +77,9 @@ from .model import (
     Reason,
     SiteConfig,
     Snapshot,
-    Tunables,
     Wiring,
 )
+from .tunables import Tunables
 
 __all__ = [
     "PHASES",

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from .model import PHASES
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from .model import Snapshot
     from .topology import Topology
@@ -82,10 +82,14 @@ def charger_site_currents(topology: Topology, snapshot: Snapshot) -> list[Curren
 def estimate_loads(
     topology: Topology,
     snapshot: Snapshot,
-    charger_currents: list[Currents],
+    charger_sum: Sequence[Currents],
     memory: dict[str, MeterMemory],
 ) -> LoadEstimate:
-    """Compute the non-EV load of every group (see the module docstring)."""
+    """Compute the non-EV load of every group (see the module docstring).
+
+    `charger_sum` is, per group, what the chargers below it draw under control (the currents
+    to take out of a meter that measures them): `subtree_sums` of those currents.
+    """
     config = topology.config
     tunables = config.tunables
     now = snapshot.now
@@ -94,43 +98,33 @@ def estimate_loads(
     meter_values: list[Currents | None] = [None] * count
     own_stale = [False] * count
     stale_meters: list[str] = []
-    charger_sum = _subtree_charger_sums(topology, charger_currents)
     known = [False] * count  # whether a group's figure comes from at least one meter
     for group in topology.bottom_up:
         metered_children = [child for child in topology.children[group] if known[child]]
         below = _sum(non_ev[child] for child in metered_children) if metered_children else None
-        config_group = topology.groups[group]
-        meter_id = config_group.meter_id
+        meter_id = topology.groups[group].meter_id
         if meter_id is None:
             if below is not None:
                 non_ev[group] = below
                 known[group] = True
             continue
         known[group] = True
-        meter_memory = memory.setdefault(meter_id, MeterMemory())
+        meter_memory = memory.get(meter_id)
+        if meter_memory is None:
+            meter_memory = memory[meter_id] = MeterMemory()
         reading = snapshot.meters.get(meter_id)
         if reading is None or now - reading.timestamp > tunables.meter_timeout_s:
             own_stale[group] = True
             stale_meters.append(meter_id)
-            meter_memory.history.clear()
-            assumed = _max(meter_memory.last_fresh or ZERO, ZERO)
-            non_ev[group] = assumed if below is None else _max(assumed, below)
+            non_ev[group] = _stale_load(meter_memory, below)
             continue
         meter_values[group] = reading.currents
-        if config_group.meter_includes_chargers:
+        derived = reading.currents
+        if topology.groups[group].meter_includes_chargers:
             derived = _sub(reading.currents, charger_sum[group])
-        else:
-            derived = reading.currents
         if below is not None:
             derived = _max(derived, below)
-        meter_memory.last_fresh = derived
-        history = [entry for entry in meter_memory.history if now - entry[0] < tunables.load_hold_s]
-        history.append((now, derived))
-        meter_memory.history = history
-        held = derived
-        for _, values in history:
-            held = _max(held, values)
-        non_ev[group] = held
+        non_ev[group] = _held_load(meter_memory, derived, now, tunables.load_hold_s)
     stale = [False] * count
     for group in range(count):
         stale[group] = any(own_stale[ancestor] for ancestor in topology.ancestors[group])
@@ -147,9 +141,34 @@ def estimate_loads(
     )
 
 
-def _subtree_charger_sums(topology: Topology, charger_currents: list[Currents]) -> list[Currents]:
-    # Each charger into its own group, then each group into its parent (children first):
-    # three additions per charger instead of three per charger and ancestor.
+def _stale_load(meter_memory: MeterMemory, below: Currents | None) -> Currents:
+    """Return what a silent meter's group is taken to carry: its last load, at least zero.
+
+    Solar may have gone while we could not see; a sub-meter that says more wins.
+    """
+    meter_memory.history.clear()
+    assumed = _max(meter_memory.last_fresh or ZERO, ZERO)
+    return assumed if below is None else _max(assumed, below)
+
+
+def _held_load(meter_memory: MeterMemory, derived: Currents, now: float, hold_s: float) -> Currents:
+    """Remember a fresh figure and return the highest of the last `hold_s` seconds."""
+    meter_memory.last_fresh = derived
+    history = [entry for entry in meter_memory.history if now - entry[0] < hold_s]
+    history.append((now, derived))
+    meter_memory.history = history
+    held = derived
+    for _, values in history:
+        held = _max(held, values)
+    return held
+
+
+def subtree_sums(topology: Topology, charger_currents: Sequence[Currents]) -> list[Currents]:
+    """Return, per group, the sum of the currents of the chargers below it (per site phase).
+
+    Each charger into its own group, then each group into its parent (children first): three
+    additions per charger instead of three per charger and ancestor.
+    """
     sums = [[0.0, 0.0, 0.0] for _ in topology.groups]
     charger_group = topology.charger_group
     for charger, currents in enumerate(charger_currents):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from .model import PHASES, Phase, Wiring
+from .model import PHASES, Phase, Reason, Wiring
 
 if TYPE_CHECKING:
     from .model import ChargerConfig, GroupConfig, SiteConfig
@@ -22,6 +22,13 @@ class LimitKind(StrEnum):
     FUSE = "fuse"
     POWER = "power"
     SOLAR = "solar"
+
+
+_REASON_OF_KIND = {
+    LimitKind.FUSE: Reason.GROUP_FUSE,
+    LimitKind.POWER: Reason.GROUP_POWER,
+    LimitKind.SOLAR: Reason.SOLAR_SURPLUS,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +47,25 @@ class Topology:
         self.config = config
         self.groups: tuple[GroupConfig, ...] = config.groups
         self.chargers: tuple[ChargerConfig, ...] = config.chargers
+        self._index_tree()
+        self._index_chargers()
+        self._index_limits()
+        # Terms per (charger, site phases), built on first use and kept for the configuration's
+        # life: the balancer asks for them for every charger in every cycle. Equal terms are
+        # one shared tuple (`_interned`), so the allocator can group alike chargers by identity.
+        self._terms_cache: list[dict[tuple[Phase, ...], tuple[tuple[int, float], ...]]] = [
+            {} for _ in self.chargers
+        ]
+        self._interned: dict[tuple[tuple[int, float], ...], tuple[tuple[int, float], ...]] = {}
+
+    def _index_tree(self) -> None:
+        """Parents, children, ancestors, a bottom-up order, and which groups have no meter."""
         self.group_index = {group.id: index for index, group in enumerate(self.groups)}
-        self.charger_index = {charger.id: index for index, charger in enumerate(self.chargers)}
         self.parent: list[int | None] = [
             None if group.parent_id is None else self.group_index[group.parent_id]
             for group in self.groups
         ]
-        self.root = self.group_index[config.root.id]
+        self.root = self.group_index[self.config.root.id]
         self.children: list[list[int]] = [[] for _ in self.groups]
         for index, parent in enumerate(self.parent):
             if parent is not None:
@@ -54,16 +73,62 @@ class Topology:
         self.ancestors: list[tuple[int, ...]] = [
             self._chain(index) for index in range(len(self.groups))
         ]
-        self.depth = [len(chain) - 1 for chain in self.ancestors]
+        """Per group: itself, its parent, ... up to the root."""
+        depth = [len(chain) - 1 for chain in self.ancestors]
         self.bottom_up: tuple[int, ...] = tuple(
-            sorted(range(len(self.groups)), key=lambda index: -self.depth[index])
+            sorted(range(len(self.groups)), key=lambda index: -depth[index])
         )
-        self.charger_group = [self.group_index[charger.group_id] for charger in self.chargers]
-        self.subtree_chargers: list[list[int]] = [[] for _ in self.groups]
-        for charger, group in enumerate(self.charger_group):
-            for ancestor in self.ancestors[group]:
-                self.subtree_chargers[ancestor].append(charger)
+        """The groups, children before their parents."""
+        self.unmetered = [True] * len(self.groups)
+        """Per group: no meter at it or below it (its non-EV load is taken as zero)."""
+        for group, config_group in enumerate(self.groups):
+            if config_group.meter_id is not None:
+                for ancestor in self.ancestors[group]:
+                    self.unmetered[ancestor] = False
 
+    def _index_chargers(self) -> None:
+        """Each charger's group, priority rank, phases and what it may do."""
+        chargers = self.chargers
+        self.charger_index = {charger.id: index for index, charger in enumerate(chargers)}
+        self.charger_group = [self.group_index[charger.group_id] for charger in chargers]
+        priorities = sorted({charger.priority for charger in chargers}, reverse=True)
+        self.tier_count = len(priorities)
+        """Priority tiers: the allocator serves rank 0 (the highest priority) first."""
+        rank = {priority: index for index, priority in enumerate(priorities)}
+        self.priority_rank = [rank[charger.priority] for charger in chargers]
+        self.id_order = sorted(range(len(chargers)), key=lambda index: chargers[index].id)
+        """The chargers in id order (the last tie-break of the keep order)."""
+        self.minimum = [float(charger.min_current) for charger in chargers]
+        self.switchable = [
+            charger.wiring is Wiring.THREE_PHASE and charger.can_switch_phases
+            for charger in chargers
+        ]
+        """Per charger: whether it may switch between one and three phases."""
+        self.wired_phases: tuple[tuple[Phase, ...], ...] = tuple(
+            self._wired(charger) for charger in chargers
+        )
+        """Per charger: the site phases it is wired to (sorted)."""
+        self.site_phase_of: tuple[tuple[Phase, Phase, Phase], ...] = tuple(
+            (
+                charger.rotation.site_phase(Phase.L1),
+                charger.rotation.site_phase(Phase.L2),
+                charger.rotation.site_phase(Phase.L3),
+            )
+            for charger in chargers
+        )
+        """Per charger: the site phase of its L1, L2, L3 (the rotation as a lookup table)."""
+        self.charger_phase_of: tuple[tuple[Phase, Phase, Phase], ...] = tuple(
+            (
+                charger.rotation.charger_phase(Phase.L1),
+                charger.rotation.charger_phase(Phase.L2),
+                charger.rotation.charger_phase(Phase.L3),
+            )
+            for charger in chargers
+        )
+        """Per charger: the charger phase on site L1, L2, L3 (the inverse lookup table)."""
+
+    def _index_limits(self) -> None:
+        """Every allocator limit (fuses per group and phase, power caps, the solar budget)."""
         keys: list[LimitKey] = [
             LimitKey(LimitKind.FUSE, group, phase)
             for group in range(len(self.groups))
@@ -77,6 +142,13 @@ class Topology:
         self.solar_limit = len(keys)
         keys.append(LimitKey(LimitKind.SOLAR))
         self.limit_keys: tuple[LimitKey, ...] = tuple(keys)
+        self.limit_labels: tuple[str, ...] = tuple(self._label(key) for key in keys)
+        """Per limit: how the user knows it ("group Garage phase L2", "solar surplus")."""
+        self.limit_reasons: tuple[tuple[Reason, str], ...] = tuple(
+            (_REASON_OF_KIND[key.kind], f"limited by {label}")
+            for key, label in zip(keys, self.limit_labels, strict=True)
+        )
+        """Per limit: the reason and text of a charger whose share it stopped."""
         self._fuse_terms: list[tuple[tuple[int, ...], ...]] = [
             tuple(
                 tuple(self.fuse_limit(ancestor, phase) for ancestor in self.ancestors[group])
@@ -84,10 +156,6 @@ class Topology:
             )
             for group in self.charger_group
         ]
-        self.wired_phases: tuple[tuple[Phase, ...], ...] = tuple(
-            self._wired(charger) for charger in self.chargers
-        )
-        """Per charger: the site phases it is wired to (sorted)."""
         self._power_terms: list[tuple[int, ...]] = [
             tuple(
                 self.power_limit[ancestor]
@@ -96,31 +164,6 @@ class Topology:
             )
             for group in self.charger_group
         ]
-        self.site_phase_of: tuple[tuple[Phase, Phase, Phase], ...] = tuple(
-            (
-                charger.rotation.site_phase(Phase.L1),
-                charger.rotation.site_phase(Phase.L2),
-                charger.rotation.site_phase(Phase.L3),
-            )
-            for charger in self.chargers
-        )
-        """Per charger: the site phase of its L1, L2, L3 (the rotation as a lookup table)."""
-        self.charger_phase_of: tuple[tuple[Phase, Phase, Phase], ...] = tuple(
-            (
-                charger.rotation.charger_phase(Phase.L1),
-                charger.rotation.charger_phase(Phase.L2),
-                charger.rotation.charger_phase(Phase.L3),
-            )
-            for charger in self.chargers
-        )
-        """Per charger: the charger phase on site L1, L2, L3 (the inverse lookup table)."""
-        # Terms per (charger, site phases), built on first use and kept for the configuration's
-        # life: the balancer asks for them for every charger in every cycle. Equal terms are
-        # one shared tuple (`_interned`), so the allocator can group alike chargers by identity.
-        self._terms_cache: list[dict[tuple[Phase, ...], tuple[tuple[int, float], ...]]] = [
-            {} for _ in self.chargers
-        ]
-        self._interned: dict[tuple[tuple[int, float], ...], tuple[tuple[int, float], ...]] = {}
 
     def _chain(self, group: int) -> tuple[int, ...]:
         chain = [group]
@@ -129,6 +172,14 @@ class Topology:
             chain.append(parent)
             parent = self.parent[parent]
         return tuple(chain)
+
+    def _label(self, key: LimitKey) -> str:
+        if key.group is None:
+            return "solar surplus"
+        label = self.groups[key.group].label
+        if key.phase is None:
+            return f"group {label} max power"
+        return f"group {label} phase {key.phase.name}"
 
     @staticmethod
     def fuse_limit(group: int, phase: Phase) -> int:

@@ -1,0 +1,228 @@
+"""Observing the cars: sessions, obedience, what each car draws and on which phases.
+
+- A charger with a car connected has a session (`ChargerMemory`), opened when the car is first
+  seen; the session ends when the car leaves (`remember.forget_gone`).
+- Obedience: a charger that had `increase_delay_s` to follow its last command but draws more
+  than it, beyond `idle_current_a`, is out of control: all of its draw counts as non-EV load
+  (`currents_under_control`), so the rest of the site is safe in this very cycle.
+- Phases: a three-phase charger's car is seen drawing on some phases only (a one- or two-phase
+  car); the phases it does not use are freed for everyone for the rest of the session.
+- Draw-less: a car that keeps drawing `drawless_threshold_a` less than it was offered for
+  `drawless_settle_s` gets a lowered request (what it draws + `drawless_margin_a`, or 0).
+  It gets its full share back when it draws more, and by re-offers, whose interval grows by
+  `reoffer_backoff` with each one the car declines (up to `reoffer_max_interval_s`).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .loads import ZERO
+from .memory import ChargerMemory
+from .model import PHASE_COUNT, PHASES, Phase, PhaseRotation, Wiring
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .loads import Currents
+    from .model import ChargerConfig, ChargerState, Snapshot
+    from .topology import Topology
+    from .tunables import Tunables
+
+MAX_BACKOFF_EXPONENT = 64
+"""Beyond this the re-offer interval is long since at its maximum (and the power overflows)."""
+
+
+def currents_under_control(
+    topology: Topology,
+    snapshot: Snapshot,
+    currents: Sequence[Currents],
+    memories: dict[str, ChargerMemory],
+) -> Sequence[Currents]:
+    """Return the charger currents to take out of the meters' readings.
+
+    That is `currents` itself while every charger is under control. A charger out of control
+    (someone used its own app, a fault) gets zero here, so that all of its draw counts as
+    non-EV load. The time to follow is counted up to when the currents
+    were measured, not to now: a reading from before a cut shows the old current, and that is
+    no disobedience.
+    """
+    tunables = topology.config.tunables
+    idle = tunables.idle_current_a
+    settled_before = snapshot.measured_at - tunables.increase_delay_s
+    result: list[Currents] | None = None  # the same list as long as all are under control
+    for index, charger in enumerate(topology.chargers):
+        drawn = currents[index]
+        if max(drawn) <= idle:
+            continue  # not drawing (beyond noise): nothing to take out anyway
+        memory = memories.get(charger.id)
+        if memory is None or memory.last_change is None:
+            continue  # never commanded: nothing to compare with
+        if memory.last_change >= settled_before:
+            continue  # still following the last command
+        if _draws_more_than_told(drawn, memory, idle):
+            if result is None:
+                result = list(currents)
+            result[index] = ZERO
+    return currents if result is None else result
+
+
+def _draws_more_than_told(drawn: Currents, memory: ChargerMemory, idle: float) -> bool:
+    """Whether a charger draws more than its target on a phase it was given, or on another."""
+    allowed = idle + memory.target
+    for phase in PHASES:
+        if drawn[phase] > (allowed if phase in memory.site_phases else idle):
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Cars:
+    """Per charger: its session (None without a car) and the site phases it draws on."""
+
+    sessions: Sequence[ChargerMemory | None]
+    phases: tuple[tuple[Phase, ...], ...]
+
+
+def observe_cars(
+    topology: Topology, snapshot: Snapshot, memories: dict[str, ChargerMemory]
+) -> Cars:
+    """Open each new session and learn what each car draws and on which phases."""
+    now = snapshot.now
+    tunables = topology.config.tunables
+    sessions: list[ChargerMemory | None] = []
+    phases: list[tuple[Phase, ...]] = []
+    for index, charger in enumerate(topology.chargers):
+        state = snapshot.chargers.get(charger.id)
+        if state is None or not state.connected:
+            sessions.append(None)
+            phases.append(topology.wired_phases[index])
+            continue
+        memory = memories.get(charger.id)
+        if memory is None:
+            memory = ChargerMemory(session_start=now, paused_since=now)
+            memories[charger.id] = memory
+        observe_car(charger, state, memory, now, tunables)
+        sessions.append(memory)
+        phases.append(site_phases(topology, index, memory))
+    return Cars(sessions, tuple(phases))
+
+
+def observe_car(
+    charger: ChargerConfig,
+    state: ChargerState,
+    memory: ChargerMemory,
+    now: float,
+    tunables: Tunables,
+) -> None:
+    """Learn what the car draws: its phases, a lowered request, re-offers."""
+    if state.car_phases is not None:
+        memory.car_phases = state.car_phases
+    # What the car draws answers its present command only once it had time to follow it
+    # (and not while a phase switch settles).
+    settled = (
+        memory.target > 0
+        and memory.last_change is not None
+        and now - memory.last_change >= tunables.increase_delay_s
+        and not memory.switched_within(now, tunables.phase_switch_settle_s)
+    )
+    if settled:
+        _learn_phases(charger, state, memory, tunables.idle_current_a)
+        _observe_draw(charger, max(state.currents), memory, now, tunables)
+    if (
+        memory.request is not None
+        and memory.request_lowered_at is not None
+        and now - memory.request_lowered_at >= reoffer_interval(memory, tunables)
+    ):
+        _give_full_share(memory)
+        memory.reoffered_at = now
+
+
+def _learn_phases(
+    charger: ChargerConfig, state: ChargerState, memory: ChargerMemory, idle: float
+) -> None:
+    """Add the phases a three-phase charger's car is seen drawing on (when it cannot say)."""
+    if (
+        charger.wiring is not Wiring.THREE_PHASE
+        or memory.one_phase is not None
+        or state.car_phases is not None
+    ):
+        return
+    known = memory.car_phases or frozenset()
+    if len(known) == PHASE_COUNT:
+        return  # nothing new to learn
+    new = [phase for phase in PHASES if state.currents[phase] >= idle and phase not in known]
+    if new:
+        memory.car_phases = frozenset(new) | known
+
+
+def reoffer_interval(memory: ChargerMemory, tunables: Tunables) -> float:
+    """Return the wait before the next re-offer: longer after each one declined."""
+    if not memory.reoffers_declined:
+        return tunables.reoffer_interval_s
+    interval = tunables.reoffer_interval_s * tunables.reoffer_backoff ** min(
+        memory.reoffers_declined, MAX_BACKOFF_EXPONENT
+    )
+    return min(interval, max(tunables.reoffer_max_interval_s, tunables.reoffer_interval_s))
+
+
+def _observe_draw(
+    charger: ChargerConfig, drawn: float, memory: ChargerMemory, now: float, tunables: Tunables
+) -> None:
+    """Lower the request of a car that keeps drawing less; re-offer when it draws more."""
+    reoffered = memory.reoffered_at is not None
+    if memory.target - drawn > tunables.drawless_threshold_a:
+        if memory.drawless_since is None:
+            memory.drawless_since = now
+        # A re-offered car gets a short check: it either takes the offer soon or declines.
+        settle = tunables.reoffer_check_s if reoffered else tunables.drawless_settle_s
+        if now - memory.drawless_since >= settle:
+            lowered = (
+                0
+                if drawn < tunables.idle_current_a
+                else max(charger.min_current, math.ceil(drawn + tunables.drawless_margin_a))
+            )
+            if memory.request is None or lowered < memory.request:
+                if reoffered:
+                    memory.reoffers_declined += 1
+                    memory.reoffered_at = None
+                memory.request = lowered
+                memory.request_lowered_at = now
+                memory.drawn_when_lowered = drawn
+    else:
+        memory.drawless_since = None
+    if drawn >= memory.drawn_when_lowered + tunables.reoffer_rise_a and (
+        memory.request is not None or memory.reoffered_at is not None
+    ):
+        # The car draws more than when its request was lowered: it asks for more by itself,
+        # or it took the re-offer. Full share, and the back-off starts over.
+        _give_full_share(memory)
+        memory.reoffered_at = None
+        memory.reoffers_declined = 0
+
+
+def _give_full_share(memory: ChargerMemory) -> None:
+    memory.request = None
+    memory.request_lowered_at = None
+    memory.drawless_since = None
+
+
+def site_phases(topology: Topology, index: int, memory: ChargerMemory | None) -> tuple[Phase, ...]:
+    """Return the site phases a charger draws on: its wiring, one phase, or its car's."""
+    charger = topology.chargers[index]
+    if charger.wiring is Wiring.ONE_PHASE or memory is None:
+        return topology.wired_phases[index]
+    if memory.one_phase is not None:
+        return (memory.one_phase,)
+    if memory.car_phases:
+        return car_site_phases(charger.rotation, memory.car_phases)
+    return PHASES
+
+
+@functools.cache
+def car_site_phases(rotation: PhaseRotation, car_phases: frozenset[Phase]) -> tuple[Phase, ...]:
+    """Return the site phases of the charger phases a car draws on (sorted)."""
+    return tuple(sorted(rotation.site_phase(phase) for phase in car_phases))
