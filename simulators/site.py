@@ -20,15 +20,14 @@ Overload is counted twice per step (amps over the fuse x seconds, summed over gr
 phases): "reaction" overload is the new loads with the chargers' old currents (what flows
 until the engine's answer to that very reading takes effect: one cycle), "sustained" overload
 is what still flows after the engine answered. A safe engine has zero sustained overload.
+
+The load and solar profiles live in `simulators.profiles`; their names are re-exported here.
 """
 
 from __future__ import annotations
 
-import bisect
-import itertools
-import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from custom_components.powershare.engine import (
     PHASES,
@@ -41,127 +40,39 @@ from custom_components.powershare.engine import (
 )
 
 from .car import Car, CarSpec
+from .profiles import (
+    ZERO,
+    Currents,
+    PhaseProfile,
+    Profile,
+    SumProfile,
+    _add,
+    solar_day,
+    switched,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
     from custom_components.powershare.engine import Decision
 
-type Currents = tuple[float, float, float]
-ZERO: Currents = (0.0, 0.0, 0.0)
+__all__ = [
+    "IDLE_A",
+    "ZERO",
+    "Currents",
+    "Offer",
+    "PhaseProfile",
+    "Profile",
+    "Site",
+    "SiteTotals",
+    "StepReport",
+    "SumProfile",
+    "solar_day",
+    "switched",
+]
+
 IDLE_A = 0.5
 """Below this a charger reports that it is not charging."""
-
-
-class Profile(Protocol):
-    """Anything that gives a current per site phase at a time."""
-
-    def at(self, time: float) -> Currents:
-        """Return the currents at `time`."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class PhaseProfile:
-    """Current per site phase over time: held between points, or linear between them."""
-
-    points: tuple[tuple[float, Currents], ...]
-    interpolate: bool = False
-    _times: tuple[float, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        """Require at least one point and increasing times."""
-        if not self.points:
-            raise ValueError("a profile needs at least one point")
-        times = [time for time, _ in self.points]
-        if any(later <= earlier for earlier, later in itertools.pairwise(times)):
-            raise ValueError("the times of a profile must increase")
-        # A frozen dataclass sets its derived fields through object.__setattr__.
-        object.__setattr__(self, "_times", tuple(times))
-
-    @classmethod
-    def constant(cls, currents: Currents) -> PhaseProfile:
-        """Return a profile that never changes."""
-        return cls(((0.0, currents),))
-
-    def at(self, time: float) -> Currents:
-        """Return the currents at `time`."""
-        index = bisect.bisect_right(self._times, time) - 1
-        if index < 0:
-            return self.points[0][1]
-        start, values = self.points[index]
-        if not self.interpolate or index + 1 >= len(self.points):
-            return values
-        end, following = self.points[index + 1]
-        weight = (time - start) / (end - start)
-        return (
-            values[0] + (following[0] - values[0]) * weight,
-            values[1] + (following[1] - values[1]) * weight,
-            values[2] + (following[2] - values[2]) * weight,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class SumProfile:
-    """Several profiles added together (a house: standby + heat pump + oven + ...)."""
-
-    parts: tuple[Profile, ...]
-
-    def at(self, time: float) -> Currents:
-        """Return the sum of the parts at `time`."""
-        total = [0.0, 0.0, 0.0]
-        for part in self.parts:
-            _add(total, part.at(time))
-        return (total[0], total[1], total[2])
-
-
-def switched(currents: Currents, periods: Iterable[tuple[float, float]]) -> PhaseProfile:
-    """Return an appliance drawing `currents` during the (start, end) periods, else nothing."""
-    points: list[tuple[float, Currents]] = [(0.0, ZERO)]
-    for start, end in sorted(periods):
-        if end <= start:
-            raise ValueError(f"a period must end after it starts ({start} s, {end} s)")
-        if start < points[-1][0]:
-            raise ValueError(f"periods overlap at {start} s")
-        if start == points[-1][0]:
-            points[-1] = (start, currents)
-        else:
-            points.append((start, currents))
-        points.append((end, ZERO))
-    return PhaseProfile(tuple(points))
-
-
-def solar_day(
-    peak_a: float,
-    sunrise: float,
-    sunset: float,
-    *,
-    clouds: Iterable[tuple[float, float, float]] = (),
-    step: float = 300.0,
-) -> PhaseProfile:
-    """Return a clear-sky solar curve (sine from sunrise to sunset), amps per phase.
-
-    `peak_a` is the production per phase at solar noon; `clouds` are (start, end, factor)
-    periods in which production is multiplied by factor.
-    """
-    if sunset <= sunrise:
-        raise ValueError("sunset must come after sunrise")
-    shades = tuple(clouds)
-    points: list[tuple[float, Currents]] = [(0.0, ZERO)]
-    time = sunrise
-    while time <= sunset:
-        amps = peak_a * math.sin(math.pi * (time - sunrise) / (sunset - sunrise))
-        for start, end, factor in shades:
-            if start <= time < end:
-                amps *= factor
-        amps = max(amps, 0.0)
-        points.append((time, (amps, amps, amps)))
-        time += step
-    if points[-1][0] < sunset:
-        points.append((sunset, ZERO))
-    else:  # sin(pi) is 1e-16, not 0: the night must be dark
-        points[-1] = (sunset, ZERO)
-    return PhaseProfile(tuple(points), interpolate=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,12 +376,6 @@ class Site:
 
 def _wired_charger_phases(wiring: Wiring) -> tuple[Phase, ...]:
     return (Phase.L1,) if wiring is Wiring.ONE_PHASE else PHASES
-
-
-def _add(row: list[float], values: Currents) -> None:
-    row[0] += values[0]
-    row[1] += values[1]
-    row[2] += values[2]
 
 
 def _plus(left: Currents, right: Currents) -> Currents:

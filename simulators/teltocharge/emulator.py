@@ -1,96 +1,57 @@
-"""A TeltoCharge EVC2 in Modbus secondary mode, with a car, for tests, the demo and benchmarks.
+"""The emulated TeltoCharge: a car, the charger's behaviour in real time, its Modbus face.
 
-Serves registers 0-44 of the map in seed 002 (written out here from the seed, independently of
-the driver, so a driver mistake is not mirrored by the emulator). Behaviour, evaluated in real
-time whenever the emulator is read or asked (no background task needed):
-
-- a car (`EmulatedCar`: connected, how many phases it draws on, the most it accepts, its ramp
-  time) draws min(offered, accepted) on its phases, reaching it linearly over `ramp_s`;
-- the offered current is register 15 (amps to use), capped by the charger's limit (register
-  12), 0 while stopped (register 16) or without authorisation when it is required (17, 22),
-  and the failsafe current (register 20) once the primary has been silent longer than the
-  watchdog (register 19, 0 = off);
-- EVSE status (6), charge point state (27) and IEC state (33) follow; energy counters (39,
-  41-44, in `ENERGY_KWH_PER_COUNT` units) and the session duration (40) advance;
-- phase to use (14) picks the phases the car's current flows on; lock mode (18) drives the lock
-  status (30); reboot (21) resets the session;
-- faults come from `RegisterUnit.faults` (delay, exception code, refused function codes,
-  garbage values); `serve_fc4_only()` makes it answer FC3 with "illegal function".
-
-Typical use::
-
-    charger = TeltoChargeEmulator(serial=1001)
-    server = EmulatorServer({3: charger})
-    await server.start_tcp(port)
-    charger.plug_in(EmulatedCar(phases=1, max_current_a=16))
+`TeltoChargeEmulator` is a `RegisterUnit` whose registers (`simulators.teltocharge.registers`)
+are computed from the model whenever it is read, and whose writable registers drive it.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
-from .modbus_server import ILLEGAL_ADDRESS, ILLEGAL_VALUE, READ_HOLDING, ModbusReply, RegisterUnit
+from simulators.modbus_server import (
+    ILLEGAL_ADDRESS,
+    ILLEGAL_VALUE,
+    READ_HOLDING,
+    ModbusReply,
+    RegisterUnit,
+)
+
+from .registers import (
+    _PHASE_CODES,
+    _PHASE_SETS,
+    _POWER_CLASS_LIMIT,
+    _POWER_CLASS_PHASES,
+    _WRITABLE,
+    AMPS_TO_USE,
+    AUTHORIZE,
+    ENERGY_KWH_PER_COUNT,
+    EVSE_CHARGING,
+    EVSE_ERROR,
+    EVSE_NO_EV,
+    EVSE_NOT_AUTHORIZED,
+    EVSE_PAUSED,
+    EVSE_PAUSED_WAS_CHARGING,
+    EVSE_STOPPED_BY_EV,
+    FAILSAFE,
+    LOCK_MODE,
+    MIN_CURRENT_A,
+    PHASE_TO_USE,
+    REBOOT,
+    REGISTER_COUNT,
+    STOP_START,
+    TELTOCHARGE_ID,
+    WATCHDOG,
+    _valid_setting,
+    charge_point_state,
+    iec_state,
+    limit_cause,
+    lock_status,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-TELTOCHARGE_ID: Final = 21571
-ENERGY_KWH_PER_COUNT: Final = 0.01
-"""The emulator's reading of "*100kWh" (the same unconfirmed guess as the driver's)."""
-REGISTER_COUNT: Final = 45
-MIN_CURRENT_A: Final = 6
-
-# Writable registers (seed 002).
-PHASE_TO_USE: Final = 14
-AMPS_TO_USE: Final = 15
-STOP_START: Final = 16
-AUTHORIZE: Final = 17
-LOCK_MODE: Final = 18
-WATCHDOG: Final = 19
-FAILSAFE: Final = 20
-REBOOT: Final = 21
-_WRITABLE: Final = range(PHASE_TO_USE, REBOOT + 1)
-
-# Raw state values (seed 002 tables a, b, c).
-EVSE_CHARGING: Final = 0
-EVSE_PAUSED_WAS_CHARGING: Final = 2
-EVSE_PAUSED: Final = 3
-EVSE_STOPPED_BY_EV: Final = 4
-EVSE_NOT_AUTHORIZED: Final = 5
-EVSE_NO_EV: Final = 7
-EVSE_ERROR: Final = 8
-CP_NO_EV: Final = 0
-CP_AWAITING_PERMISSION: Final = 1
-CP_CHARGING: Final = 3
-CP_PAUSED: Final = 4
-CP_COMPLETE: Final = 5
-CP_STOPPED_BY_USER: Final = 6
-CP_ERROR: Final = 7
-IEC_A: Final = 0
-IEC_B1: Final = 1
-IEC_B2: Final = 2
-IEC_C2: Final = 4
-IEC_F: Final = 8
-LIMIT_HARDWARE: Final = 0
-LIMIT_EVSE_DEFAULT: Final = 5
-LIMIT_LOAD_BALANCE: Final = 6
-
-_PHASE_SETS: Final[dict[int, tuple[int, ...]]] = {
-    0: (0,),
-    1: (1,),
-    2: (2,),
-    3: (0, 1),
-    4: (0, 2),
-    5: (1, 2),
-    6: (0, 1, 2),
-    7: (),
-}
-"""Register 14/13 value -> phase indexes (0 = L1)."""
-_PHASE_CODES: Final = {phases: code for code, phases in _PHASE_SETS.items()}
-_POWER_CLASS_LIMIT: Final = {0: 32, 1: 16, 2: 32}
-_POWER_CLASS_PHASES: Final = {0: 1, 1: 3, 2: 3}
 
 
 @dataclass(slots=True)
@@ -378,45 +339,6 @@ class TeltoChargeEmulator(RegisterUnit):
             return EVSE_STOPPED_BY_EV
         return EVSE_PAUSED_WAS_CHARGING if self._was_charging else EVSE_PAUSED
 
-    def _charge_point_state(self) -> int:
-        if self._status == EVSE_ERROR:
-            return CP_ERROR
-        if self._status == EVSE_NO_EV:
-            return CP_NO_EV
-        if self._status == EVSE_NOT_AUTHORIZED:
-            return CP_AWAITING_PERMISSION
-        if self._status == EVSE_CHARGING:
-            return CP_CHARGING
-        if self._status == EVSE_STOPPED_BY_EV:
-            return CP_COMPLETE
-        return CP_STOPPED_BY_USER if self._stopped else CP_PAUSED
-
-    def _iec_state(self) -> int:
-        if self._status == EVSE_ERROR:
-            return IEC_F
-        if self._status == EVSE_NO_EV:
-            return IEC_A
-        if self._status == EVSE_CHARGING:
-            return IEC_C2
-        if self._status == EVSE_STOPPED_BY_EV:
-            return IEC_B2
-        return IEC_B1
-
-    def _limit_cause(self) -> int:
-        if self.watchdog_tripped:
-            return LIMIT_EVSE_DEFAULT
-        if self.settings[AMPS_TO_USE] < self.amp_limit_a:
-            return LIMIT_LOAD_BALANCE
-        return LIMIT_HARDWARE
-
-    def _locked(self) -> int:
-        mode = self.settings[LOCK_MODE]
-        if mode == 1:
-            return 1
-        if mode == 2:  # force unlock
-            return 0
-        return 1 if self.car is not None else 0
-
     def _register_values(self) -> list[int]:
         now = self._clock()
         drawn = tuple(i for i, current in enumerate(self._currents) if current > 0)
@@ -442,16 +364,20 @@ class TeltoChargeEmulator(RegisterUnit):
         values[24] = self.serial & 0xFFFF
         values[25] = (self.serial >> 16) & 0xFFFF
         values[26] = self.firmware
-        values[27] = self._charge_point_state()
+        values[27] = charge_point_state(self._status, stopped=self._stopped)
         values[28] = 30
         values[29] = self.amp_limit_a
-        values[30] = self._locked()
+        values[30] = lock_status(self.settings[LOCK_MODE], car_connected=self.car is not None)
         values[31] = round(self.temperature_c * 10) & 0xFFFF
         values[32] = 0
-        values[33] = self._iec_state()
+        values[33] = iec_state(self._status)
         values[34] = self.warning_bits & 0xFFFF
         values[35] = self.error_bits & 0xFFFF
-        values[36] = self._limit_cause()
+        values[36] = limit_cause(
+            watchdog_tripped=self.watchdog_tripped,
+            amps_to_use=self.settings[AMPS_TO_USE],
+            amp_limit_a=self.amp_limit_a,
+        )
         values[37] = self.max_supported_power
         values[38] = min(round(self._power()), 0xFFFF)
         values[39] = min(session_counts, 0xFFFF)
@@ -459,11 +385,3 @@ class TeltoChargeEmulator(RegisterUnit):
         for word in range(4):
             values[41 + word] = (lifetime_counts >> (16 * word)) & 0xFFFF
         return values
-
-
-def _valid_setting(register: int, value: int) -> bool:
-    """Whether `value` is in the documented range of writable `register`."""
-    if register in (AMPS_TO_USE, FAILSAFE):
-        return value == 0 or MIN_CURRENT_A <= value <= 32
-    limits = {PHASE_TO_USE: 7, STOP_START: 2, AUTHORIZE: 1, LOCK_MODE: 2, WATCHDOG: 600, REBOOT: 1}
-    return 0 <= value <= limits[register]

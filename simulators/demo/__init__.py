@@ -1,0 +1,143 @@
+"""Powershare's main job on one machine: a real Home Assistant balancing emulated chargers.
+
+`python -m simulators.demo` (what `scripts/demo` runs), all on 127.0.0.1:
+
+1. starts the virtual site (`simulators.demo_site`: two TeltoCharges, a Shelly Pro 3EM at the
+   main fuse, a house with steps, a solar curve in compressed time, cars plugged in);
+2. writes a fresh configuration directory (a minimal `configuration.yaml`, Powershare linked
+   into `custom_components/`, a YAML dashboard) and starts `hass -c <dir>`;
+3. onboards a demo user over HTTP, as the browser would (user, core config, analytics,
+   integration steps), and takes a token;
+4. creates the meter, the root group and both chargers through Powershare's real config flow
+   over REST (`/api/config/config_entries/flow`);
+5. generates the dashboard from the entity registry (by config entry and translation key, so
+   it stays right when entity names change);
+6. runs until Ctrl-C, SIGTERM or `--duration`, then stops Home Assistant and the emulators.
+
+The package: `options` (constants, `DemoOptions`), `config_dir`, `hass` (the process and the
+HTTP client), `entries` (the config flow), `dashboard` and `orchestration` (`Demo`, `run`);
+the command line is here, and the public names are re-exported here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from simulators.demo_site import DEFAULT_TIME_SCALE
+
+from .config_dir import configuration_yaml, write_config_dir
+from .dashboard import RegisteredEntity, build_dashboard, registered_entities, wait_for_entities
+from .entries import DemoEntries, create_entries, remove_onboarding_extras
+from .hass import HassClient, HassProcess, port_is_free
+from .options import (
+    CHARGER_SENSORS,
+    DASHBOARD_FILE,
+    DASHBOARD_URL,
+    DEFAULT_CONFIG_DIR,
+    DEFAULT_PORT,
+    DEMO_PASSWORD,
+    DEMO_USER,
+    DOMAIN,
+    ENTITY_TIMEOUT_S,
+    FUSE_A,
+    GROUP_FIGURES,
+    GROUP_NAME,
+    HTTP_TIMEOUT_S,
+    INTEGRATION_DIR,
+    LOOPBACK,
+    MARKER_FILE,
+    PHASES,
+    REPO_ROOT,
+    STARTUP_TIMEOUT_S,
+    STOP_TIMEOUT_S,
+    DemoError,
+    DemoOptions,
+)
+from .orchestration import Demo, run
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = [
+    "CHARGER_SENSORS",
+    "DASHBOARD_FILE",
+    "DASHBOARD_URL",
+    "DEFAULT_CONFIG_DIR",
+    "DEFAULT_PORT",
+    "DEMO_PASSWORD",
+    "DEMO_USER",
+    "DOMAIN",
+    "ENTITY_TIMEOUT_S",
+    "FUSE_A",
+    "GROUP_FIGURES",
+    "GROUP_NAME",
+    "HTTP_TIMEOUT_S",
+    "INTEGRATION_DIR",
+    "LOOPBACK",
+    "MARKER_FILE",
+    "PHASES",
+    "REPO_ROOT",
+    "STARTUP_TIMEOUT_S",
+    "STOP_TIMEOUT_S",
+    "Demo",
+    "DemoEntries",
+    "DemoError",
+    "DemoOptions",
+    "HassClient",
+    "HassProcess",
+    "RegisteredEntity",
+    "build_dashboard",
+    "configuration_yaml",
+    "create_entries",
+    "main",
+    "parse_args",
+    "port_is_free",
+    "registered_entities",
+    "remove_onboarding_extras",
+    "run",
+    "wait_for_entities",
+    "write_config_dir",
+]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> DemoOptions:
+    """Read the command line of `scripts/demo`."""
+    parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="Home Assistant's port")
+    parser.add_argument(
+        "--config-dir",
+        type=Path,
+        default=DEFAULT_CONFIG_DIR,
+        help="configuration directory, recreated on every run (default .demo/config)",
+    )
+    parser.add_argument(
+        "--duration", type=float, default=None, help="stop after this many seconds of running"
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=DEFAULT_TIME_SCALE,
+        help="how much faster than real time the house and the sun run (default 20)",
+    )
+    args = parser.parse_args(argv)
+    return DemoOptions(
+        port=args.port,
+        config_dir=args.config_dir.resolve(),
+        duration_s=args.duration,
+        time_scale=args.time_scale,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m simulators.demo`."""
+    options = parse_args(argv)
+    try:
+        asyncio.run(run(options))
+    except DemoError as err:
+        sys.stderr.write(f"demo: {err}\n")
+        return 1
+    return 0

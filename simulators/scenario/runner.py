@@ -1,0 +1,103 @@
+"""Running a scenario: the closed loop through the engine, step by step, and its checks."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from custom_components.powershare.engine import Balancer, Reason
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+    from custom_components.powershare.engine import Decision
+    from simulators.site import Site, StepReport
+
+    from .model import Currents, Expectation, Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """One simulated cycle: the decision taken at `time` and what flowed until the next."""
+
+    time: float
+    decision: Decision
+    report: StepReport
+    draws: Mapping[str, Currents]
+    """Per charger: what it drew per CHARGER phase after the decision."""
+    cars: Mapping[str, str]
+    """Per charger: the car plugged in (absent when none)."""
+    events: tuple[str, ...]
+    """Cars arriving and leaving at this step."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The outcome of one `Expectation`."""
+
+    expectation: Expectation
+    current: int | None
+    reason: Reason | None
+
+    @property
+    def passed(self) -> bool:
+        """Return whether the decision matched."""
+        wanted = self.expectation
+        return self.current == wanted.current and (
+            wanted.reason is None or self.reason is wanted.reason
+        )
+
+
+def simulate(
+    scenario: Scenario, site: Site | None = None, *, start: float = 0.0
+) -> Iterator[StepRecord]:
+    """Run the scenario through the engine from `start`, one `StepRecord` per cycle."""
+    site = site if site is not None else scenario.build_site()
+    balancer = Balancer(scenario.config_at(start))
+    steps = math.ceil((scenario.duration - start) / scenario.step - 1e-9)
+    present: set[str] = set()
+    changes = sorted({when for when, _, _ in scenario.mode_changes if when > start})
+    for index in range(steps):
+        time = start + index * scenario.step
+        site.now = time
+        if changes and changes[0] <= time:
+            while changes and changes[0] <= time:
+                changes.pop(0)
+            balancer.reconfigure(scenario.config_at(time))
+        now_present = {car.spec.id for car in site.connected_cars()}
+        events = tuple(
+            [f"{car} arrives" for car in sorted(now_present - present)]
+            + [f"{car} leaves" for car in sorted(present - now_present)]
+        )
+        present = now_present
+        decision = balancer.step(site.snapshot())
+        site.apply(decision)
+        report = site.advance(scenario.step)
+        draws: dict[str, Currents] = {}
+        cars: dict[str, str] = {}
+        for charger in scenario.config.chargers:
+            car = site.car_at(charger.id, time)
+            draws[charger.id] = car.charger_currents() if car is not None else (0.0, 0.0, 0.0)
+            if car is not None:
+                cars[charger.id] = car.spec.id
+        yield StepRecord(time, decision, report, draws, cars, events)
+
+
+def check(scenario: Scenario, records: Sequence[StepRecord]) -> list[CheckResult]:
+    """Compare each expectation with the last decision taken at or before its time."""
+    results: list[CheckResult] = []
+    for expectation in scenario.expectations:
+        chosen: StepRecord | None = None
+        for record in records:
+            if record.time <= expectation.time + 1e-9:
+                chosen = record
+        verdict = chosen.decision.chargers.get(expectation.charger_id) if chosen else None
+        results.append(
+            CheckResult(
+                expectation,
+                verdict.target_current if verdict else None,
+                verdict.reason if verdict else None,
+            )
+        )
+    return results
