@@ -28,7 +28,17 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 from serial.tools.list_ports_common import ListPortInfo  # type: ignore[import-untyped]
 
-from custom_components.powershare import config_flow, connection
+from custom_components import powershare
+from custom_components.powershare import connection
+from custom_components.powershare.config_flow import probe
+from custom_components.powershare.config_flow.meter import (
+    HOMEWIZARD_V1_SERVICE,
+    HOMEWIZARD_V2_SERVICE,
+)
+from custom_components.powershare.config_flow.options import (
+    GROUP_TUNABLES,
+    OPTIONS_ABORT_NOT_ROOT,
+)
 from custom_components.powershare.const import (
     CONF_BAUDRATE,
     CONF_CONNECTION,
@@ -111,7 +121,7 @@ def setup_entry_patched() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def fast_pairing_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry the HomeWizard token request without waiting a second between tries."""
-    monkeypatch.setattr(config_flow, "PAIRING_RETRY_INTERVAL_S", 0.01)
+    monkeypatch.setattr(probe, "PAIRING_RETRY_INTERVAL_S", 0.01)
 
 
 @pytest.fixture
@@ -195,7 +205,7 @@ def _meter(hass: HomeAssistant, meter_id: str = "12345678", **data: Any) -> Mock
 
 
 TRANSLATIONS = json.loads(
-    (Path(config_flow.__file__).parent / "translations" / "en.json").read_text(encoding="utf-8")
+    (Path(powershare.__file__).parent / "translations" / "en.json").read_text(encoding="utf-8")
 )
 
 
@@ -556,7 +566,7 @@ async def homewizard_v2(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[HomeWi
     """A P1 meter on API v2; the flow trusts the emulator's test CA instead of HomeWizard's."""
     async with HomeWizardV2Emulator() as p1:
         trust_test_ca = functools.partial(async_homewizard_ssl_context, p1.ca_pem)
-        monkeypatch.setattr(config_flow, "async_homewizard_ssl_context", trust_test_ca)
+        monkeypatch.setattr(probe, "async_homewizard_ssl_context", trust_test_ca)
         monkeypatch.setattr(connection, "async_homewizard_ssl_context", trust_test_ca)
         yield p1
 
@@ -573,7 +583,7 @@ async def test_homewizard_v2_pairing(
     # Submitted without pressing the button: every retry is refused.
     result = await _configure(hass, result, {})
     assert result["errors"] == {"base": "button_not_pressed"}
-    assert homewizard_v2.count("/api/user") == config_flow.PAIRING_ATTEMPTS
+    assert homewizard_v2.count("/api/user") == probe.PAIRING_ATTEMPTS
 
     homewizard_v2.press_button()
     result = await _configure(hass, result, {})
@@ -599,7 +609,7 @@ async def test_homewizard_v2_button_pressed_after_submit(
             homewizard_v2.press_button()
         return await original(*args, **kwargs)
 
-    with patch.object(config_flow, "request_token", press_on_second_try):
+    with patch.object(probe, "request_token", press_on_second_try):
         result = await _configure(hass, result, {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert calls == 2
@@ -738,7 +748,7 @@ def _zeroconf(
 
 def _homewizard(port: int, **properties: str) -> ZeroconfServiceInfo:
     return _zeroconf(
-        config_flow.HOMEWIZARD_V1_SERVICE,
+        HOMEWIZARD_V1_SERVICE,
         "p1meter-aabbcc",
         port,
         {"product_type": "HWE-P1", "serial": "3c39e7aabbcc", "path": "/api/v1", **properties},
@@ -818,8 +828,8 @@ async def test_zeroconf_shelly_pro_3em_asks_its_password(hass: HomeAssistant) ->
 @pytest.mark.parametrize(
     ("service", "properties"),
     [
-        (config_flow.HOMEWIZARD_V2_SERVICE, {}),
-        (config_flow.HOMEWIZARD_V1_SERVICE, {"api_version": "2.0.0"}),
+        (HOMEWIZARD_V2_SERVICE, {}),
+        (HOMEWIZARD_V1_SERVICE, {"api_version": "2.0.0"}),
     ],
 )
 async def test_zeroconf_homewizard_v2_pairs(
@@ -1194,7 +1204,7 @@ async def test_root_group_tunables(hass: HomeAssistant) -> None:
     assert root.options["failsafe_current_a"] == 0
     assert isinstance(root.options["max_phase_switches_per_hour"], int)
     assert root.options[CONF_MARGIN] == 2.5
-    assert set(root.options) == {CONF_MARGIN, *config_flow.GROUP_TUNABLES}
+    assert set(root.options) == {CONF_MARGIN, *GROUP_TUNABLES}
 
 
 async def test_sub_group_has_no_site_settings(hass: HomeAssistant) -> None:
@@ -1202,7 +1212,7 @@ async def test_sub_group_has_no_site_settings(hass: HomeAssistant) -> None:
     child = _group(hass, "Garage", parent=root.entry_id)
     result = await _options(hass, child)
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == config_flow.OPTIONS_ABORT_NOT_ROOT
+    assert result["reason"] == OPTIONS_ABORT_NOT_ROOT
 
 
 async def test_homewizard_v2_lost_after_pairing(
@@ -1219,7 +1229,7 @@ async def test_homewizard_v2_lost_after_pairing(
         homewizard_v2.faults.status = 500
         return token
 
-    with patch.object(config_flow, "request_token", fail_after_token):
+    with patch.object(probe, "request_token", fail_after_token):
         result = await _configure(hass, result, {})
     assert result["step_id"] == "pairing"
     assert result["errors"] == {"base": "cannot_connect"}

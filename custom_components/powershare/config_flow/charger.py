@@ -1,0 +1,131 @@
+"""The charger steps: `charger` (how it is connected) and `charger_settings` (its wiring).
+
+A TeltoCharge is found over Modbus (the `tcp` and `serial` steps), known by its serial number,
+and belongs to a group, so a group must exist before a charger can be added.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import voluptuous as vol
+
+from custom_components.powershare.const import (
+    CONF_GROUP,
+    CONF_KIND,
+    CONF_MAX_CURRENT,
+    CONF_MIN_CURRENT,
+    CONF_ROTATION,
+    CONF_SERIAL_NUMBER,
+    CONF_WIRING,
+    DEFAULT_MAX_CURRENT,
+    DEFAULT_MIN_CURRENT,
+    ENTRY_KIND_CHARGER,
+    ENTRY_KIND_GROUP,
+    MAX_CURRENT_LIMIT,
+    MIN_CURRENT_LIMIT,
+)
+from custom_components.powershare.engine.model import PhaseRotation, Wiring
+
+from .fields import dropdown, entries_of_kind, entry_choices, number_box
+from .modbus import ModbusSteps
+from .probe import async_identify_charger
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from homeassistant.config_entries import ConfigFlowResult
+    from homeassistant.helpers.selector import SelectOptionDict
+
+
+def _settings_schema(values: Mapping[str, Any], groups: list[SelectOptionDict]) -> vol.Schema:
+    current = number_box(MIN_CURRENT_LIMIT, MAX_CURRENT_LIMIT, unit="A")
+    return vol.Schema(
+        {
+            vol.Required(CONF_ROTATION, default=values[CONF_ROTATION]): dropdown(
+                [rotation.value for rotation in PhaseRotation]
+            ),
+            vol.Required(CONF_WIRING, default=values[CONF_WIRING]): dropdown(
+                [str(wiring.value) for wiring in Wiring], translation_key="wiring"
+            ),
+            vol.Required(CONF_MIN_CURRENT, default=values[CONF_MIN_CURRENT]): current,
+            vol.Required(CONF_MAX_CURRENT, default=values[CONF_MAX_CURRENT]): current,
+            vol.Required(CONF_GROUP, default=values[CONF_GROUP]): dropdown(groups),
+        }
+    )
+
+
+class ChargerSteps(ModbusSteps):
+    """Add a TeltoCharge, or change how it is reached and wired."""
+
+    async def async_step_charger(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Add a TeltoCharge: pick how it is connected (a group must exist first)."""
+        if not entries_of_kind(self.hass, ENTRY_KIND_GROUP):
+            return self.async_abort(reason="no_group")
+        return self.async_show_menu(step_id="charger", menu_options=["tcp", "serial"])
+
+    async def _async_connect_charger(self, connection: dict[str, Any]) -> ConfigFlowResult:
+        serial_number = await async_identify_charger(self.hass, connection)
+        await self.async_set_unique_id(f"teltocharge_{serial_number}", raise_on_progress=False)
+        if self._reconfiguring:
+            self._abort_if_unique_id_mismatch()
+        else:
+            self._abort_if_unique_id_configured()
+        self._connection = connection
+        self._serial_number = serial_number
+        return await self.async_step_charger_settings()
+
+    async def async_step_charger_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Say how the identified charger is wired and which group it belongs to."""
+        errors: dict[str, str] = {}
+        groups = entry_choices(entries_of_kind(self.hass, ENTRY_KIND_GROUP))
+        values: Mapping[str, Any] = {
+            CONF_ROTATION: PhaseRotation.L1L2L3.value,
+            CONF_WIRING: str(Wiring.THREE_PHASE.value),
+            CONF_MIN_CURRENT: DEFAULT_MIN_CURRENT,
+            CONF_MAX_CURRENT: DEFAULT_MAX_CURRENT,
+            CONF_GROUP: groups[0]["value"],
+        }
+        if self._reconfiguring:
+            data = self._get_reconfigure_entry().data
+            # The wiring is stored as a number but chosen from a list of strings.
+            values = {**values, **data, CONF_WIRING: str(data[CONF_WIRING])}
+        if user_input is not None:
+            values = user_input
+            if user_input[CONF_MIN_CURRENT] > user_input[CONF_MAX_CURRENT]:
+                errors[CONF_MIN_CURRENT] = "min_above_max"
+            else:
+                return self._charger_done(user_input)
+        return self.async_show_form(
+            step_id="charger_settings",
+            data_schema=_settings_schema(values, groups),
+            errors=errors,
+            description_placeholders={"serial": str(self._serial_number)},
+        )
+
+    def _charger_done(self, user_input: Mapping[str, Any]) -> ConfigFlowResult:
+        settings = {
+            **self._connection,
+            CONF_ROTATION: user_input[CONF_ROTATION],
+            CONF_WIRING: int(user_input[CONF_WIRING]),
+            CONF_MIN_CURRENT: int(user_input[CONF_MIN_CURRENT]),
+            CONF_MAX_CURRENT: int(user_input[CONF_MAX_CURRENT]),
+            CONF_GROUP: user_input[CONF_GROUP],
+        }
+        if self._reconfiguring:
+            return self.async_update_reload_and_abort(
+                self._get_reconfigure_entry(), data_updates=settings
+            )
+        return self.async_create_entry(
+            title=f"TeltoCharge {self._serial_number}",
+            data={
+                CONF_KIND: ENTRY_KIND_CHARGER,
+                CONF_SERIAL_NUMBER: self._serial_number,
+                **settings,
+            },
+        )

@@ -1,0 +1,194 @@
+"""The group steps: `group` (a fuse, its meter, its parent) and `group_site` (the root's).
+
+Groups form a tree: one root (the main fuse, without a parent) and sub-groups under it. The
+checks keep it a tree: one root, no loops, a meter measures one group, a name names one group.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+import voluptuous as vol
+from homeassistant.helpers.selector import BooleanSelector, TextSelector
+from homeassistant.util import slugify
+
+from custom_components.powershare.const import (
+    CONF_FUSE,
+    CONF_IMPORT_ALLOWANCE,
+    CONF_KIND,
+    CONF_MAX_POWER,
+    CONF_METER,
+    CONF_METER_INCLUDES_CHARGERS,
+    CONF_NAME,
+    CONF_PARENT,
+    CONF_SOLAR_RESERVE,
+    DOMAIN,
+    ENTRY_KIND_GROUP,
+    ENTRY_KIND_METER,
+    MAX_FUSE,
+    MIN_FUSE,
+)
+
+from .base import PowershareFlowBase
+from .fields import dropdown, entries_of_kind, entry_choices, number_box
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from homeassistant.config_entries import ConfigEntry, ConfigFlowResult
+
+# Form fields for the fuses of L2 and L3; the entry stores all three as one list.
+FUSE_L2: Final = "fuse_l2"
+FUSE_L3: Final = "fuse_l3"
+
+
+class GroupSteps(PowershareFlowBase):
+    """Add a group, or change its settings."""
+
+    async def async_step_group(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Add a group: a fuse and the chargers behind it, optionally under a parent group."""
+        this = self._get_reconfigure_entry() if self._reconfiguring else None
+        groups = [
+            entry for entry in entries_of_kind(self.hass, ENTRY_KIND_GROUP) if entry is not this
+        ]
+        errors: dict[str, str] = {}
+        values: Mapping[str, Any] = {CONF_METER_INCLUDES_CHARGERS: True}
+        if this is not None:
+            fuse = this.data[CONF_FUSE]
+            values = {**this.data, CONF_FUSE: fuse[0], FUSE_L2: fuse[1], FUSE_L3: fuse[2]}
+        if user_input is not None:
+            values = user_input
+            errors = self._group_errors(user_input, this, groups)
+            if not errors:
+                self._group = _group_data(user_input, this)
+                if CONF_PARENT not in self._group:
+                    return await self.async_step_group_site()
+                return await self._async_group_done()
+        meters = entries_of_kind(self.hass, ENTRY_KIND_METER)
+        return self.async_show_form(
+            step_id="group",
+            data_schema=_group_schema(values, meters, groups, named=this is None),
+            errors=errors,
+        )
+
+    def _group_errors(
+        self, user_input: Mapping[str, Any], this: ConfigEntry | None, groups: list[ConfigEntry]
+    ) -> dict[str, str]:
+        """Check a group's settings against the rules of a site; return per-field errors."""
+        errors: dict[str, str] = {}
+        if this is None:
+            unique_id = f"group_{slugify(user_input[CONF_NAME])}"
+            if self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, unique_id):
+                errors[CONF_NAME] = "name_in_use"
+        for name in (CONF_FUSE, FUSE_L2, FUSE_L3):
+            value = user_input.get(name)
+            if value is not None and not MIN_FUSE <= value <= MAX_FUSE:
+                errors[name] = "fuse_out_of_range"
+        if (user_input.get(FUSE_L2) is None) != (user_input.get(FUSE_L3) is None):
+            missing = FUSE_L2 if user_input.get(FUSE_L2) is None else FUSE_L3
+            errors[missing] = "fuse_incomplete"
+        meter = user_input.get(CONF_METER)
+        if meter and any(group.data.get(CONF_METER) == meter for group in groups):
+            errors[CONF_METER] = "meter_in_use"
+        parent = user_input.get(CONF_PARENT)
+        if not parent:
+            if any(CONF_PARENT not in group.data for group in groups):
+                errors[CONF_PARENT] = "root_exists"
+        elif this is not None and _is_ancestor(this.entry_id, parent, groups):
+            errors[CONF_PARENT] = "parent_cycle"
+        return errors
+
+    async def async_step_group_site(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Site-wide solar settings, asked on the root group (the main fuse) only."""
+        if user_input is not None:
+            self._group[CONF_SOLAR_RESERVE] = float(user_input[CONF_SOLAR_RESERVE])
+            self._group[CONF_IMPORT_ALLOWANCE] = float(user_input[CONF_IMPORT_ALLOWANCE])
+            return await self._async_group_done()
+        values: Mapping[str, Any] = (
+            self._get_reconfigure_entry().data if self._reconfiguring else {}
+        )
+        watts = number_box(0, unit="W")
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_SOLAR_RESERVE, default=values.get(CONF_SOLAR_RESERVE, 0)): watts,
+                vol.Required(
+                    CONF_IMPORT_ALLOWANCE, default=values.get(CONF_IMPORT_ALLOWANCE, 0)
+                ): watts,
+            }
+        )
+        return self.async_show_form(step_id="group_site", data_schema=schema)
+
+    async def _async_group_done(self) -> ConfigFlowResult:
+        data = self._group
+        if self._reconfiguring:
+            return self.async_update_reload_and_abort(self._get_reconfigure_entry(), data=data)
+        await self.async_set_unique_id(f"group_{slugify(data[CONF_NAME])}")
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(title=data[CONF_NAME], data=data)
+
+
+def _group_schema(
+    values: Mapping[str, Any],
+    meters: list[ConfigEntry],
+    groups: list[ConfigEntry],
+    *,
+    named: bool,
+) -> vol.Schema:
+    """Build the group form; a group keeps its name (and so its unique id) once created."""
+    schema: dict[vol.Marker, Any] = {}
+    if named:
+        schema[vol.Required(CONF_NAME, default=values.get(CONF_NAME, vol.UNDEFINED))] = (
+            TextSelector()
+        )
+    amps = number_box(0, step=0.1, unit="A")
+    schema[vol.Required(CONF_FUSE, default=values.get(CONF_FUSE, vol.UNDEFINED))] = amps
+    for name in (FUSE_L2, FUSE_L3, CONF_MAX_POWER):
+        selector = amps if name != CONF_MAX_POWER else number_box(1, unit="W")
+        schema[vol.Optional(name, description={"suggested_value": values.get(name)})] = selector
+    if meters:
+        schema[
+            vol.Optional(CONF_METER, description={"suggested_value": values.get(CONF_METER)})
+        ] = dropdown(entry_choices(meters))
+    schema[
+        vol.Required(CONF_METER_INCLUDES_CHARGERS, default=values[CONF_METER_INCLUDES_CHARGERS])
+    ] = BooleanSelector()
+    if groups:
+        schema[
+            vol.Optional(CONF_PARENT, description={"suggested_value": values.get(CONF_PARENT)})
+        ] = dropdown(entry_choices(groups))
+    return vol.Schema(schema)
+
+
+def _group_data(user_input: Mapping[str, Any], this: ConfigEntry | None) -> dict[str, Any]:
+    """Build a group's entry data: the same fuse on every phase unless L2 and L3 are given."""
+    fuse = float(user_input[CONF_FUSE])
+    data: dict[str, Any] = {
+        CONF_KIND: ENTRY_KIND_GROUP,
+        CONF_NAME: this.data[CONF_NAME] if this is not None else user_input[CONF_NAME],
+        CONF_FUSE: [
+            fuse,
+            float(user_input.get(FUSE_L2, fuse)),
+            float(user_input.get(FUSE_L3, fuse)),
+        ],
+        CONF_METER_INCLUDES_CHARGERS: user_input[CONF_METER_INCLUDES_CHARGERS],
+    }
+    for key in (CONF_MAX_POWER, CONF_METER, CONF_PARENT):
+        if user_input.get(key):
+            data[key] = user_input[key]
+    return data
+
+
+def _is_ancestor(entry_id: str, parent: str, groups: list[ConfigEntry]) -> bool:
+    """Whether `entry_id` is `parent` or above it: making it `parent`'s child closes a loop."""
+    parents = {group.entry_id: group.data.get(CONF_PARENT) for group in groups}
+    node: str | None = parent
+    seen: set[str] = set()
+    # `seen` ends the walk should the stored groups already hold a loop.
+    while node is not None and node not in seen:
+        if node == entry_id:
+            return True
+        seen.add(node)
+        node = parents.get(node)
+    return False
