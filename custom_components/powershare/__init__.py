@@ -1,4 +1,21 @@
-"""Powershare: share a home's or a building's electrical capacity between EV chargers."""
+"""Powershare: share a home's or a building's electrical capacity between EV chargers.
+
+Architecture: imports point one way. A module imports only from the layers listed before its
+own (or from within its own package), never from a later one, type-only imports included;
+`tests/integration/test_import_graph.py` checks it:
+
+1. `engine/` (the balancing engine) and `devices/` (drivers, shared Modbus buses): both free of
+   Home Assistant, and neither imports the other nor anything else of the integration.
+2. `const`, `schedule`: names and keys; charging-schedule evaluation (pure).
+3. `settings`: a charger's user settings (`OPT_*`, `setting()`); `repairs`: repair issues.
+4. `connection`: opens a device's driver on the instance's shared bus registry.
+5. `coordinator`: one DataUpdateCoordinator per device entry.
+6. `balancing/`: the balancing service (`site`, `snapshot`, `apply`, `service`).
+7. `hub`: the instance's balancing service and buses.
+8. `entity`: entity base classes.
+9. the platforms, `services`, `diagnostics`, `config_flow`.
+10. this module: sets up the entries.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.const import Platform
 from homeassistant.exceptions import ConfigEntryNotReady
 
-from .balancing import USER_SETTINGS, ChargerLink, MeterLink
+from .balancing import ChargerLink, MeterLink
 from .connection import async_open_charger, async_open_meter
 from .const import (
     CONF_KIND,
@@ -29,6 +46,7 @@ from .coordinator import (
 from .devices.errors import PowershareDeviceError
 from .hub import async_get_hub
 from .services import async_setup_services
+from .settings import USER_SETTINGS
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry

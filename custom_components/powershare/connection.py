@@ -1,7 +1,11 @@
 """Turn a config entry's stored connection into a device driver (and release it again).
 
 One place for it, so the config flow, the reconfigure flow and the running entries open devices
-the same way, on the hub's shared Modbus buses.
+the same way, on the instance's shared Modbus buses: one `ModbusBusRegistry` per Home Assistant
+instance (`async_get_buses`), so a meter and several chargers on one RS485 line use one
+connection and one lock, and the config flow talks to devices over the buses the running entries
+use (a serial port cannot be opened twice). The registry lives here rather than in the hub so
+that opening a device does not depend on the balancing service the hub also holds.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_TOKEN
+from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     CONF_BAUDRATE,
@@ -24,6 +30,7 @@ from .const import (
     DEFAULT_BAUDRATE,
     DEFAULT_MODBUS_PORT,
     DEFAULT_UNIT_ID,
+    DOMAIN,
 )
 from .devices.meters import (
     MODBUS_METER_MAPS,
@@ -41,9 +48,14 @@ from .devices.meters.registry import (
     SHELLY_3EM_GEN1,
     SHELLY_PRO_3EM_HTTP,
 )
-from .devices.modbus import Endpoint, ModbusBus, SerialEndpoint, TcpEndpoint
+from .devices.modbus import (
+    Endpoint,
+    ModbusBus,
+    ModbusBusRegistry,
+    SerialEndpoint,
+    TcpEndpoint,
+)
 from .devices.teltocharge import TeltoCharge
-from .hub import async_get_hub
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -53,6 +65,17 @@ if TYPE_CHECKING:
 
 HTTP_PORT = 80
 HTTPS_PORT = 443
+
+BUSES_KEY: HassKey[ModbusBusRegistry] = HassKey(f"{DOMAIN}_buses")
+
+
+@callback
+def async_get_buses(hass: HomeAssistant) -> ModbusBusRegistry:
+    """Return the instance's Modbus bus registry, creating it on first use."""
+    buses = hass.data.get(BUSES_KEY)
+    if buses is None:
+        buses = hass.data[BUSES_KEY] = ModbusBusRegistry()
+    return buses
 
 
 def modbus_endpoint(data: Mapping[str, Any]) -> Endpoint:
@@ -69,48 +92,50 @@ def modbus_endpoint(data: Mapping[str, Any]) -> Endpoint:
 
 @dataclass
 class OpenCharger:
-    """A TeltoCharge driver on a bus acquired from the hub; `close()` gives the bus back."""
+    """A TeltoCharge driver on a bus acquired from `buses`; `close()` gives the bus back."""
 
-    hass: HomeAssistant
+    buses: ModbusBusRegistry
     bus: ModbusBus
     driver: TeltoCharge
 
     async def close(self) -> None:
         """Release the bus (closed when its last user leaves)."""
-        await async_get_hub(self.hass).buses.release(self.bus)
+        await self.buses.release(self.bus)
 
 
 @dataclass
 class OpenMeter:
-    """A meter driver; for Modbus meters `bus` is the hub's bus to release on close."""
+    """A meter driver; for Modbus meters `bus` is the bus to give back to `buses` on close."""
 
-    hass: HomeAssistant
     driver: Meter
+    buses: ModbusBusRegistry | None = None
     bus: ModbusBus | None = None
 
     async def close(self) -> None:
         """Release the bus, if the meter is on one."""
-        if self.bus is not None:
-            await async_get_hub(self.hass).buses.release(self.bus)
+        if self.buses is not None and self.bus is not None:
+            await self.buses.release(self.bus)
 
 
 async def async_open_charger(hass: HomeAssistant, data: Mapping[str, Any]) -> OpenCharger:
     """Open a TeltoCharge driver for an entry's connection data."""
-    bus = await async_get_hub(hass).buses.acquire(modbus_endpoint(data))
+    buses = async_get_buses(hass)
+    bus = await buses.acquire(modbus_endpoint(data))
     unit_id = int(data.get(CONF_UNIT_ID, DEFAULT_UNIT_ID))
-    return OpenCharger(hass, bus, TeltoCharge(bus, unit_id))
+    return OpenCharger(buses, bus, TeltoCharge(bus, unit_id))
 
 
 async def async_open_meter(hass: HomeAssistant, data: Mapping[str, Any]) -> OpenMeter:
     """Open the driver of a polled meter (any model but Home Assistant sensors)."""
     model: str = data[CONF_MODEL]
     if model in MODBUS_METER_MAPS:
-        bus = await async_get_hub(hass).buses.acquire(modbus_endpoint(data))
+        buses = async_get_buses(hass)
+        bus = await buses.acquire(modbus_endpoint(data))
         unit_id = data.get(CONF_UNIT_ID)
         meter = ModbusMeter(
             bus, MODBUS_METER_MAPS[model], unit_id=None if unit_id is None else int(unit_id)
         )
-        return OpenMeter(hass, meter, bus)
+        return OpenMeter(meter, buses, bus)
     session = async_get_clientsession(hass)
     host: str = data[CONF_HOST]
     password: str | None = data.get(CONF_PASSWORD) or None
@@ -133,4 +158,4 @@ async def async_open_meter(hass: HomeAssistant, data: Mapping[str, Any]) -> Open
         )
     else:
         raise ValueError(f"unknown meter model {model!r}")
-    return OpenMeter(hass, driver)
+    return OpenMeter(driver)

@@ -14,7 +14,6 @@ from homeassistant.components.number import (
 from homeassistant.const import EntityCategory, UnitOfElectricCurrent
 from homeassistant.exceptions import ServiceValidationError
 
-from .balancing import DEFAULT_FAILSAFE_CURRENT, OPT_FAILSAFE_CURRENT, setting
 from .const import (
     CONF_FUSE,
     CONF_KIND,
@@ -31,6 +30,7 @@ from .const import (
     MIN_FUSE,
 )
 from .entity import ChargerEntity, GroupEntity
+from .settings import DEFAULT_FAILSAFE_CURRENT, OPT_FAILSAFE_CURRENT, setting
 
 if TYPE_CHECKING:
     from collections.abc import Callable

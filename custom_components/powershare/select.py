@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 
-from .balancing import OPT_MODE, OPT_PHASE_POLICY, setting
 from .const import CONF_WIRING
 from .engine.model import ChargingMode, PhasePolicy
 from .entity import ChargerEntity
+from .settings import OPT_MODE, OPT_PHASE_POLICY, setting
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry

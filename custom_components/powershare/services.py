@@ -18,7 +18,6 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 
-from .balancing import OPT_SCHEDULE, OPT_USER_LIMIT
 from .const import (
     CONF_KIND,
     DOMAIN,
@@ -28,6 +27,7 @@ from .const import (
 )
 from .hub import async_get_hub
 from .schedule import DAYS, MAX_TIMERS, ChargingTimer
+from .settings import OPT_SCHEDULE, OPT_USER_LIMIT
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry

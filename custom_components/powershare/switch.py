@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 
-from .balancing import OPT_CHARGING_LOCKED, setting
 from .devices.teltocharge import LockMode
 from .entity import ChargerEntity
+from .settings import OPT_CHARGING_LOCKED, setting
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry

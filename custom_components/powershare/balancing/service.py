@@ -1,0 +1,277 @@
+"""The balancing service: one per Home Assistant instance; it schedules the cycles.
+
+A cycle runs whenever a meter has a fresh reading (and every `CYCLE_FLOOR` at least): it takes
+a snapshot (`snapshot`), lets the engine decide, applies the decision (`apply`), raises or
+clears repair issues, and tells the entities, which show the same `Decision` object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.debounce import Debouncer
+from homeassistant.helpers.event import async_track_time_interval
+
+from custom_components.powershare.const import CONF_METER, LOGGER
+from custom_components.powershare.engine import PHASES, Balancer
+from custom_components.powershare.repairs import RepairTracker
+
+from .apply import async_apply_decision, async_apply_failsafe
+from .site import build_site, schedules_moved, three_phase_chargers_below
+from .snapshot import take_snapshot
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from homeassistant.config_entries import ConfigEntry
+
+    from custom_components.powershare.devices.meters import MeterReading as MeterReadingOfDevice
+    from custom_components.powershare.engine import Decision, SiteConfig
+
+    from .links import ChargerLink, MeterLink
+
+CYCLE_FLOOR = timedelta(seconds=2)
+"""A cycle runs at least this often, even when no meter reports (so stale meters are noticed)."""
+CYCLE_COOLDOWN_S = 0.25
+"""Meter updates closer together than this share one cycle."""
+
+
+@dataclass
+class SiteProblem:
+    """Why the site cannot be balanced (shown by the groups and as a repair issue)."""
+
+    message: str
+
+
+@dataclass
+class BalancingService:
+    """Runs the engine against the loaded entries and applies its decisions."""
+
+    hass: HomeAssistant
+    chargers: dict[str, ChargerLink] = field(default_factory=dict)
+    meters: dict[str, MeterLink] = field(default_factory=dict)
+    groups: dict[str, ConfigEntry[Any]] = field(default_factory=dict)
+    decision: Decision | None = None
+    problem: SiteProblem | None = None
+    cycles: int = 0
+    _site: SiteConfig | None = None
+    """The site `_balancer` was built for (both None while the entries form no valid site)."""
+    _balancer: Balancer | None = None
+    _listeners: list[Callable[[], None]] = field(default_factory=list)
+    _debouncer: Debouncer[Any] | None = None
+    _cycle_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _timer: CALLBACK_TYPE | None = None
+    clock: Callable[[], float] = time.time
+    repairs: RepairTracker = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Create the repair tracker."""
+        self.repairs = RepairTracker(self.hass)
+
+    # -- entries come and go -------------------------------------------------------------
+
+    @callback
+    def add_charger(self, link: ChargerLink) -> None:
+        """Balance a newly loaded charger."""
+        self.chargers[link.entry.entry_id] = link
+        link.remember()
+        link.unsubscribe = link.coordinator.async_add_listener(link.remember)
+        self._changed()
+
+    @callback
+    def add_meter(self, link: MeterLink) -> None:
+        """Use a newly loaded meter; each of its readings triggers a cycle."""
+        self.meters[link.entry.entry_id] = link
+        link.unsubscribe = link.coordinator.async_add_listener(self.async_request_cycle)
+        self._changed()
+
+    @callback
+    def add_group(self, entry: ConfigEntry[Any]) -> None:
+        """Use a newly loaded group."""
+        self.groups[entry.entry_id] = entry
+        self._changed()
+
+    @callback
+    def remove(self, entry_id: str) -> None:
+        """Forget an unloaded entry; the site is rebuilt without it."""
+        for links in (self.chargers, self.meters):
+            link = links.pop(entry_id, None)
+            if link is not None and link.unsubscribe is not None:
+                link.unsubscribe()
+        self.groups.pop(entry_id, None)
+        self._changed()
+
+    @callback
+    def settings_changed(self) -> None:
+        """Rebuild the site and run a cycle: a user setting (mode, limit, fuse) changed."""
+        self._changed()
+
+    @callback
+    def _changed(self) -> None:
+        self._rebuild()
+        self._ensure_running()
+        self.async_request_cycle()
+
+    def _rebuild(self) -> None:
+        try:
+            site = build_site(self.groups, self.chargers.values())
+        except ValueError as err:
+            self.problem = SiteProblem(str(err))
+            self._site = self._balancer = None
+            return
+        self.problem = None
+        self._site = site
+        # Reconfigured rather than replaced: the balancer's memory (what each car drew, the
+        # solar and phase timers) stays valid for whatever the change left in place.
+        if self._balancer is None:
+            self._balancer = Balancer(site)
+        else:
+            self._balancer.reconfigure(site)
+
+    # -- listeners (entities) ------------------------------------------------------------
+
+    @callback
+    def async_add_listener(self, update: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call `update` after every cycle; return the function that stops it."""
+        self._listeners.append(update)
+
+        @callback
+        def remove() -> None:
+            self._listeners.remove(update)
+
+        return remove
+
+    @callback
+    def _notify(self) -> None:
+        for update in list(self._listeners):
+            update()
+
+    # -- scheduling cycles ---------------------------------------------------------------
+
+    @callback
+    def _ensure_running(self) -> None:
+        if self._debouncer is None:
+            self._debouncer = Debouncer(
+                self.hass,
+                LOGGER,
+                cooldown=CYCLE_COOLDOWN_S,
+                immediate=True,
+                function=self.async_run_cycle,
+                background=True,
+            )
+        if self._timer is None:
+            self._timer = async_track_time_interval(
+                self.hass,
+                self._floor,
+                CYCLE_FLOOR,
+                name="Powershare balancing",
+                cancel_on_shutdown=True,
+            )
+
+    @callback
+    def _floor(self, _now: Any) -> None:
+        self.async_request_cycle()
+
+    @callback
+    def async_request_cycle(self) -> None:
+        """Ask for a cycle soon (coalesced with other requests)."""
+        if self._debouncer is not None:
+            self.hass.async_create_task(
+                self._debouncer.async_call(), "powershare balancing cycle", eager_start=True
+            )
+
+    # -- the cycle -----------------------------------------------------------------------
+
+    async def async_run_cycle(self) -> None:
+        """Take a snapshot, decide, write the chargers, update the entities.
+
+        Cycles never overlap: the decision of one is written before the next one looks.
+        """
+        async with self._cycle_lock:
+            await self._async_run_cycle()
+
+    async def _async_run_cycle(self) -> None:
+        self.repairs.site(None if self.problem is None else self.problem.message)
+        if self._site is not None and schedules_moved(self._site, self.chargers):
+            self._rebuild()
+        if self._balancer is None:
+            self.decision = None
+            await async_apply_failsafe(self.chargers.values(), self.clock())
+            self._notify()
+            return
+        snapshot = take_snapshot(self.hass, self.meters, self.chargers, self.clock())
+        decision = self._balancer.step(snapshot)
+        self.decision = decision
+        self.cycles += 1
+        await async_apply_decision(decision, self.chargers)
+        # A charger the site does not include (its group was removed) must not keep its share.
+        await async_apply_failsafe(
+            (link for entry_id, link in self.chargers.items() if entry_id not in decision.chargers),
+            self.clock(),
+        )
+        self._track_problems(decision)
+        self._notify()
+
+    def _track_problems(self, decision: Decision) -> None:
+        devices: list[ChargerLink | MeterLink] = [*self.chargers.values(), *self.meters.values()]
+        for link in devices:
+            self.repairs.device(
+                link.entry.entry_id,
+                link.entry.title,
+                reachable=link.coordinator.last_update_success,
+                now=decision.now,
+            )
+        titles = {entry_id: entry.title for entry_id, entry in self.groups.items()}
+        self.repairs.decision(decision, titles)
+        for entry_id, group in self.groups.items():
+            meter_id: str | None = group.data.get(CONF_METER)
+            removed = (
+                meter_id is not None and self.hass.config_entries.async_get_entry(meter_id) is None
+            )
+            self.repairs.meter_removed(entry_id, group.title, removed=removed)
+            self.repairs.meter_phases(entry_id, self._unmeasured_charger(entry_id, meter_id))
+
+    def _unmeasured_charger(self, group_id: str, meter_id: str | None) -> dict[str, str] | None:
+        """Name a three-phase charger below a group whose meter measures fewer phases.
+
+        The meter's missing phases are taken to carry nothing (a single-phase connection);
+        a three-phase charger below it says the connection has more phases than it measures.
+        """
+        meter = None if meter_id is None else self.meters.get(meter_id)
+        reading: MeterReadingOfDevice | None = None if meter is None else meter.coordinator.data
+        if self._site is None or meter is None or reading is None:
+            return None
+        if len(reading.phases) >= len(PHASES):
+            return None
+        for charger_id in three_phase_chargers_below(self._site, group_id):
+            link = self.chargers.get(charger_id)
+            if link is not None:
+                return {
+                    "meter": meter.entry.title,
+                    "group": self.groups[group_id].title,
+                    "charger": link.entry.title,
+                }
+        return None
+
+    # -- shutting down -------------------------------------------------------------------
+
+    @callback
+    def async_shutdown(self) -> None:
+        """Stop the timer and listeners (the last entry was unloaded)."""
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        if self._debouncer is not None:
+            self._debouncer.async_shutdown()
+            self._debouncer = None
+        links: list[ChargerLink | MeterLink] = [*self.chargers.values(), *self.meters.values()]
+        for link in links:
+            if link.unsubscribe is not None:
+                link.unsubscribe()
+                link.unsubscribe = None
+        self.repairs.clear_all()

@@ -1,0 +1,76 @@
+"""The engine's `Snapshot`: every meter's latest reading, every charger lined up with it."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from custom_components.powershare.coordinator import (
+    SensorMeterCoordinator,
+    SensorMeterError,
+    read_sensor_meter,
+)
+from custom_components.powershare.engine import ChargerState, MeterReading, Snapshot
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from homeassistant.core import HomeAssistant
+
+    from custom_components.powershare.devices.meters import MeterReading as MeterReadingOfDevice
+
+    from .links import ChargerLink, MeterLink
+
+
+def take_snapshot(
+    hass: HomeAssistant,
+    meters: Mapping[str, MeterLink],
+    chargers: Mapping[str, ChargerLink],
+    now: float,
+) -> Snapshot:
+    """Return what the engine needs to decide at `now`."""
+    readings = meter_readings(hass, meters)
+    # Line the chargers' currents up with the newest meter reading (see currents_at).
+    moment = max((reading.timestamp for reading in readings.values()), default=now)
+    return Snapshot(now=now, meters=readings, chargers=charger_states(chargers, moment))
+
+
+def meter_readings(hass: HomeAssistant, meters: Mapping[str, MeterLink]) -> dict[str, MeterReading]:
+    """Return each meter's latest reading (a meter that has none yet is left out)."""
+    readings: dict[str, MeterReading] = {}
+    for entry_id, meter in meters.items():
+        reading: MeterReadingOfDevice | None = meter.coordinator.data
+        if isinstance(meter.coordinator, SensorMeterCoordinator):
+            # Re-read: a sensor that reports an unchanged value fires no state change,
+            # but its last_reported moves, and that is what keeps the meter fresh.
+            with contextlib.suppress(SensorMeterError):
+                reading = read_sensor_meter(hass, meter.coordinator.entities)
+        if reading is None:
+            continue
+        # A single-phase meter measures L1; the phases it lacks are taken to carry nothing.
+        currents = [phase.current_a for phase in reading.phases][:3]
+        currents += [0.0] * (3 - len(currents))
+        readings[entry_id] = MeterReading(
+            currents=(currents[0], currents[1], currents[2]),
+            timestamp=reading.measured_at,
+        )
+    return readings
+
+
+def charger_states(chargers: Mapping[str, ChargerLink], moment: float) -> dict[str, ChargerState]:
+    """Return each charger's state, its currents as drawn at `moment`."""
+    states: dict[str, ChargerState] = {}
+    for entry_id, charger in chargers.items():
+        data = charger.coordinator.data
+        if data is None or not charger.coordinator.last_update_success:
+            # Unreachable: its draw (at most its failsafe current) shows in the meter as
+            # non-EV load, which is the safe way to count it.
+            states[entry_id] = ChargerState(connected=False)
+            continue
+        states[entry_id] = ChargerState(
+            connected=data.ev_connected,
+            charging=data.charging,
+            currents=charger.currents_at(moment),
+            max_current=data.amp_limit_a or None,
+        )
+    return states

@@ -1,0 +1,48 @@
+"""A charger's user settings: the keys the entities and services change, and how to read them.
+
+They live in the entry's options (changed by the entities and service actions, applied without a
+reload); `setting` reads one, falling back to what the config flow stored in the entry's data.
+Kept apart from the balancing service so that the entities and services that write a setting
+do not depend on the service that reads it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from .const import CONF_FUSE, CONF_MAX_CURRENT, CONF_MIN_CURRENT, CONF_PRIORITY
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+
+DEFAULT_FAILSAFE_CURRENT: Final = 6
+
+OPT_MODE: Final = "mode"
+OPT_PHASE_POLICY: Final = "phase_policy"
+OPT_USER_LIMIT: Final = "user_limit"
+OPT_SCHEDULE: Final = "schedule"  # a list of ChargingTimer.to_dict()
+OPT_FAILSAFE_CURRENT: Final = "failsafe_current"
+OPT_CHARGING_LOCKED: Final = "charging_locked"
+
+USER_SETTINGS: Final = frozenset(
+    {
+        OPT_MODE,
+        OPT_PHASE_POLICY,
+        OPT_USER_LIMIT,
+        OPT_SCHEDULE,
+        OPT_FAILSAFE_CURRENT,
+        OPT_CHARGING_LOCKED,
+        CONF_MIN_CURRENT,
+        CONF_MAX_CURRENT,
+        CONF_PRIORITY,
+        CONF_FUSE,
+    }
+)
+"""Options whose change is applied by the balancing service at once; any other reloads."""
+
+
+def setting(entry: ConfigEntry[Any], key: str, default: Any = None) -> Any:
+    """Return a setting: the options override what the config flow stored in data."""
+    if key in entry.options:
+        return entry.options[key]
+    return entry.data.get(key, default)
