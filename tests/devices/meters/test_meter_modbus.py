@@ -117,7 +117,7 @@ async def test_meter_wired_to_one_phase_reads_only_l1(
         ("eastron_sdm630", math.nan),
         ("eastron_sdm630", math.inf),
         ("eastron_sdm630", 400.0),
-        ("shelly_pro_3em_modbus", 80.0),
+        ("shelly_pro_3em_modbus", -5.0),
         ("abb_b23", math.nan),  # the emulator encodes NaN as ABB's all-ones "not available"
         ("carlo_gavazzi_em340", 301.0),
     ],
@@ -129,6 +129,40 @@ async def test_implausible_voltage_is_a_bad_reading_not_a_zero(
     emulator.state.phases[1].voltage_v = voltage
     bus = await modbus_tcp({1: emulator})
     with pytest.raises(ImplausibleValueError, match=r"L2 voltage|not available"):
+        await ModbusMeter(bus, emulator.meter_map).read()
+
+
+async def test_a_phase_out_leaves_the_other_phases_readable(modbus_tcp: ServeModbus) -> None:
+    # Before the safety issue one phase below 100 V made the whole meter unavailable.
+    emulator = ModbusMeterEmulator.for_model("eastron_sdm630")
+    emulator.state.set_voltages(231.0, 0.0, 229.0)
+    emulator.state.set_currents(12.0, 0.0, 7.0)
+    bus = await modbus_tcp({1: emulator})
+    reading = await ModbusMeter(bus, emulator.meter_map).read()
+    assert reading.currents_a == pytest.approx((12.0, 0.0, 7.0))
+    assert reading.phases[1].voltage_v == pytest.approx(0.0)
+    emulator.state.set_voltages(40.0, 0.0, 0.0)  # no phase up: a wrong map, or no power at all
+    with pytest.raises(ImplausibleValueError, match="no phase has a voltage"):
+        await ModbusMeter(bus, emulator.meter_map).read()
+
+
+@pytest.mark.parametrize(
+    ("key", "amps", "bound"),
+    [
+        ("shelly_pro_3em_modbus", 1e6, "400 A"),
+        ("eastron_sdm120", 60.0, "45 A"),
+        ("eastron_sdm630", 1e9, "10000 A"),
+    ],
+)
+async def test_a_current_beyond_the_models_range_is_a_bad_reading(
+    key: str, amps: float, bound: str, modbus_tcp: ServeModbus
+) -> None:
+    emulator = ModbusMeterEmulator.for_model(key)
+    emulator.state.phases[0].current_a = amps
+    bus = await modbus_tcp({1: emulator})
+    with pytest.raises(
+        ImplausibleValueError, match=rf"L1 current is .* beyond the meter's {bound}"
+    ):
         await ModbusMeter(bus, emulator.meter_map).read()
 
 

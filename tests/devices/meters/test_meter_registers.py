@@ -186,8 +186,19 @@ def test_reading_rules() -> None:
             export_energy_kwh=None,
             measured_at=0,
         )
-    with pytest.raises(ImplausibleValueError, match="100-300 V"):
-        build_phase(0, voltage_v=99.9, current_a=0.0, power_w=0.0)
+    with pytest.raises(ImplausibleValueError, match="0-300 V"):
+        build_phase(0, voltage_v=300.1, current_a=0.0, power_w=0.0)
+    with pytest.raises(ImplausibleValueError, match="0-300 V"):
+        build_phase(0, voltage_v=-1.0, current_a=0.0, power_w=0.0)
+    out = build_phase(1, voltage_v=0.0, current_a=0.0, power_w=0.0)  # a phase out is a reading
+    with pytest.raises(ImplausibleValueError, match="beyond the meter's 32 A"):
+        build_phase(0, voltage_v=230.0, current_a=33.0, power_w=0.0, max_current_a=32.0)
+    with pytest.raises(ImplausibleValueError, match=r"power is .* beyond"):
+        build_phase(0, voltage_v=230.0, current_a=3.0, power_w=1e5, max_current_a=32.0)
+    with pytest.raises(ImplausibleValueError, match="no phase has a voltage"):
+        build_reading(
+            [out], total_power_w=None, import_energy_kwh=None, export_energy_kwh=None, measured_at=0
+        )
 
 
 def test_unique_id_prefers_serial_then_mac() -> None:

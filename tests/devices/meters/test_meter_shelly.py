@@ -124,7 +124,7 @@ async def test_pro_3em_nan_or_out_of_range_is_a_bad_reading(
         meter = ShellyPro3EmRpcMeter(http_session, emulator.host, port=emulator.port)
         phase = emulator.state.phases["abc".index(field[0])]
         if field.endswith("voltage"):
-            phase.voltage_v = 90.0
+            phase.voltage_v = 320.0
         elif field.endswith("power"):
             phase.power_factor = math.nan
         else:

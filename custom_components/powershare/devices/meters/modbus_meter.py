@@ -73,6 +73,7 @@ class ModbusMeter:
                 voltage_v=optional(fields.voltage),
                 current_a=value(fields.current),
                 power_w=value(fields.power),
+                max_current_a=self.meter_map.max_current_a,
             )
             for index, fields in enumerate(self.meter_map.phases[: self._phase_count])
         ]

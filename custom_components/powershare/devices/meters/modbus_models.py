@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from custom_components.powershare.devices.modbus import MAX_READ_REGISTERS, RegisterType
 
+from .reading import ANY_METER_MAX_CURRENT_A
 from .registers import Encoding, RegisterBlock, RegisterField, plan_blocks
 
 
@@ -58,6 +59,10 @@ class ModbusMeterMap:
     """The MAC address as ASCII text (two characters per register), read by `identify()`."""
     identity_function: RegisterType = RegisterType.HOLDING
     """The function that reads `serial_number` and `mac_ascii`."""
+    max_current_a: float = ANY_METER_MAX_CURRENT_A
+    """The most the model measures per phase (a direct meter's rating, the largest current
+    transformer it takes); more is garbage. Models sold with any current transformer keep
+    the generic bound."""
 
     @property
     def fields(self) -> tuple[RegisterField, ...]:
@@ -109,7 +114,9 @@ _EASTRON_3P = _three_phases(
 )
 
 
-def _eastron(key: str, model: str, *, baudrate: int = 9600) -> ModbusMeterMap:
+def _eastron(
+    key: str, model: str, *, baudrate: int = 9600, max_current_a: float = ANY_METER_MAX_CURRENT_A
+) -> ModbusMeterMap:
     return ModbusMeterMap(
         key=key,
         manufacturer="Eastron",
@@ -125,6 +132,7 @@ def _eastron(key: str, model: str, *, baudrate: int = 9600) -> ModbusMeterMap:
         serial=SerialDefaults(baudrate=baudrate),
         # Serial number: holding register 0xFC00, unsigned 32-bit [U].
         serial_number=RegisterField(0xFC00, Encoding.UINT32_ABCD),
+        max_current_a=max_current_a,
     )
 
 
@@ -135,7 +143,14 @@ _CG_FIELDS = {
 }
 
 
-def _carlo_gavazzi(key: str, model: str, *, import_at: int, export_at: int) -> ModbusMeterMap:
+def _carlo_gavazzi(
+    key: str,
+    model: str,
+    *,
+    import_at: int,
+    export_at: int,
+    max_current_a: float = ANY_METER_MAX_CURRENT_A,
+) -> ModbusMeterMap:
     """Carlo Gavazzi [C]: FC4, INT32 low word first; V /10, A /1000, W /10, kWh /10."""
     i32 = Encoding.INT32_CDAB
     return ModbusMeterMap(
@@ -155,14 +170,19 @@ def _carlo_gavazzi(key: str, model: str, *, import_at: int, export_at: int) -> M
         total_power=RegisterField(0x28, i32, 0.1),
         import_energy=RegisterField(import_at, i32, 0.1),
         export_energy=RegisterField(export_at, i32, 0.1),
+        max_current_a=max_current_a,
     )
 
+
+SHELLY_PRO_3EM_MAX_CURRENT_A = 400.0
+"""The Shelly Pro 3EM takes 120 A or 400 A current transformers."""
 
 MODBUS_METER_MAPS: dict[str, ModbusMeterMap] = {
     meter.key: meter
     for meter in (
+        # SDM630: the same map serves the 100 A direct meter and the MCT (any transformer).
         _eastron("eastron_sdm630", "SDM630"),
-        _eastron("eastron_sdm72dm_v2", "SDM72DM-V2"),
+        _eastron("eastron_sdm72dm_v2", "SDM72DM-V2", max_current_a=100.0),  # direct, 100 A
         # SEM series: same offsets as the SDM family [U].
         _eastron("eastron_sem", "SEM"),
         ModbusMeterMap(
@@ -183,6 +203,7 @@ MODBUS_METER_MAPS: dict[str, ModbusMeterMap] = {
             max_block=80,
             serial=SerialDefaults(baudrate=2400),
             serial_number=RegisterField(0xFC00, Encoding.UINT32_ABCD),  # [U]
+            max_current_a=45.0,  # direct, 45 A
         ),
         # Shelly Pro 3EM over Modbus TCP [D+C]: FC4, float32 CDAB; PDU = 3xxxx - 30000.
         # Energy counters are in Wh. Unit id 1 is undocumented [U].
@@ -203,11 +224,14 @@ MODBUS_METER_MAPS: dict[str, ModbusMeterMap] = {
             # Device info [D]: 30000 MAC as 12 ASCII characters (30006 model, 30016 name).
             mac_ascii=RegisterBlock(0, 6),
             identity_function=RegisterType.INPUT,
+            max_current_a=SHELLY_PRO_3EM_MAX_CURRENT_A,
         ),
         # Carlo Gavazzi EM24: V/I/P [C]; energy kWh(+) 0x42, kWh(-) 0x5C from mbmd [C, U].
         _carlo_gavazzi("carlo_gavazzi_em24", "EM24", import_at=0x42, export_at=0x5C),
         # EM330/EM340/ET330/ET340: energy 0x34 / 0x4E [C].
-        _carlo_gavazzi("carlo_gavazzi_em340", "EM340", import_at=0x34, export_at=0x4E),
+        _carlo_gavazzi(
+            "carlo_gavazzi_em340", "EM340", import_at=0x34, export_at=0x4E, max_current_a=65.0
+        ),  # direct, 65 A
         _carlo_gavazzi("carlo_gavazzi_et340", "ET340", import_at=0x34, export_at=0x4E),
         # Siemens PAC2200 [C]: FC4, float32 ABCD; energy 801/809 float64 in Wh [C mbmd].
         # PAC3200 is believed to share the map [U].
@@ -264,6 +288,7 @@ MODBUS_METER_MAPS: dict[str, ModbusMeterMap] = {
             total_power=RegisterField(0x5012, F32, 1000.0),
             import_energy=RegisterField(0x600C, F32),
             export_energy=RegisterField(0x6018, F32),
+            max_current_a=100.0,  # direct, 100 A (the CT model is another product)
         ),
         # Chint DTSU666 [C]: FC3, float32 ABCD; V x0.1 (phase voltages 0x2006..; 0x2000.. are
         # line-to-line), I x0.001, P x0.1 W; energy kWh 0x101E / 0x1028 [C mbmd].

@@ -21,7 +21,11 @@ WALL_CLOCK: Clock = time.time
 """The default clock: Unix time in seconds."""
 
 MIN_PLAUSIBLE_VOLTAGE_V = 100.0
+"""Below this a phase is out (a blown fuse, a phase outage): its readings are still true."""
 MAX_PLAUSIBLE_VOLTAGE_V = 300.0
+ANY_METER_MAX_CURRENT_A = 10_000.0
+"""The bound for meters behind current transformers of any size: no building we balance
+draws more per phase. Models with a fixed range pass their own (`max_current_a`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,13 +103,10 @@ def require_finite(name: str, value: float) -> float:
 
 
 def require_plausible_voltage(name: str, value: float) -> float:
-    """Return a voltage in the plausible range, or raise ImplausibleValueError."""
+    """Return a voltage that can be real (0 included: a phase out), or raise."""
     require_finite(name, value)
-    if not MIN_PLAUSIBLE_VOLTAGE_V <= value <= MAX_PLAUSIBLE_VOLTAGE_V:
-        raise ImplausibleValueError(
-            f"{name} is {value} V, outside {MIN_PLAUSIBLE_VOLTAGE_V:g}-"
-            f"{MAX_PLAUSIBLE_VOLTAGE_V:g} V"
-        )
+    if not 0 <= value <= MAX_PLAUSIBLE_VOLTAGE_V:
+        raise ImplausibleValueError(f"{name} is {value} V, outside 0-{MAX_PLAUSIBLE_VOLTAGE_V:g} V")
     return value
 
 
@@ -115,13 +116,26 @@ def build_phase(
     voltage_v: float | None,
     current_a: float,
     power_w: float,
+    max_current_a: float = ANY_METER_MAX_CURRENT_A,
 ) -> PhaseReading:
-    """Check one phase's raw values and return it signed (+ import, - export)."""
+    """Check one phase's raw values and return it signed (+ import, - export).
+
+    `max_current_a` is the most the model can measure: a larger current or power (at the
+    highest plausible voltage) is garbage, not a reading.
+    """
     label = f"L{index + 1}"
     if voltage_v is not None:
         require_plausible_voltage(f"{label} voltage", voltage_v)
     require_finite(f"{label} current", current_a)
     require_finite(f"{label} power", power_w)
+    if abs(current_a) > max_current_a:
+        raise ImplausibleValueError(
+            f"{label} current is {current_a} A, beyond the meter's {max_current_a:g} A"
+        )
+    if abs(power_w) > max_current_a * MAX_PLAUSIBLE_VOLTAGE_V:
+        raise ImplausibleValueError(
+            f"{label} power is {power_w} W, beyond what the meter's {max_current_a:g} A allow"
+        )
     return PhaseReading(
         voltage_v=voltage_v,
         current_a=signed_current(current_a, power_w),
@@ -140,6 +154,13 @@ def build_reading(
     """Check the totals and assemble a reading; a missing total is the sum of the phases."""
     if not phases:
         raise ImplausibleValueError("the meter reported no phase")
+    voltages = [phase.voltage_v for phase in phases if phase.voltage_v is not None]
+    if voltages and max(voltages) < MIN_PLAUSIBLE_VOLTAGE_V:
+        # One phase out is an outage (the others still count); all of them is a wrong
+        # register map, or no power anywhere, and nothing to balance on.
+        raise ImplausibleValueError(
+            f"no phase has a voltage of {MIN_PLAUSIBLE_VOLTAGE_V:g} V or more"
+        )
     total = sum(phase.power_w for phase in phases) if total_power_w is None else total_power_w
     require_finite("total power", total)
     for name, energy in (

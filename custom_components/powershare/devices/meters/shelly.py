@@ -24,7 +24,11 @@ from .http_client import (
     send,
     text,
 )
+from .modbus_models import SHELLY_PRO_3EM_MAX_CURRENT_A
 from .reading import WALL_CLOCK, Clock, MeterInfo, MeterReading, build_phase, build_reading
+
+SHELLY_3EM_MAX_CURRENT_A: Final = 120.0
+"""The Shelly 3EM (gen 1) comes with 120 A current transformers."""
 
 if TYPE_CHECKING:
     import aiohttp
@@ -110,6 +114,7 @@ class ShellyPro3EmRpcMeter:
                 voltage_v=number(status, f"{prefix}_voltage"),
                 current_a=number(status, f"{prefix}_current"),
                 power_w=number(status, f"{prefix}_act_power"),
+                max_current_a=SHELLY_PRO_3EM_MAX_CURRENT_A,
             )
             for index, prefix in enumerate(_PHASE_PREFIXES)
         ]
@@ -187,6 +192,7 @@ class Shelly3EmGen1Meter:
                     voltage_v=number(emeter, "voltage"),
                     current_a=number(emeter, "current"),
                     power_w=number(emeter, "power"),
+                    max_current_a=SHELLY_3EM_MAX_CURRENT_A,
                 )
             )
             imported += number(emeter, "total")
