@@ -9,6 +9,10 @@
 - `site_problem`: the groups do not form one tree (no root, two roots, a removed parent).
 - `meter_phases`: a single-phase meter at a group with a three-phase charger below it: the
   phases the meter does not measure are not protected.
+- `charger_out_of_control`: a charger draws more than it was told (its own app, a fault, a car
+  that ignores the pilot); its draw is counted as load, but it cannot be stopped from here.
+- `meter_implausible`: a meter keeps sending readings that cannot be real (not a number, or
+  more export than its group's fuse can carry); they are ignored as if missing.
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ SILENT_METER_AFTER = 60.0
 """Seconds a group may be on its failsafe share before a repair issue."""
 BELOW_MINIMUM_AFTER = 900.0
 """Seconds cars must have been taking turns before a repair issue."""
+OUT_OF_CONTROL_AFTER = 60.0
+"""Seconds a charger may draw more than told before a repair issue (a car that is slow to
+follow one cut is not a fault)."""
+IMPLAUSIBLE_AFTER = 60.0
+"""Seconds of readings that cannot be real before a repair issue (one garbled reply is not)."""
 
 
 @dataclass
@@ -46,6 +55,10 @@ class ProblemClock:
             self.since.pop(key, None)
             return 0.0
         return now - self.since.setdefault(key, now)
+
+    def ongoing(self, prefix: str) -> set[str]:
+        """Return the rest of every ongoing problem's key that starts with `prefix`."""
+        return {key.removeprefix(prefix) for key in self.since if key.startswith(prefix)}
 
 
 @dataclass
@@ -81,8 +94,14 @@ class RepairTracker:
         )
 
     def decision(self, decision: Decision, titles: dict[str, str]) -> None:
-        """Track the groups' problems in one decision."""
+        """Track the problems one decision shows (`titles`: entry titles by entry id)."""
         now = decision.now
+        self._lasting_problems(
+            "charger_out_of_control", decision.out_of_control, titles, now, OUT_OF_CONTROL_AFTER
+        )
+        self._lasting_problems(
+            "meter_implausible", decision.implausible_meters, titles, now, IMPLAUSIBLE_AFTER
+        )
         # Groups whose fuse keeps a car below its minimum (paused for others, or alone).
         starved = {
             charger.limit_group
@@ -102,6 +121,17 @@ class RepairTracker:
             self._set(
                 below, "below_minimum", {"name": name}, raise_it=lasting >= BELOW_MINIMUM_AFTER
             )
+
+    def _lasting_problems(
+        self, key: str, entry_ids: tuple[str, ...], titles: dict[str, str], now: float, after: float
+    ) -> None:
+        """Raise `key` for each entry that has had the problem for `after`; clear the rest."""
+        having = set(entry_ids)
+        for entry_id in having | self.clock.ongoing(f"{key}_"):
+            issue_id = f"{key}_{entry_id}"
+            lasting = self.clock.lasting(issue_id, active=entry_id in having, now=now)
+            name = titles.get(entry_id, entry_id)
+            self._set(issue_id, key, {"name": name}, raise_it=lasting >= after)
 
     def clear_all(self) -> None:
         """Remove every issue this tracker raised (the integration is unloaded)."""

@@ -45,9 +45,13 @@ class Car:
     max_current: float = 32.0
     phases: frozenset[Phase] = frozenset(PHASES)
     connected: bool = True
+    ignores_at: float | None = None
+    """A car that ignores its charger and draws this much whatever it is told (None = obeys)."""
 
     def draw(self, target: int, wired: int) -> Triple:
         """Return what the car draws per charger phase for a target current."""
+        if self.connected and self.ignores_at is not None:
+            target = round(self.ignores_at)
         if not self.connected or target <= 0:
             return (0.0, 0.0, 0.0)
         amps = min(float(target), self.max_current)

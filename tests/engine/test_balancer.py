@@ -620,9 +620,11 @@ def test_a_meter_on_the_house_circuit_only_is_the_non_ev_load() -> None:
     assert decision.groups["main"].meter == (10.0, 10.0, 10.0)
 
 
-def test_disagreeing_meters_are_read_conservatively() -> None:
+def test_a_groups_meter_is_the_authority_on_its_fuse() -> None:
+    # Export on the main board is counted there, also when a sub-meter below reports load
+    # (before the safety issue the larger of the two won, phase by phase, and export was lost).
     groups = (
-        GroupConfig(id="main", fuse=(40.0,) * 3, meter_id="m"),
+        GroupConfig(id="main", fuse=(36.0,) * 3, meter_id="m"),
         GroupConfig(id="sub", parent_id="main", fuse=(40.0,) * 3, meter_id="s"),
         GroupConfig(id="plain", parent_id="main", fuse=(40.0,) * 3),
     )
@@ -632,14 +634,15 @@ def test_disagreeing_meters_are_read_conservatively() -> None:
     balancer = Balancer(config)
     snapshot = Snapshot(
         now=0.0,
-        # The sub-meter sees 12 A on L1; the main meter (read a moment earlier) only 5 A.
+        # The sub-meter sees 12 A on L1; the main meter 5 A: 7 A of export elsewhere on main.
         meters={"m": MeterReading((5.0, 0.0, 0.0), 0.0), "s": MeterReading((12.0, 0, 0), 0.0)},
         chargers={"c0": ChargerState(connected=True)},
     )
     decision = balancer.step(snapshot)
-    assert decision.groups["main"].non_ev_load == (12.0, 0.0, 0.0)
+    assert decision.groups["main"].non_ev_load == (5.0, 0.0, 0.0)
+    assert decision.groups["sub"].non_ev_load == (12.0, 0.0, 0.0)
     assert decision.groups["plain"].non_ev_load == (0.0, 0.0, 0.0)
-    assert decision.chargers["c0"].target_current == 28
+    assert decision.chargers["c0"].target_current == 31  # 36 - 5
 
 
 def test_group_max_power() -> None:
@@ -697,9 +700,12 @@ def test_a_charger_drawing_more_than_told_has_the_excess_counted_as_load() -> No
 
 @pytest.mark.parametrize("meter_after_the_cut", [False, True])
 def test_a_reading_from_before_a_cut_is_no_disobedience(*, meter_after_the_cut: bool) -> None:
-    # Increases at once (no pacing): the charger counts as settled right after a command.
+    # Increases at once (no pacing), and no time to follow: only the reading's age counts.
     config = one_group_site(
-        32.0, chargers(1, max_current=16), margin=1.0, tunables=Tunables(increase_delay_s=0.0)
+        32.0,
+        chargers(1, max_current=16),
+        margin=1.0,
+        tunables=Tunables(increase_delay_s=0.0, obey_within_s=0.0),
     )
     loop = Loop(config, cars={"c0": Car()})
     loop.run(30)

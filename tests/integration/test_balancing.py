@@ -315,6 +315,13 @@ async def test_charging_schedule_service(hass: HomeAssistant, site: Site) -> Non
     )
     await site.cycle()
     assert site.charger.settings[AMPS_TO_USE] == 0  # outside the window: waits
+    # The car drew the charger's own 6 A before the first write: out of control until the
+    # next reading shows it obeying.
+    assert (
+        hass.states.get("sensor.teltocharge_4242_balancing_reason").state
+        == Reason.OUT_OF_CONTROL.value
+    )
+    await site.cycle()
     assert (
         hass.states.get("sensor.teltocharge_4242_balancing_reason").state
         == Reason.SCHEDULE_LIMIT.value

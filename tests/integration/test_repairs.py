@@ -17,6 +17,8 @@ from custom_components.powershare.engine.model import (
 )
 from custom_components.powershare.repairs import (
     BELOW_MINIMUM_AFTER,
+    IMPLAUSIBLE_AFTER,
+    OUT_OF_CONTROL_AFTER,
     SILENT_METER_AFTER,
     UNREACHABLE_AFTER,
     RepairTracker,
@@ -27,7 +29,14 @@ from tests.integration.emulated_site import Site
 ZERO = (0.0, 0.0, 0.0)
 
 
-def decision(now: float, *, reason: Reason, stale: bool) -> Decision:
+def decision(
+    now: float,
+    *,
+    reason: Reason,
+    stale: bool,
+    out_of_control: tuple[str, ...] = (),
+    implausible: tuple[str, ...] = (),
+) -> Decision:
     charger = ChargerDecision(
         charger_id="c1",
         target_current=0,
@@ -53,7 +62,13 @@ def decision(now: float, *, reason: Reason, stale: bool) -> Decision:
         meter_stale=stale,
     )
     return Decision(
-        now=now, chargers={"c1": charger}, groups={"g1": figures}, stale_meters=(), surplus_w=None
+        now=now,
+        chargers={"c1": charger},
+        groups={"g1": figures},
+        stale_meters=(),
+        surplus_w=None,
+        implausible_meters=implausible,
+        out_of_control=out_of_control,
     )
 
 
@@ -91,6 +106,35 @@ async def test_silent_meter_and_unreachable_device(hass: HomeAssistant) -> None:
     tracker.clear_all()
     assert registry.async_get_issue(DOMAIN, "meter_silent_g1") is None
     assert registry.async_get_issue(DOMAIN, "device_unreachable_c1") is None
+
+
+@pytest.mark.parametrize(
+    ("field", "key", "after", "entry"),
+    [
+        ("out_of_control", "charger_out_of_control", OUT_OF_CONTROL_AFTER, "c1"),
+        ("implausible", "meter_implausible", IMPLAUSIBLE_AFTER, "m1"),
+    ],
+)
+async def test_a_lasting_charger_or_meter_problem_names_it(
+    hass: HomeAssistant, field: str, key: str, after: float, entry: str
+) -> None:
+    tracker = RepairTracker(hass)
+    registry = ir.async_get(hass)
+    titles = {"c1": "Driveway", "m1": "Main meter"}
+    for now in (0.0, after - 1):
+        tracker.decision(
+            decision(now, reason=Reason.OUT_OF_CONTROL, stale=False, **{field: (entry,)}), titles
+        )  # type: ignore[arg-type]
+    assert registry.async_get_issue(DOMAIN, f"{key}_{entry}") is None  # a short problem is none
+    tracker.decision(
+        decision(after, reason=Reason.OUT_OF_CONTROL, stale=False, **{field: (entry,)}), titles
+    )  # type: ignore[arg-type]
+    issue = registry.async_get_issue(DOMAIN, f"{key}_{entry}")
+    assert issue is not None
+    assert issue.translation_key == key
+    assert issue.translation_placeholders == {"name": titles[entry]}
+    tracker.decision(decision(after + 1, reason=Reason.GROUP_FUSE, stale=False), titles)
+    assert registry.async_get_issue(DOMAIN, f"{key}_{entry}") is None
 
 
 @pytest.mark.parametrize("meter_model", ["eastron_sdm120"])

@@ -226,7 +226,8 @@ class BalancingService:
                 reachable=link.coordinator.last_update_success,
                 now=decision.now,
             )
-        titles = {entry_id: entry.title for entry_id, entry in self.groups.items()}
+        titles = {link.entry.entry_id: link.entry.title for link in devices}
+        titles.update((entry_id, entry.title) for entry_id, entry in self.groups.items())
         self.repairs.decision(decision, titles)
         for entry_id, group in self.groups.items():
             meter_id: str | None = group.data.get(CONF_METER)

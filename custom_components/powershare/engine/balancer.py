@@ -6,8 +6,8 @@ in that order, each a stage in a module named after what it decides:
 ====  ================================================  ======================================
 rule  stage                                             writes to memory
 ====  ================================================  ======================================
-1     meters and non-EV load (`loads`), a charger out   meter history
-      of control counted as load (`cars`)
+1     meters and non-EV load (`loads`), a charger out   meter history, obedience
+      of control counted as load (`obedience`)
 2     cars: sessions, draw-less, phases used (`cars`)   session, request, car phases
 3     caps: charger, user, schedule, car, failsafe
       (`caps`); the room (`room`); keep order
@@ -35,15 +35,16 @@ from typing import TYPE_CHECKING
 from . import solar
 from .allocation import round_to_amps
 from .caps import ask
-from .cars import currents_under_control, observe_cars
+from .cars import observe_cars
 from .cycle import Cycle
 from .explain import Explainer
 from .figures import group_figures
 from .keep_order import keep_order
-from .loads import charger_site_currents, estimate_loads, subtree_sums
+from .loads import ZERO, charger_site_currents, estimate_loads, subtree_sums
 from .memory import BalancerState, ChargerMemory, RampDown
 from .minimum import settle
 from .model import Decision
+from .obedience import check_obedience
 from .pacing import pace, told_before
 from .phase_switching import switch_phases
 from .plan import Plan
@@ -85,19 +86,30 @@ class Balancer:
         self._sharer = Sharer(self._topology)
         self._explainer = Explainer(self._topology)
         known = {charger.id for charger in config.chargers}
-        for charger_id in list(self.state.chargers):
-            if charger_id not in known:
-                del self.state.chargers[charger_id]
+        for by_charger in (self.state.chargers, self.state.obedience):
+            for charger_id in list(by_charger):
+                if charger_id not in known:
+                    del by_charger[charger_id]
 
     def step(self, snapshot: Snapshot) -> Decision:
         """Decide every charger's current for this snapshot (the rules, in order)."""
         topology, state, now = self._topology, self.state, snapshot.now
-        # 1. Non-EV load: meters less the chargers under control below them.
+        # 1. Non-EV load: the house from the meters, and every charger out of control.
         currents = charger_site_currents(topology, snapshot)
         usage = subtree_sums(topology, currents)  # what the chargers below each group draw
-        controlled = currents_under_control(topology, snapshot, currents, state.chargers)
-        taken_out = usage if controlled is currents else subtree_sums(topology, controlled)
-        loads = estimate_loads(topology, snapshot, taken_out, state.meters)
+        out_of_control = check_obedience(topology, snapshot, currents, state)
+        uncontrolled = (
+            subtree_sums(
+                topology,
+                [
+                    drawn if index in out_of_control else ZERO
+                    for index, drawn in enumerate(currents)
+                ],
+            )
+            if out_of_control
+            else None
+        )
+        loads = estimate_loads(topology, snapshot, usage, uncontrolled, state.meters)
         # 2. Cars: who is connected, what each draws and on which phases.
         cars = observe_cars(topology, snapshot, state.chargers)
         sessions = cars.sessions
@@ -111,6 +123,7 @@ class Balancer:
             asks=asks,
             keep_position=keep_order(topology, sessions, now),
             sharer=self._sharer,
+            out_of_control=out_of_control,
         )
         plan = Plan.start(asks.candidates, cars.phases)
         plan = solar.wait_for_surplus(cycle, plan)
@@ -142,5 +155,7 @@ class Balancer:
             chargers=MappingProxyType(decisions),
             groups=MappingProxyType(group_figures(topology, loads, decisions, usage)),
             stale_meters=loads.stale_meters,
+            implausible_meters=loads.implausible_meters,
+            out_of_control=tuple(topology.chargers[index].id for index in sorted(out_of_control)),
             surplus_w=loads.surplus_w,
         )

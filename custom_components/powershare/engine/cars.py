@@ -2,9 +2,6 @@
 
 - A charger with a car connected has a session (`ChargerMemory`), opened when the car is first
   seen; the session ends when the car leaves (`remember.forget_gone`).
-- Obedience: a charger that had `increase_delay_s` to follow its last command but draws more
-  than it, beyond `idle_current_a`, is out of control: all of its draw counts as non-EV load
-  (`currents_under_control`), so the rest of the site is safe in this very cycle.
 - Phases: a three-phase charger's car is seen drawing on some phases only (a one- or two-phase
   car); the phases it does not use are freed for everyone for the rest of the session.
 - Draw-less: a car that keeps drawing `drawless_threshold_a` less than it was offered for
@@ -20,63 +17,18 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .loads import ZERO
 from .memory import ChargerMemory
 from .model import PHASE_COUNT, PHASES, Phase, PhaseRotation, Wiring
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from .loads import Currents
     from .model import ChargerConfig, ChargerState, Snapshot
     from .topology import Topology
     from .tunables import Tunables
 
 MAX_BACKOFF_EXPONENT = 64
 """Beyond this the re-offer interval is long since at its maximum (and the power overflows)."""
-
-
-def currents_under_control(
-    topology: Topology,
-    snapshot: Snapshot,
-    currents: Sequence[Currents],
-    memories: dict[str, ChargerMemory],
-) -> Sequence[Currents]:
-    """Return the charger currents to take out of the meters' readings.
-
-    That is `currents` itself while every charger is under control. A charger out of control
-    (someone used its own app, a fault) gets zero here, so that all of its draw counts as
-    non-EV load. The time to follow is counted up to when the currents
-    were measured, not to now: a reading from before a cut shows the old current, and that is
-    no disobedience.
-    """
-    tunables = topology.config.tunables
-    idle = tunables.idle_current_a
-    settled_before = snapshot.measured_at - tunables.increase_delay_s
-    result: list[Currents] | None = None  # the same list as long as all are under control
-    for index, charger in enumerate(topology.chargers):
-        drawn = currents[index]
-        if max(drawn) <= idle:
-            continue  # not drawing (beyond noise): nothing to take out anyway
-        memory = memories.get(charger.id)
-        if memory is None or memory.last_change is None:
-            continue  # never commanded: nothing to compare with
-        if memory.last_change >= settled_before:
-            continue  # still following the last command
-        if _draws_more_than_told(drawn, memory, idle):
-            if result is None:
-                result = list(currents)
-            result[index] = ZERO
-    return currents if result is None else result
-
-
-def _draws_more_than_told(drawn: Currents, memory: ChargerMemory, idle: float) -> bool:
-    """Whether a charger draws more than its target on a phase it was given, or on another."""
-    allowed = idle + memory.target
-    for phase in PHASES:
-        if drawn[phase] > (allowed if phase in memory.site_phases else idle):
-            return True
-    return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,8 @@ class Cycle:
     keep_position: Sequence[int]
     """Per charger: its place in the keep order (`keep_order`)."""
     sharer: Sharer
+    out_of_control: frozenset[int] = frozenset()
+    """The chargers out of control (`obedience`)."""
 
     @property
     def tunables(self) -> Tunables:

@@ -9,7 +9,8 @@ The first that applies, in this order:
 4. its share stopped at its own cap (the cap's reason: at request, user limit, ...);
 5. its share stopped by a limit: the group fuse and phase, the group's power, the surplus.
 
-An increase that waits for the meters to catch up (`pacing`) says so instead.
+An increase that waits for the meters to catch up (`pacing`) says so instead, and a charger
+out of control (`obedience`) says that above all.
 """
 
 from __future__ import annotations
@@ -113,6 +114,9 @@ class Explainer:
             if index in paced.waiting:
                 reason = Reason.PACED
                 detail = f"increase to {amps[index]} A after the meters catch up"
+            if index in cycle.out_of_control:
+                reason = Reason.OUT_OF_CONTROL
+                detail = "draws more than it was told: all its draw counts as load until it obeys"
             target = paced.targets[index]
             changed = paced.changed[index]
             built_from: _Basis = (

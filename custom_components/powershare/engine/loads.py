@@ -1,25 +1,36 @@
 """Non-EV load per group and phase, from the metering points, conservatively.
 
-For a group whose meter is fresh:
-- meter includes the chargers: non-EV = meter - measured charger currents of the subtree
+The non-EV load of a group is what its fuse carries besides the chargers under control:
+the house (every device without a charger in it, solar as negative load) plus every charger
+out of control below it (`obedience`), whatever the meters say of that charger.
+
+The house part, for a group whose meter has a reading to believe:
+- meter includes the chargers: house = meter - measured charger currents of the subtree
   (charger phases mapped to site phases through each charger's rotation);
-- meter excludes them (house circuit only): non-EV = meter;
-- when sub-meters below say more than that (the readings disagree, typically because they were
-  taken at slightly different instants), the larger figure wins, phase by phase;
+- meter excludes them (house circuit only): house = meter;
 - the figure used is the highest of the last `load_hold_s` seconds (a charger ramping up
   between the meter's and the charger's reading would otherwise look like the house load
   dropping).
+The meter is the authority on its own group: export it measures (solar on that board) is
+counted there, also when sub-meters below report load.
 
-A group without a meter carries what its metered sub-groups report (devices connected directly
-to an unmetered group are invisible: give such a group a meter).
+A group without a meter carries the house parts its metered sub-groups report (devices
+connected directly to an unmetered group are invisible: give such a group a meter).
 
-A stale meter (no reading for `meter_timeout_s`, or never one) keeps the larger of its last
-fresh non-EV figure and zero (solar may have gone while we could not see), and its whole
-subtree is put on the failsafe share by the balancer.
+A reading not to believe is as if it never came (the last believed one stands in, and the
+meter goes stale `meter_timeout_s` after that one was taken): a value that is NaN or infinite, or an
+export beyond what the group's fuse can carry (`PLAUSIBLE_EXPORT`). A large import is
+believed: it is bad news, not nonsense.
+
+A stale meter (no believed reading for `meter_timeout_s`, none at all since start, or a meter
+entry that is gone) keeps the larger of
+its last fresh house figure and zero (solar may have gone while we could not see), and its
+whole subtree is put on the failsafe share by the balancer.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,11 +39,17 @@ from .model import PHASES
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from .model import Snapshot
+    from .model import MeterReading, Snapshot
     from .topology import Topology
 
 type Currents = tuple[float, float, float]
 ZERO: Currents = (0.0, 0.0, 0.0)
+
+
+PLAUSIBLE_EXPORT = 1.13
+"""An export above this many times the group's fuse rating, on a phase, cannot be real: 1.13 is
+the conventional non-tripping current of IEC 60898-1 breakers (and 1.25 of gG fuses is
+close), so more would have opened the fuse the meter sits behind."""
 
 
 @dataclass(slots=True)
@@ -40,9 +57,11 @@ class MeterMemory:
     """What the engine remembers of one metering point between cycles."""
 
     history: list[tuple[float, Currents]] = field(default_factory=list)
-    """Recent (time, non-EV figure) pairs, for the hold window."""
+    """Recent (time, house figure) pairs, for the hold window."""
     last_fresh: Currents | None = None
-    """The last non-EV figure computed from a fresh reading."""
+    """The last house figure computed from a fresh reading."""
+    believed: MeterReading | None = None
+    """The last reading believed (stands in for one that is not)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +76,8 @@ class LoadEstimate:
     """Per group: True when the group or one above it has a stale meter."""
     stale_meters: tuple[str, ...]
     """Meter ids without a fresh reading."""
+    implausible_meters: tuple[str, ...]
+    """Meter ids whose latest reading is not believed (NaN, infinite, an impossible export)."""
     surplus_w: float | None
     """Export at the root, in watts (negative when importing); None without a fresh root."""
 
@@ -83,48 +104,56 @@ def estimate_loads(
     topology: Topology,
     snapshot: Snapshot,
     charger_sum: Sequence[Currents],
+    uncontrolled: Sequence[Currents] | None,
     memory: dict[str, MeterMemory],
 ) -> LoadEstimate:
     """Compute the non-EV load of every group (see the module docstring).
 
-    `charger_sum` is, per group, what the chargers below it draw under control (the currents
-    to take out of a meter that measures them): `subtree_sums` of those currents.
+    `charger_sum` is, per group, what all the chargers below it draw; `uncontrolled` what
+    those out of control draw (None when none is): `subtree_sums` of those currents.
     """
     config = topology.config
     tunables = config.tunables
     now = snapshot.now
     count = len(topology.groups)
-    non_ev: list[Currents] = [ZERO] * count
+    house: list[Currents] = [ZERO] * count
     meter_values: list[Currents | None] = [None] * count
     own_stale = [False] * count
     stale_meters: list[str] = []
+    implausible: list[str] = []
     known = [False] * count  # whether a group's figure comes from at least one meter
     for group in topology.bottom_up:
         metered_children = [child for child in topology.children[group] if known[child]]
-        below = _sum(non_ev[child] for child in metered_children) if metered_children else None
+        below = _sum(house[child] for child in metered_children) if metered_children else None
         meter_id = topology.groups[group].meter_id
         if meter_id is None:
             if below is not None:
-                non_ev[group] = below
+                house[group] = below
                 known[group] = True
             continue
         known[group] = True
         meter_memory = memory.get(meter_id)
         if meter_memory is None:
             meter_memory = memory[meter_id] = MeterMemory()
-        reading = snapshot.meters.get(meter_id)
+        reading = snapshot.meters.get(meter_id)  # None: never answered, or removed
+        if reading is not None and _refused(meter_memory, reading, topology.groups[group].fuse):
+            implausible.append(meter_id)
+            reading = meter_memory.believed
         if reading is None or now - reading.timestamp > tunables.meter_timeout_s:
             own_stale[group] = True
             stale_meters.append(meter_id)
-            non_ev[group] = _stale_load(meter_memory, below)
+            house[group] = _stale_load(meter_memory, below)
             continue
         meter_values[group] = reading.currents
         derived = reading.currents
         if topology.groups[group].meter_includes_chargers:
             derived = _sub(reading.currents, charger_sum[group])
-        if below is not None:
-            derived = _max(derived, below)
-        non_ev[group] = _held_load(meter_memory, derived, now, tunables.load_hold_s)
+        house[group] = _held_load(meter_memory, derived, now, tunables.load_hold_s)
+    non_ev = (
+        house
+        if uncontrolled is None
+        else [_add(*pair) for pair in zip(house, uncontrolled, strict=True)]
+    )
     stale = [False] * count
     for group in range(count):
         stale[group] = any(own_stale[ancestor] for ancestor in topology.ancestors[group])
@@ -137,8 +166,25 @@ def estimate_loads(
         meter=tuple(meter_values),
         stale=tuple(stale),
         stale_meters=tuple(sorted(stale_meters)),
+        implausible_meters=tuple(sorted(implausible)),
         surplus_w=surplus_w,
     )
+
+
+def _refused(meter_memory: MeterMemory, reading: MeterReading, fuse: Currents) -> bool:
+    """Remember a reading that can be real; return True for one that cannot."""
+    if _believable(reading, fuse):
+        meter_memory.believed = reading
+        return False
+    return True
+
+
+def _believable(reading: MeterReading, fuse: Currents) -> bool:
+    """Whether a reading can be real (see the module docstring)."""
+    for value, rating in zip(reading.currents, fuse, strict=True):
+        if not math.isfinite(value) or value < -PLAUSIBLE_EXPORT * rating:
+            return False
+    return math.isfinite(reading.timestamp)
 
 
 def _stale_load(meter_memory: MeterMemory, below: Currents | None) -> Currents:
@@ -204,3 +250,7 @@ def _sub(left: Currents, right: Currents) -> Currents:
 
 def _max(left: Currents, right: Currents) -> Currents:
     return (max(left[0], right[0]), max(left[1], right[1]), max(left[2], right[2]))
+
+
+def _add(left: Currents, right: Currents) -> Currents:
+    return (left[0] + right[0], left[1] + right[1], left[2] + right[2])

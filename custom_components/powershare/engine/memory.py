@@ -7,11 +7,12 @@ else. Each stage of a cycle writes only the fields of the rule it applies (liste
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .loads import MeterMemory
+    from .loads import Currents, MeterMemory
     from .model import Phase
 
 
@@ -66,6 +67,17 @@ class RampDown:
 
 
 @dataclass(slots=True)
+class Obedience:
+    """What the engine remembers of whether one charger does as it is told (`obedience`)."""
+
+    allowed: Currents = (0.0, 0.0, 0.0)
+    """What it was told per site phase (before the tolerance)."""
+    told_less_at: float = -math.inf
+    """When it was last told less on some phase (a pause or another phase included)."""
+    out_of_control: bool = False
+
+
+@dataclass(slots=True)
 class BalancerState:
     """Everything the balancer carries from one cycle to the next."""
 
@@ -73,3 +85,5 @@ class BalancerState:
     meters: dict[str, MeterMemory] = field(default_factory=dict)
     ramping_down: dict[str, RampDown] = field(default_factory=dict)
     """Recent decreases: their old current still counts when increases are paced."""
+    obedience: dict[str, Obedience] = field(default_factory=dict)
+    """Per charger seen drawing: what it was told, and whether it is out of control."""

@@ -286,6 +286,8 @@ class Reason(StrEnum):
     PAUSED_FOR_OTHERS = "paused_for_others"
     FAILSAFE_METER_STALE = "failsafe_meter_stale"
     PACED = "paced"
+    OUT_OF_CONTROL = "out_of_control"
+    """It draws more than it was told: all its draw counts as load until it obeys."""
 
 
 class Action(StrEnum):
@@ -358,6 +360,10 @@ class Decision:
     surplus_w: float | None
     """Export at the root metering point with the chargers' own draw taken out, in watts
     (negative when the house imports); None without a fresh root meter."""
+    implausible_meters: tuple[str, ...] = ()
+    """Meters whose latest reading is not believed (NaN, infinite, an impossible export)."""
+    out_of_control: tuple[str, ...] = ()
+    """Chargers drawing more than they were told, counted as load until they obey."""
 
     @property
     def commands(self) -> tuple[ChargerDecision, ...]:

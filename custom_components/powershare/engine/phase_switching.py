@@ -10,7 +10,8 @@ before the first start of a session a switch is free (nothing is charging yet).
 The phase policy can pin a charger: one phase (on the phase with the most headroom when it
 first goes there) or three. A car known to draw on one phase is never moved up to three (it
 would only be pinned to its plug's L1), but may move, like a switch down, to the one site
-phase with room when its own cannot give its minimum. A car on two phases is left alone.
+phase with room when its own cannot give its minimum. A car seen on two phases switches like a
+three-phase one: one phase may carry its minimum when two cannot.
 
 Both estimates read a fill of the chargers sharing: what is left on each limit (slack) plus
 what the charger itself holds tells what it could get if it moved.
@@ -54,13 +55,7 @@ def switch_phases(
         if not topology.switchable[index] or memory is None:
             continue
         wanted = _wanted_phase(topology, index, memory, plan, shares, room, now)
-        if wanted == memory.one_phase or (
-            # A car on fewer phases already frees the others; but a one-phase car may move
-            # to the site phase with the most room (one-phase mode picks the phase).
-            wanted is not None
-            and len(plan.phases[index]) < PHASE_COUNT
-            and not memory.one_phase_car
-        ):
+        if wanted == memory.one_phase:
             continue
         memory.one_phase = wanted
         memory.switch_times.append(now)
@@ -116,7 +111,7 @@ def _wanted_down(
     headroom = one_phase_headroom(topology, index, plan, shares, room, solar=solar)
     best = best_phase(headroom)
     phases = plan.phases[index]
-    if len(phases) < PHASE_COUNT and best in phases:
+    if phases == (best,):
         # A one-phase car already on the best phase: one-phase mode would change nothing.
         memory.phase_down_since = None
         return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .allocation import CAPPED, Limit
+from .loads import ZERO
 from .model import PHASES, Phase
 from .topology import LimitKind
 
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
 class Room:
     """Makes each cycle's limits (`limits`) for one configuration.
 
-    A group with no meter at it or below it has no non-EV load (`loads`): the room on its
-    fuse is the fuse less the margin, cycle after cycle, so its limits are made once here.
-    In a building most groups are such sub-groups.
+    A group with no meter at it or below it has no non-EV load (`loads`) unless a charger below
+    it is out of control: the room on its fuse is the fuse less the margin, cycle after cycle,
+    so its limits are made once here. In a building most groups are such sub-groups.
     """
 
     def __init__(self, topology: Topology) -> None:
@@ -52,7 +53,9 @@ class Room:
         margin = config.margin_a
         non_ev = loads.non_ev
         limits = [
-            Limit(group.fuse[phase] - margin - non_ev[index][phase]) if fixed is None else fixed
+            fixed
+            if fixed is not None and non_ev[index] == ZERO
+            else Limit(group.fuse[phase] - margin - non_ev[index][phase])
             for (index, group, phase), fixed in zip(self._fuses, self._fixed, strict=True)
         ]
         for capped in topology.power_limit:

@@ -27,6 +27,10 @@ class Tunables:
     """An increase waits this long after the charger's own last change and after any decrease
     on the site: cars ramp within ~5 s and the meter must show the new state before we give
     more. Decreases are never delayed."""
+    obey_within_s: float = 10.0
+    """A charger told less that still draws more after this long is out of control (see
+    `obedience`). IEC 61851-1 gives the car 5 s to follow a lower pilot duty cycle; the
+    charger takes a second or two to change the pilot, and readings arrive 1-2 s apart."""
     drawless_threshold_a: float = 2.0
     """A car drawing this much less than offered (on its busiest phase) 'draws less'."""
     drawless_margin_a: float = 2.0

@@ -1,0 +1,78 @@
+"""Obedience: a charger that draws more than it was told is out of control until it obeys.
+
+A charger is told a current on the site phases it was given: its target, or 0 when it has
+none (no car seen, mode off, never commanded, told to pause). It obeys while it draws at most
+that plus `idle_current_a` on each of those phases, and at most `idle_current_a` on the others.
+
+- A car needs time to follow a lower current: IEC 61851-1 gives it 5 s after the pilot changes,
+  and the charger and the readings add their own delays (`obey_within_s`). So a charger drawing
+  more than told is out of control only once it had that long since it was last told less
+  (or told other phases). A higher current needs no time: drawing less is always obedient.
+- Out of control lasts until a reading shows the charger obeying again. New commands do not
+  give it new time to follow: a car that ignores every command stays counted through every
+  turn of the rotation.
+- While out of control, all of its draw counts as load nobody controls, in every group above
+  it, whatever the meters there measure (`loads.estimate_loads`): under a meter that includes
+  it, under a house-only meter, and in a group without a meter alike.
+
+The time to follow is counted up to when the currents were measured (`Snapshot.measured_at`),
+not to now: a reading from before a cut shows the old current, and that is no disobedience.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .memory import Obedience
+from .model import PHASES
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .loads import Currents
+    from .memory import BalancerState
+    from .model import Snapshot
+    from .topology import Topology
+
+
+def check_obedience(
+    topology: Topology, snapshot: Snapshot, currents: Sequence[Currents], state: BalancerState
+) -> frozenset[int]:
+    """Return the chargers out of control (see the module docstring); remembers who is."""
+    tunables = topology.config.tunables
+    tolerance = tunables.idle_current_a
+    follow_until = snapshot.measured_at - tunables.obey_within_s
+    out: set[int] = set()
+    for index, charger in enumerate(topology.chargers):
+        record = state.obedience.get(charger.id)
+        drawn = currents[index]
+        if record is None:
+            if max(drawn) <= tolerance:
+                continue  # told nothing, draws nothing: nothing to remember
+            record = state.obedience[charger.id] = Obedience()
+        memory = state.chargers.get(charger.id)
+        allowed = _told(memory.target, memory.site_phases) if memory is not None else _NOTHING
+        if any(now < was for now, was in zip(allowed, record.allowed, strict=True)):
+            # Told less: the car gets its time to follow, unless it is out of control already.
+            changed_at = memory.last_change if memory is not None else None
+            record.told_less_at = snapshot.now if changed_at is None else changed_at
+        record.allowed = allowed
+        if all(amps <= told + tolerance for amps, told in zip(drawn, allowed, strict=True)):
+            record.out_of_control = False
+        elif record.told_less_at < follow_until:
+            record.out_of_control = True
+        if record.out_of_control:
+            out.add(index)
+    return frozenset(out)
+
+
+_NOTHING: Currents = (0.0, 0.0, 0.0)
+
+
+def _told(target: int, site_phases: Sequence[int]) -> Currents:
+    amps = float(target)
+    return (
+        amps if PHASES[0] in site_phases else 0.0,
+        amps if PHASES[1] in site_phases else 0.0,
+        amps if PHASES[2] in site_phases else 0.0,
+    )
