@@ -10,6 +10,8 @@ What the bus guarantees:
   `backoff_max`); until it expires requests fail at once with `DeviceUnreachableError` without
   touching the wire, so an outage never turns into a request storm. A connection that drops
   while it was working is retried once at the next request, then the backoff applies.
+- Every reply must answer its request (`replies.mismatch`: function code, TCP transaction id,
+  the echo of a write), on every pymodbus version; one that does not drops the connection.
 - Only `PowershareDeviceError` subclasses escape (see `errors.py`); pymodbus exceptions do not.
   Arguments out of the protocol's ranges (unit id, address, count, value) raise
   `InvalidCommandError` before anything is sent.
@@ -35,7 +37,7 @@ from custom_components.powershare.devices.errors import (
 )
 
 from .client import Client, new_client, unit
-from .endpoints import BusSettings, SerialEndpoint
+from .endpoints import BusSettings, SerialEndpoint, TcpEndpoint
 from .protocol import (
     RegisterType,
     check_address,
@@ -44,6 +46,7 @@ from .protocol import (
     check_value,
     check_write_count,
 )
+from .replies import WRITE_MULTIPLE, WRITE_SINGLE, Request, mismatch
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
@@ -132,7 +135,7 @@ class ModbusBus:
             method: Callable[..., Awaitable[Any]] = getattr(client, method_name)
             return method(address, count=count, **unit(unit_id))
 
-        response = await self._execute(unit_id, int(function), address, call)
+        response = await self._execute(unit_id, Request(int(function), address), call)
         registers = list(getattr(response, "registers", []) or [])
         if len(registers) != count:
             # A short answer means the framing is off: start again on a fresh connection.
@@ -152,7 +155,7 @@ class ModbusBus:
         def call(client: Client) -> Awaitable[Any]:
             return client.write_register(address, value, **unit(unit_id))
 
-        await self._execute(unit_id, 6, address, call)
+        await self._execute(unit_id, Request(WRITE_SINGLE, address, value), call)
 
     async def write_registers(self, unit_id: int, address: int, values: Sequence[int]) -> None:
         """Write consecutive registers with function 16 (write multiple registers)."""
@@ -166,7 +169,7 @@ class ModbusBus:
         def call(client: Client) -> Awaitable[Any]:
             return client.write_registers(address, payload, **unit(unit_id))
 
-        await self._execute(unit_id, 16, address, call)
+        await self._execute(unit_id, Request(WRITE_MULTIPLE, address, len(payload)), call)
 
     async def close(self) -> None:
         """Close the connection. The bus can still be used: it reconnects on the next request."""
@@ -176,7 +179,7 @@ class ModbusBus:
 
     # -- one request --------------------------------------------------------------------------
 
-    async def _execute(self, unit_id: int, function: int, address: int, call: _Call) -> Any:
+    async def _execute(self, unit_id: int, request: Request, call: _Call) -> Any:
         """Send one request under the lock; return the answer or raise a typed error."""
         async with self._lock:
             client = await self._ensure_connected()
@@ -198,9 +201,22 @@ class ModbusBus:
                         f"{self.endpoint} unit {unit_id}: error answer {response!r}"
                     )
                 raise ModbusExceptionError(
-                    int(code), function=function, unit_id=unit_id, address=address
+                    int(code), function=request.function, unit_id=unit_id, address=request.address
                 )
+            problem = mismatch(request, response, self._transaction_id(client))
+            if problem is not None:
+                await self._reset_connection()
+                raise DeviceUnreachableError(f"{self.endpoint} unit {unit_id}: {problem}")
             return response
+
+    def _transaction_id(self, client: Client) -> int | None:
+        """Return the id the last request went out with (None on serial: RTU has none)."""
+        if not isinstance(self.endpoint, TcpEndpoint):
+            return None
+        # pymodbus 3.8-3.11 number requests in the client's transaction manager; the lock
+        # keeps ours the last one sent.
+        sent = getattr(getattr(client, "ctx", None), "next_tid", None)
+        return sent if isinstance(sent, int) else None
 
     async def _send(self, client: Client, unit_id: int, call: _Call) -> Any:
         """Put one request on the wire; turn every failure into a typed error."""
