@@ -11,8 +11,9 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import EntityCategory, UnitOfElectricCurrent
+from homeassistant.const import EntityCategory, Platform, UnitOfElectricCurrent
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 
 from .const import (
     CONF_FUSE,
@@ -116,10 +117,22 @@ GROUP_FUSE = _current_number(
     native_min_value=MIN_FUSE,
     native_max_value=MAX_FUSE,
 )
+GROUP_PHASE_FUSES = tuple(
+    _current_number(
+        key=f"fuse_l{phase + 1}",
+        translation_key=f"fuse_l{phase + 1}",
+        option=CONF_FUSE,
+        default=MIN_FUSE,
+        native_min_value=MIN_FUSE,
+        native_max_value=MAX_FUSE,
+    )
+    for phase in range(3)
+)
+"""A group whose phases have different fuses gets a number per phase instead of one."""
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,  # noqa: ARG001
+    hass: HomeAssistant,
     entry: ConfigEntry[Any],
     async_add_entities: AddEntitiesCallback,
 ) -> None:
@@ -129,7 +142,28 @@ async def async_setup_entry(
         coordinator = entry.runtime_data.coordinator
         async_add_entities(ChargerNumber(coordinator, desc) for desc in CHARGER_NUMBERS)
     elif kind == ENTRY_KIND_GROUP:
-        async_add_entities([GroupFuseNumber(entry, GROUP_FUSE)])
+        if len(set(_fuses(entry))) == 1:
+            numbers = [GroupFuseNumber(entry, GROUP_FUSE)]
+            unused: tuple[SettingNumberDescription, ...] = GROUP_PHASE_FUSES
+        else:
+            numbers = [
+                GroupFuseNumber(entry, description, phase=phase)
+                for phase, description in enumerate(GROUP_PHASE_FUSES)
+            ]
+            unused = (GROUP_FUSE,)
+        # The other form's numbers (from before the fuses became equal, or different) go.
+        registry = er.async_get(hass)
+        for description in unused:
+            unique_id = f"{entry.unique_id or entry.entry_id}_{description.key}"
+            if entity_id := registry.async_get_entity_id(Platform.NUMBER, DOMAIN, unique_id):
+                registry.async_remove(entity_id)
+        async_add_entities(numbers)
+
+
+def _fuses(entry: ConfigEntry[Any]) -> list[float]:
+    """Return a group's fuse per phase (L1, L2, L3), as in force."""
+    fuse = setting(entry, CONF_FUSE, MIN_FUSE)
+    return [float(amps) for amps in fuse] if isinstance(fuse, list | tuple) else [float(fuse)] * 3
 
 
 def _store(entry: ConfigEntry[Any], hass: HomeAssistant, option: str, value: Any) -> None:
@@ -163,9 +197,23 @@ class ChargerNumber(ChargerEntity, NumberEntity):
 
 
 class GroupFuseNumber(GroupEntity, NumberEntity):
-    """A group's fuse; setting it sets all three phases to the same value."""
+    """A group's fuse: all three phases when they are equal, else one phase (`phase`).
+
+    A group with different fuses per phase (25/25/16 A) gets a number per phase, so no number
+    can put one phase's rating on another.
+    """
 
     entity_description: SettingNumberDescription
+
+    def __init__(
+        self,
+        entry: ConfigEntry[Any],
+        description: SettingNumberDescription,
+        phase: int | None = None,
+    ) -> None:
+        """Bind to the group `entry`, for all phases (None) or one."""
+        super().__init__(entry, description)
+        self.phase = phase
 
     @property
     def available(self) -> bool:
@@ -174,11 +222,15 @@ class GroupFuseNumber(GroupEntity, NumberEntity):
 
     @property
     def native_value(self) -> float:
-        """The smallest of the three phases' fuses (the one that binds)."""
-        fuse = setting(self.entry, CONF_FUSE, MIN_FUSE)
-        return float(min(fuse) if isinstance(fuse, list | tuple) else fuse)
+        """The phase's fuse; for all phases, the smallest (the one that binds)."""
+        fuses = _fuses(self.entry)
+        return min(fuses) if self.phase is None else fuses[self.phase]
 
     async def async_set_native_value(self, value: float) -> None:
-        """Set the fuse of all three phases."""
-        _store(self.entry, self.hass, CONF_FUSE, [float(value)] * 3)
+        """Set the fuse of all three phases, or of this number's phase only."""
+        fuses = [float(value)] * 3
+        if self.phase is not None:
+            fuses = _fuses(self.entry)
+            fuses[self.phase] = float(value)
+        _store(self.entry, self.hass, CONF_FUSE, fuses)
         self.async_write_ha_state()

@@ -41,7 +41,10 @@ async def test_entries_load_and_the_site_is_balanced(hass: HomeAssistant, site: 
     service = async_get_hub(hass).balancing
     assert service.problem is None
     site.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
-    await site.cycle()
+    # Two cycles: a first reading may show the car at the charger's own 6 A before any write
+    # (out of control for that cycle, its draw counted as house load).
+    for _ in range(2):
+        await site.cycle()
     decision = service.decision
     assert decision is not None
     charger = decision.chargers[site.charger_entry.entry_id]
@@ -94,8 +97,7 @@ async def test_silent_meter_puts_the_group_on_fallback(hass: HomeAssistant, site
 
 
 async def test_entities_show_the_decision_and_steer_it(hass: HomeAssistant, site: Site) -> None:
-    site.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
-    await site.cycle()
+    await site.charge_a_16_a_car()
     allocated = hass.states.get("sensor.main_fuse_allocated_l1")
     assert allocated is not None
     decision = async_get_hub(hass).balancing.decision
@@ -194,6 +196,32 @@ async def test_removing_the_group_puts_chargers_on_their_failsafe(
     assert service.problem is not None
     assert site.charger.settings[AMPS_TO_USE] == 6  # the failsafe current
     assert ir.async_get(hass).async_get_issue(DOMAIN, "site_problem") is not None
+
+
+async def test_a_locked_charger_gets_0_a_on_the_failsafe_path_too(
+    hass: HomeAssistant, site: Site
+) -> None:
+    # Before the safety issue the failsafe of a site problem wrote 6 A to a locked charger.
+    await site.charge_a_16_a_car()
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.teltocharge_4242_charger_locked"}, blocking=True
+    )
+    await site.cycle()
+    assert site.charger.settings[AMPS_TO_USE] == 0
+    # While locked, the watchdog's failsafe is 0 A: the lock holds if Home Assistant stops.
+    assert site.charger.settings[FAILSAFE] == 0
+    assert await hass.config_entries.async_remove(site.group_entry.entry_id)
+    await hass.async_block_till_done()
+    await site.cycle()
+    assert async_get_hub(hass).balancing.problem is not None
+    assert site.charger.settings[AMPS_TO_USE] == 0
+    assert site.charger.settings[FAILSAFE] == 0
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.teltocharge_4242_charger_locked"}, blocking=True
+    )
+    await site.cycle()
+    assert site.charger.settings[AMPS_TO_USE] == 6  # unlocked: the failsafe current again
+    assert site.charger.settings[FAILSAFE] == 6
 
 
 async def test_diagnostics_are_redacted(hass: HomeAssistant, site: Site, hass_client: Any) -> None:
@@ -315,11 +343,11 @@ async def test_charging_schedule_service(hass: HomeAssistant, site: Site) -> Non
     )
     await site.cycle()
     assert site.charger.settings[AMPS_TO_USE] == 0  # outside the window: waits
-    # The car drew the charger's own 6 A before the first write: out of control until the
-    # next reading shows it obeying.
-    assert (
-        hass.states.get("sensor.teltocharge_4242_balancing_reason").state
-        == Reason.OUT_OF_CONTROL.value
+    # If the first reading caught the car at the charger's own 6 A before the first write, the
+    # charger was out of control for that cycle; the next reading shows it obeying.
+    assert hass.states.get("sensor.teltocharge_4242_balancing_reason").state in (
+        Reason.OUT_OF_CONTROL.value,
+        Reason.SCHEDULE_LIMIT.value,
     )
     await site.cycle()
     assert (

@@ -4,6 +4,12 @@ Only registers that differ from what the charger reports are written, so what th
 app changed is re-asserted. Nothing is written on unload: each TeltoCharge's watchdog (register
 19, on by default) then limits it to its failsafe current (register 20) once Powershare stops
 talking to it.
+
+A locked charger ("Charger locked" on) gets 0 A in every path, the failsafe of a site problem
+included, and its failsafe current (register 20) is set to 0 while it is locked: the charger
+stops by itself if Home Assistant stops talking to it, so the lock holds without us. Unlocking
+writes the configured failsafe current back. (Register 16, "request stop", would end the
+session and need a start request to resume; 0 A keeps the session and is enough.)
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from custom_components.powershare.devices.teltocharge import PhaseSelection
 from custom_components.powershare.engine import PHASES, Phase
 from custom_components.powershare.settings import (
     DEFAULT_FAILSAFE_CURRENT,
+    OPT_CHARGING_LOCKED,
     OPT_FAILSAFE_CURRENT,
     setting,
 )
@@ -77,10 +84,12 @@ async def _async_write(
 ) -> None:
     """Write what differs from what the charger reports, and feed its watchdog.
 
-    `amps` None means the charger's failsafe current.
+    `amps` None means the charger's failsafe current. A locked charger gets 0 either way.
     """
     driver = link.coordinator.charger.driver
     failsafe = int(setting(link.entry, OPT_FAILSAFE_CURRENT, DEFAULT_FAILSAFE_CURRENT))
+    if setting(link.entry, OPT_CHARGING_LOCKED, default=False):
+        amps = failsafe = 0
     try:
         written = await driver.apply(
             reading.settings,

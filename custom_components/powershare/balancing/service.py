@@ -73,6 +73,11 @@ class BalancingService:
         """Create the repair tracker."""
         self.repairs = RepairTracker(self.hass)
 
+    @property
+    def site(self) -> SiteConfig | None:
+        """The site configuration in force (None while the entries form no valid site)."""
+        return self._site
+
     # -- entries come and go -------------------------------------------------------------
 
     @callback

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigFlow
+from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntry, ConfigFlow
+
+from custom_components.powershare.settings import USER_SETTINGS
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from homeassistant.config_entries import ConfigFlowResult
+
     from custom_components.powershare.devices.meters import MeterModel
 
 
@@ -27,3 +33,27 @@ class PowershareFlowBase(ConfigFlow):
     @property
     def _reconfiguring(self) -> bool:
         return self.source == SOURCE_RECONFIGURE
+
+    @staticmethod
+    def _in_force(entry: ConfigEntry[Any]) -> dict[str, Any]:
+        """Return what a reconfigure form shows: the data, with what the entities set since."""
+        in_force = {key: entry.options[key] for key in USER_SETTINGS if key in entry.options}
+        return {**entry.data, **in_force}
+
+    def _save_reconfigured(
+        self,
+        entry: ConfigEntry[Any],
+        *,
+        data: Mapping[str, Any] | None = None,
+        data_updates: Mapping[str, Any] | None = None,
+    ) -> ConfigFlowResult:
+        """Store a reconfigure; the settings it sets leave the options.
+
+        An entity stores its setting as an option, over the data; a reconfigure stores data.
+        Each setting has one value in force, the last one the user set, whichever way.
+        """
+        written = dict(data if data is not None else data_updates or {})
+        options = {key: value for key, value in entry.options.items() if key not in written}
+        if data is not None:
+            return self.async_update_reload_and_abort(entry, data=data, options=options)
+        return self.async_update_reload_and_abort(entry, data_updates=written, options=options)

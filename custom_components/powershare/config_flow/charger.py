@@ -92,7 +92,7 @@ class ChargerSteps(ModbusSteps):
             CONF_GROUP: groups[0]["value"],
         }
         if self._reconfiguring:
-            data = self._get_reconfigure_entry().data
+            data = self._in_force(self._get_reconfigure_entry())
             # The wiring is stored as a number but chosen from a list of strings.
             values = {**values, **data, CONF_WIRING: str(data[CONF_WIRING])}
         if user_input is not None:
@@ -118,9 +118,7 @@ class ChargerSteps(ModbusSteps):
             CONF_GROUP: user_input[CONF_GROUP],
         }
         if self._reconfiguring:
-            return self.async_update_reload_and_abort(
-                self._get_reconfigure_entry(), data_updates=settings
-            )
+            return self._save_reconfigured(self._get_reconfigure_entry(), data_updates=settings)
         return self.async_create_entry(
             title=f"TeltoCharge {self._serial_number}",
             data={

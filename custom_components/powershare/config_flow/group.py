@@ -54,8 +54,9 @@ class GroupSteps(PowershareFlowBase):
         errors: dict[str, str] = {}
         values: Mapping[str, Any] = {CONF_METER_INCLUDES_CHARGERS: True}
         if this is not None:
-            fuse = this.data[CONF_FUSE]
-            values = {**this.data, CONF_FUSE: fuse[0], FUSE_L2: fuse[1], FUSE_L3: fuse[2]}
+            in_force = self._in_force(this)
+            fuse = in_force[CONF_FUSE]
+            values = {**in_force, CONF_FUSE: fuse[0], FUSE_L2: fuse[1], FUSE_L3: fuse[2]}
         if user_input is not None:
             values = user_input
             errors = self._group_errors(user_input, this, groups)
@@ -123,7 +124,7 @@ class GroupSteps(PowershareFlowBase):
     async def _async_group_done(self) -> ConfigFlowResult:
         data = self._group
         if self._reconfiguring:
-            return self.async_update_reload_and_abort(self._get_reconfigure_entry(), data=data)
+            return self._save_reconfigured(self._get_reconfigure_entry(), data=data)
         await self.async_set_unique_id(f"group_{slugify(data[CONF_NAME])}")
         self._abort_if_unique_id_configured()
         return self.async_create_entry(title=data[CONF_NAME], data=data)
