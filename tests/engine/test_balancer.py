@@ -146,8 +146,27 @@ def test_pause_the_fewest_so_the_others_reach_their_minimum() -> None:
 
 
 def test_a_large_minimum_the_fair_shares_leave_short_is_paused_after_all() -> None:
-    # 20 A: c0's 12 A and c1's 6 A minimums fit, c2's does not. But fair shares give c0 and c1
-    # 10 A each: c0 falls short of 12 and is paused, and then c1 and c2 both fit.
+    # 20 A: c1's 6 A and c2's 12 A minimums fit, c0's does not. But fair shares give c1 and
+    # c2 10 A each: c2, last in keep order (ids break the tie), falls short of 12 and is
+    # paused, and then c0 and c1 both fit.
+    config = one_group_site(
+        20.0,
+        (
+            ChargerConfig(id="c0", group_id="main"),
+            ChargerConfig(id="c1", group_id="main"),
+            ChargerConfig(id="c2", group_id="main", min_current=12),
+        ),
+    )
+    loop = Loop(config, cars={f"c{i}": Car() for i in range(3)})
+    decision = loop.run(30)
+    assert loop.amps() == {"c0": 10, "c1": 10, "c2": 0}
+    assert decision.chargers["c2"].reason is Reason.PAUSED_FOR_OTHERS
+
+
+def test_a_large_minimum_first_in_keep_order_is_kept_and_the_small_ones_make_room() -> None:
+    # Before the safety issue only the charger short of its minimum could be paused, so a large
+    # minimum next to small ones was paused at every turn of the rotation and starved. First in
+    # keep order (ids break the tie), c0 is kept: the level it shares must reach 12 A.
     config = one_group_site(
         20.0,
         (
@@ -155,11 +174,14 @@ def test_a_large_minimum_the_fair_shares_leave_short_is_paused_after_all() -> No
             ChargerConfig(id="c1", group_id="main"),
             ChargerConfig(id="c2", group_id="main"),
         ),
+        tunables=Tunables(rotation_period_s=300.0),
     )
     loop = Loop(config, cars={f"c{i}": Car() for i in range(3)})
-    decision = loop.run(30)
+    loop.run(30)
+    assert loop.amps() == {"c0": 20, "c1": 0, "c2": 0}
+    # The next turn is the small ones'.
+    loop.run(330)
     assert loop.amps() == {"c0": 0, "c1": 10, "c2": 10}
-    assert decision.chargers["c0"].reason is Reason.PAUSED_FOR_OTHERS
 
 
 def test_paused_cars_take_turns() -> None:

@@ -2,9 +2,10 @@
 
 The fill admits chargers in keep order while their minimum fits (`allocation.Admission`): the
 ones it refuses are paused. With equal minimums every admitted charger reaches its minimum.
-Unequal minimums (a large one next to small ones) can leave an admitted charger short: it is
-paused after the fact (`allocation.choose_victims`), so that the ones refused get another
-chance in the next fill, now that it makes room.
+Unequal minimums (a large one next to small ones) can leave an admitted charger short: then
+the lowest kept of the chargers sharing that bottleneck are paused after the fact
+(`allocation.choose_victims`) until the level they share gives each kept one its minimum, so
+the large minimum is not paused for good when the rotation puts it first.
 
 A pause names its bottleneck: "paused so others reach their minimum" when the limit could
 hold the charger's minimum alone, "below minimum" when even alone it could not. A running
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 
 def pause_short_of_minimum(cycle: Cycle, plan: Plan, shares: Shares) -> tuple[Plan, bool]:
-    """Pause, per bottleneck, the lowest kept of the admitted chargers short of their minimum."""
+    """Pause, per bottleneck with a charger short of its minimum, the lowest kept ones there."""
     refused = shares.fill.refused
     minimum = cycle.topology.minimum
     totals = shares.fill.totals
@@ -46,6 +47,7 @@ def pause_short_of_minimum(cycle: Cycle, plan: Plan, shares: Shares) -> tuple[Pl
     ]
     if not below:
         return plan, False
+    others = [index for index in plan.sharing if index not in refused and index not in below]
     victims = choose_victims(
         shares.demands,
         cycle.room,
@@ -54,6 +56,7 @@ def pause_short_of_minimum(cycle: Cycle, plan: Plan, shares: Shares) -> tuple[Pl
         shares.demands_of,
         minimum,
         cycle.keep_position,
+        others,
     )
     return pause(cycle, plan, ((victim, shares.bottleneck(victim)) for victim in victims)), True
 

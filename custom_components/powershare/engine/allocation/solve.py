@@ -117,8 +117,15 @@ def allocate(
         ]
         if not below:
             break
+        others = [
+            owner
+            for owner in range(owners)
+            if owner not in paused and demands_of[owner] and owner not in below
+        ]
         paused.update(
-            choose_victims(active, limits, result, below, demands_of, minimum, keep_position)
+            choose_victims(
+                active, limits, result, below, demands_of, minimum, keep_position, others
+            )
         )
     amps = round_to_amps(active, limits, result.totals, demands_of, caps, keep_position)
     return Allocation(

@@ -1,8 +1,10 @@
 """Pausing after the fact: whom to pause when admitted owners fall short of their minimum.
 
-Only unequal minimums leave an admitted owner short (a large one next to small ones): per
-bottleneck, the owners it stopped are kept in keep order while their minimums fit in what
-they share there; the rest are paused.
+Only unequal minimums leave an admitted owner short (a large one next to small ones). Per
+bottleneck with an owner short, every owner it stopped (short or not) is kept in keep order
+while the level they would share there still gives each kept one its minimum; the rest are
+paused. So the owner with the large minimum is paused only when it is the lowest kept: when
+the rotation puts it first, the small ones make room, and it does not starve.
 """
 
 from __future__ import annotations
@@ -25,33 +27,27 @@ def choose_victims(
     demands_of: Sequence[Sequence[int]],
     minimum: Sequence[float],
     keep_position: Sequence[int],
+    others: Sequence[int] = (),
 ) -> list[int]:
     """Choose the owners to pause so the others can reach their minimum.
 
-    `below` are the owners under their minimum, `demands_of[owner]` its demand indexes in tier
-    order, `keep_position[owner]` its place in the keep order (0 = keep first: highest
-    priority, then whoever the rotation favours). Per bottleneck, the owners it stopped are
-    kept in keep order while their minimums fit in what they share there; the rest are paused.
-    Returns at least one owner when `below` is not empty.
+    `below` are the owners under their minimum, `others` the rest of the owners taking part
+    (they may be paused instead), `demands_of[owner]` its demand indexes in tier order,
+    `keep_position[owner]` its place in the keep order (0 = keep first: highest priority, then
+    whoever the rotation favours). See the module docstring for the rule. Returns at least one
+    owner when `below` is not empty.
     """
+    short = {_bottleneck(result, demands_of[owner]) for owner in below}
     by_limit: dict[int, list[int]] = {}
-    bottlenecks = result.bottlenecks
-    for owner in below:
-        bottleneck = CAPPED  # `owner_bottleneck`, inline (once per owner below its minimum)
-        for index in demands_of[owner]:
-            bottleneck = bottlenecks[index]
-            if bottleneck != CAPPED:
-                break
-        stopped = by_limit.get(bottleneck)
-        if stopped is None:
-            by_limit[bottleneck] = [owner]
-        else:
-            stopped.append(owner)
+    for owner in (*below, *others):
+        bottleneck = _bottleneck(result, demands_of[owner])
+        if bottleneck in short and (bottleneck != CAPPED or owner in below):
+            by_limit.setdefault(bottleneck, []).append(owner)
     victims: list[int] = []
-    for limit, owners in sorted(by_limit.items()):
-        owners.sort(key=keep_position.__getitem__)
+    for limit, stopped in sorted(by_limit.items()):
+        owners = sorted(set(stopped), key=keep_position.__getitem__)
         if limit == CAPPED:
-            victims.extend(owners)
+            victims.extend(owners)  # capped below their own minimum
             continue
         coefficient = _coefficients(demands, demands_of, owners, limit)
         room = (
@@ -59,18 +55,28 @@ def choose_victims(
             - result.usage[limit]
             + sum(coefficient[owner] * result.totals[owner] for owner in owners)
         )
-        kept_load = 0.0
+        # They share the limit at one level: it must reach the largest minimum kept.
+        weight = level = 0.0
         group_victims = []
         for owner in owners:
-            need = coefficient[owner] * minimum[owner]
-            if kept_load + need <= room + EPSILON:
-                kept_load += need
+            if (weight + coefficient[owner]) * max(level, minimum[owner]) <= room + EPSILON:
+                weight += coefficient[owner]
+                level = max(level, minimum[owner])
             else:
                 group_victims.append(owner)
         if not group_victims:
-            group_victims.append(owners[-1])
+            group_victims.append(next(o for o in reversed(owners) if o in below))
         victims.extend(group_victims)
     return sorted(set(victims))
+
+
+def _bottleneck(result: Fill, indexes: Sequence[int]) -> int:
+    """Return the limit that stopped an owner (`owner_bottleneck`, on its demand indexes)."""
+    for index in indexes:
+        bottleneck = result.bottlenecks[index]
+        if bottleneck != CAPPED:
+            return bottleneck
+    return CAPPED
 
 
 def _coefficients(

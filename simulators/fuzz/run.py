@@ -1,0 +1,281 @@
+"""One fuzz case: the engine against the world, cycle after cycle, and the invariants checked."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from custom_components.powershare.engine import (
+    PHASES,
+    Balancer,
+    ChargingMode,
+    Phase,
+    PhaseRotation,
+    Reason,
+    Wiring,
+)
+
+from .world import FOLLOW_S, STEP_S, World, random_site
+
+if TYPE_CHECKING:
+    from custom_components.powershare.engine import Decision, SiteConfig
+
+    from .world import Triple
+
+STEPS = 60
+TOLERANCE = 1e-6
+_NOT_COMPARED = frozenset(
+    {
+        Reason.PACED,
+        Reason.CAR_DRAWS_LESS,
+        Reason.CAR_NOT_DRAWING,
+        Reason.OUT_OF_CONTROL,
+        Reason.SOLAR_HOLDING_MIN,
+    }
+)
+"""Reasons that depend on a charger's own history: two identical chargers may differ."""
+
+
+@dataclass
+class Outcome:
+    """What one case exercised and which invariants it broke."""
+
+    seed: int
+    chargers: int = 0
+    groups: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+    broken: list[str] = field(default_factory=list)
+    """One line per broken invariant: its name first, then what happened."""
+
+
+def run_case(seed: int, steps: int = STEPS) -> Outcome:
+    """Run one random site for `steps` cycles (see the package docstring)."""
+    rng = random.Random(seed)
+    config = random_site(rng)
+    world = World(config, rng)
+    balancer = Balancer(config)
+    outcome = Outcome(seed, len(config.chargers), len(config.groups))
+    tunables = config.tunables
+    detection_s = tunables.obey_within_s + FOLLOW_S + 2 * STEP_S
+    over_since: dict[tuple[str, int], float] = {}
+    _count_site(config, outcome.faults)
+    decision: Decision | None = None
+    now = 0.0
+    for step in range(steps):
+        world.disturb(step, outcome.faults)
+        draws = world.draws(decision, now)
+        _count_cars(world, draws, outcome.faults)
+        decision = balancer.step(world.snapshot(draws, now))
+        blind = _blind_groups(world, decision)
+        _check_decision(config, world, decision, outcome)
+        now += STEP_S
+        check_fuses(world, world.draws(decision, now), blind, over_since, now, detection_s, outcome)
+    return outcome
+
+
+def _count_site(config: SiteConfig, faults: Counter[str]) -> None:
+    for group in config.groups:
+        if group.parent_id is not None and group.meter_id is None:
+            faults["site: unmetered sub-group"] += 1
+        if group.meter_id is not None and not group.meter_includes_chargers:
+            faults["site: house-only meter"] += 1
+        if len(set(group.fuse)) > 1:
+            faults["site: per-phase fuses"] += 1
+    for charger in config.chargers:
+        if charger.mode is ChargingMode.OFF:
+            faults["site: charger with mode off"] += 1
+        if charger.rotation is not PhaseRotation.L1L2L3:
+            faults["site: rotated charger"] += 1
+
+
+def _count_cars(world: World, draws: dict[str, Triple], faults: Counter[str]) -> None:
+    for charger in world.config.chargers:
+        car = world.cars[charger.id]
+        if car is not None and car.behaviour != "obeys" and max(draws[charger.id]) > 0:
+            faults[f"car {car.behaviour}"] += 1
+        elif car is not None and len(car.phases) == 2:
+            faults["two-phase car"] += 1
+
+
+def _blind_groups(world: World, decision: Decision) -> set[str]:
+    """Return the groups whose figure rests on a meter that did not report what flows now.
+
+    Silent, never answering, lying: the engine goes on with the last believable reading until
+    the meter timeout, then with the failsafe share; what flows meanwhile is not its to see.
+    """
+    blind_meters = set(decision.stale_meters) | set(decision.implausible_meters)
+    blind_meters |= world.silent | world.never | set(world.lies)
+    blind: set[str] = set()
+    for group in world.config.groups:
+        meters_used = [
+            other.meter_id
+            for other in world.config.groups
+            if other.meter_id is not None
+            and (
+                world.below(group.id, other.id)  # its own meter and those above it
+                or (group.meter_id is None and world.below(other.id, group.id))  # or below
+            )
+        ]
+        if blind_meters.intersection(meters_used):
+            blind.add(group.id)
+    return blind
+
+
+def _check_decision(config: SiteConfig, world: World, decision: Decision, outcome: Outcome) -> None:
+    failsafe = config.tunables.failsafe_current_a
+    for charger in config.chargers:
+        verdict = decision.chargers[charger.id]
+        amps = verdict.target_current
+        if not isinstance(amps, int) or not (
+            amps == 0 or charger.min_current <= amps <= charger.max_current
+        ):
+            outcome.broken.append(f"command: {charger.id} told {amps!r}")
+        if decision.groups[charger.group_id].meter_stale and amps > failsafe:
+            outcome.broken.append(f"failsafe: {charger.id} told {amps} A below a stale meter")
+    for figures in decision.groups.values():
+        if not all(math.isfinite(amps) for amps in figures.non_ev_load):
+            outcome.broken.append(f"finite: {figures.group_id} non-EV {figures.non_ev_load}")
+    _check_fairness(config, world, decision, outcome)
+
+
+def _check_fairness(config: SiteConfig, world: World, decision: Decision, outcome: Outcome) -> None:
+    seen: dict[tuple[object, ...], str] = {}
+    for charger in config.chargers:
+        car = world.cars[charger.id]
+        verdict = decision.chargers[charger.id]
+        if car is None or car.behaviour != "obeys" or verdict.target_current == 0:
+            continue
+        if verdict.reason in _NOT_COMPARED:
+            continue
+        settings = (
+            charger.group_id,
+            charger.rotation,
+            charger.wiring,
+            charger.min_current,
+            charger.max_current,
+            charger.priority,
+            charger.mode,
+            charger.phase_policy,
+            charger.can_switch_phases,
+            car.phases,
+            car.max_current,
+            verdict.reason,
+            verdict.site_phases,
+        )
+        twin = seen.setdefault(settings, charger.id)
+        if twin == charger.id:
+            continue
+        other = decision.chargers[twin]
+        if (
+            abs(other.share - verdict.share) > TOLERANCE
+            or abs(other.target_current - verdict.target_current) > 1
+        ):
+            outcome.broken.append(
+                f"fair: {twin} {other.target_current} A ({other.share:.3f}) but {charger.id} "
+                f"{verdict.target_current} A ({verdict.share:.3f}), both {verdict.reason}"
+            )
+
+
+def check_fuses(
+    world: World,
+    draws: dict[str, Triple],
+    blind: set[str],
+    over_since: dict[tuple[str, int], float],
+    now: float,
+    detection_s: float,
+    outcome: Outcome,
+) -> None:
+    """Record each fuse overloaded for longer than `detection_s` (see the package docstring)."""
+    for group in world.config.groups:
+        flowing = world.flow(group.id, draws)
+        uncontrolled = world.flow(group.id, draws, with_chargers=False)
+        for charger in world.config.chargers:
+            car = world.cars[charger.id]
+            if (
+                car is not None
+                and car.behaviour != "obeys"
+                and world.below(charger.group_id, group.id)
+            ):
+                uncontrolled = [a + b for a, b in zip(uncontrolled, draws[charger.id], strict=True)]
+        for phase in PHASES:
+            key = (group.id, phase)
+            rating = group.fuse[phase]
+            if (
+                flowing[phase] <= rating + TOLERANCE
+                or uncontrolled[phase] > rating
+                or (group.id in blind)
+            ):
+                over_since.pop(key, None)
+                continue
+            since = over_since.setdefault(key, now)
+            if now - since > detection_s:
+                outcome.broken.append(
+                    f"fuse: {group.id} L{phase + 1} carries {flowing[phase]:.1f} A over its "
+                    f"{rating:g} A for {now - since:g} s (uncontrolled {uncontrolled[phase]:.1f} A)"
+                )
+                over_since.pop(key)  # one report per overload
+
+
+def run_starvation_case(seed: int) -> Outcome:
+    """Check that no car starves when its minimum fits (the **starve** invariant).
+
+    The same random site with obedient cars, all connected, static house loads and honest
+    meters, run through every turn of the rotation (shortened to `_TURN_S`). Every fast-mode
+    car of the highest priority present whose minimum fits alone on every fuse above it (with
+    the house load) must charge at some point.
+    """
+    rng = random.Random(seed)
+    config = random_site(rng)
+    config = dataclasses.replace(
+        config, tunables=dataclasses.replace(config.tunables, rotation_period_s=_TURN_S)
+    )
+    world = World(config, rng)
+    for charger in config.chargers:
+        car = world.cars[charger.id] or world.new_car()
+        car.behaviour = "obeys"
+        world.cars[charger.id] = car
+    outcome = Outcome(seed, len(config.chargers), len(config.groups))
+    balancer = Balancer(config)
+    charged: set[str] = set()
+    decision: Decision | None = None
+    now = 0.0
+    for _ in range(int((len(config.chargers) + 3) * _TURN_S / _STARVE_STEP_S)):
+        draws = world.draws(decision, now)
+        decision = balancer.step(world.snapshot(draws, now))
+        charged.update(key for key, verdict in decision.chargers.items() if verdict.target_current)
+        now += _STARVE_STEP_S
+    top = max(charger.priority for charger in config.chargers)
+    for charger in config.chargers:
+        fast = charger.mode is ChargingMode.FAST and charger.priority == top
+        if fast and charger.id not in charged and _minimum_fits(world, charger.id):
+            outcome.broken.append(f"starve: {charger.id} never charged, its minimum fits")
+    return outcome
+
+
+_TURN_S = 60.0
+_STARVE_STEP_S = 5.0
+
+
+def _minimum_fits(world: World, charger_id: str) -> bool:
+    """Whether the charger's minimum fits alone on every fuse above it, with the house load.
+
+    On every phase it is wired to: the engine cannot know a car's phases before it draws.
+    """
+    config = world.config
+    charger = next(c for c in config.chargers if c.id == charger_id)
+    # The phases the engine must assume: a car that never drew shows none of its own.
+    phases = PHASES if charger.wiring is Wiring.THREE_PHASE else (Phase.L1,)
+    site_phases = {charger.rotation.site_phase(phase) for phase in phases}
+    none_drawing = {other.id: (0.0, 0.0, 0.0) for other in config.chargers}
+    for group in config.groups:
+        if not world.below(charger.group_id, group.id):
+            continue
+        house = world.flow(group.id, none_drawing)
+        for phase in site_phases:
+            if group.fuse[phase] - config.margin_a - max(house[phase], 0.0) < charger.min_current:
+                return False
+    return True
