@@ -396,3 +396,30 @@ async def test_meter_unavailable_and_back_as_time_passes(hass: HomeAssistant, si
     # The bus reconnects after its backoff (1 s, then 2 s); the coordinator polls every 1 s.
     await wait_for(lambda state: state != STATE_UNAVAILABLE)
     assert hass.states.get(entity_id).state == "6900"
+
+
+def _meter_reads(site: Site) -> int:
+    return sum(1 for function, _address, _count in site.meter.requests if function in (3, 4))
+
+
+async def test_one_cycle_per_meter_reading_and_the_floor_only_when_they_stop(
+    hass: HomeAssistant, site: Site
+) -> None:
+    """Real time: the meter's own 1 s polling drives the cycles; the 2 s floor only fills gaps.
+
+    Before the safety issue the floor timer ran a cycle every 2 s besides the readings' (1.5
+    cycles per second where one is meant).
+    """
+    service = async_get_hub(hass).balancing
+    await asyncio.sleep(1.5)  # polling under way
+    cycles, reads = service.cycles, _meter_reads(site)
+    await asyncio.sleep(6.0)
+    cycles, reads = service.cycles - cycles, _meter_reads(site) - reads
+    assert reads >= 4  # about six at 1 s
+    assert cycles <= reads + 1
+    # Readings stop: the floor still runs a cycle every 2-2.5 s.
+    await site.servers[1].stop()
+    await asyncio.sleep(1.0)
+    cycles = service.cycles
+    await asyncio.sleep(5.5)
+    assert service.cycles - cycles >= 2

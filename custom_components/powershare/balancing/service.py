@@ -1,6 +1,7 @@
 """The balancing service: one per Home Assistant instance; it schedules the cycles.
 
-A cycle runs whenever a meter has a fresh reading (and every `CYCLE_FLOOR` at least): it takes
+A cycle runs whenever a meter has a fresh reading, and when readings stop, every `CYCLE_FLOOR`
+(the floor timer runs one only when none ran for that long: one cycle per reading): it takes
 a snapshot (`snapshot`), lets the engine decide, applies the decision (`apply`), raises or
 clears repair issues, and tells the entities, which show the same `Decision` object.
 """
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from .links import ChargerLink, MeterLink
 
 CYCLE_FLOOR = timedelta(seconds=2)
+FLOOR_CHECK = timedelta(seconds=0.5)
+"""How often the floor timer looks whether a cycle ran within `CYCLE_FLOOR`."""
 """A cycle runs at least this often, even when no meter reports (so stale meters are noticed)."""
 CYCLE_COOLDOWN_S = 0.25
 """Meter updates closer together than this share one cycle."""
@@ -67,6 +70,8 @@ class BalancingService:
     _cycle_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _timer: CALLBACK_TYPE | None = None
     clock: Callable[[], float] = time.time
+    _last_cycle: float = float("-inf")
+    """When the last cycle started, on the event loop's clock."""
     repairs: RepairTracker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -173,14 +178,16 @@ class BalancingService:
             self._timer = async_track_time_interval(
                 self.hass,
                 self._floor,
-                CYCLE_FLOOR,
+                FLOOR_CHECK,
                 name="Powershare balancing",
                 cancel_on_shutdown=True,
             )
 
     @callback
     def _floor(self, _now: Any) -> None:
-        self.async_request_cycle()
+        """Run a cycle when no reading brought one for `CYCLE_FLOOR`."""
+        if self.hass.loop.time() - self._last_cycle >= CYCLE_FLOOR.total_seconds():
+            self.async_request_cycle()
 
     @callback
     def async_request_cycle(self) -> None:
@@ -198,6 +205,7 @@ class BalancingService:
         Cycles never overlap: the decision of one is written before the next one looks.
         """
         async with self._cycle_lock:
+            self._last_cycle = self.hass.loop.time()
             await self._async_run_cycle()
 
     async def _async_run_cycle(self) -> None:
