@@ -20,6 +20,7 @@ own (or from within its own package), never from a later one, type-only imports 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import Platform
@@ -30,6 +31,7 @@ from .connection import async_open_charger, async_open_meter
 from .const import (
     CONF_KIND,
     CONF_MODEL,
+    CONF_POLL_INTERVAL,
     DOMAIN,
     ENTRY_KIND_CHARGER,
     ENTRY_KIND_GROUP,
@@ -46,7 +48,7 @@ from .coordinator import (
 from .devices.errors import PowershareDeviceError
 from .hub import async_get_hub
 from .services import async_setup_services
-from .settings import USER_SETTINGS
+from .settings import LIVE_SETTINGS
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -176,14 +178,26 @@ async def async_unload_entry(hass: HomeAssistant, entry: PowershareConfigEntry) 
 
 
 async def _async_entry_updated(hass: HomeAssistant, entry: PowershareConfigEntry) -> None:
-    """Apply changed options: user settings at once, anything else by reloading the entry."""
+    """Apply what changed: settings at once (`LIVE_SETTINGS`), anything else by reloading.
+
+    Nothing happens when nothing changed (an options form saved as it was).
+    """
     current = _settings(entry)
     applied = entry.runtime_data.applied_settings
     changed = {
         key for key in current.keys() | applied.keys() if current.get(key) != applied.get(key)
     }
+    if not changed:
+        return
     entry.runtime_data.applied_settings = current
-    if changed <= USER_SETTINGS:
+    if changed <= LIVE_SETTINGS:
+        runtime = entry.runtime_data
+        if CONF_POLL_INTERVAL in changed and isinstance(
+            runtime, ChargerRuntimeData | MeterRuntimeData
+        ):
+            coordinator = runtime.coordinator
+            if coordinator.update_interval is not None:  # sensor meters are not polled
+                coordinator.update_interval = timedelta(seconds=float(current[CONF_POLL_INTERVAL]))
         async_get_hub(hass).balancing.settings_changed()
         return
     LOGGER.debug("Reloading %s: %s changed", entry.title, sorted(changed))

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from .const import CONF_FUSE, CONF_MAX_CURRENT, CONF_MIN_CURRENT, CONF_PRIORITY
+from .const import (
+    CONF_FUSE,
+    CONF_MARGIN,
+    CONF_MAX_CURRENT,
+    CONF_MIN_CURRENT,
+    CONF_POLL_INTERVAL,
+    CONF_PRIORITY,
+)
+from .engine.tunables import Tunables
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -39,6 +47,13 @@ USER_SETTINGS: Final = frozenset(
     }
 )
 """Options whose change is applied by the balancing service at once; any other reloads."""
+
+SITE_SETTINGS: Final = frozenset({CONF_MARGIN, *Tunables.__dataclass_fields__})
+"""The root group's options (margin, engine tunables): applied at once, keeping the engine's
+memory (sessions, rotation turns, learned car phases, timers)."""
+
+LIVE_SETTINGS: Final = USER_SETTINGS | SITE_SETTINGS | {CONF_POLL_INTERVAL}
+"""Every option applied without reloading the entry (a poll interval goes to its coordinator)."""
 
 
 def setting(entry: ConfigEntry[Any], key: str, default: Any = None) -> Any:

@@ -15,10 +15,13 @@ from homeassistant.helpers import entity_registry as er
 from custom_components.powershare.const import (
     CONF_FUSE,
     CONF_IMPORT_ALLOWANCE,
+    CONF_MARGIN,
     CONF_METER_INCLUDES_CHARGERS,
+    CONF_POLL_INTERVAL,
     CONF_SOLAR_RESERVE,
 )
 from custom_components.powershare.hub import async_get_hub
+from custom_components.powershare.settings import OPT_MODE
 from tests.integration.emulated_site import Site
 
 
@@ -77,3 +80,55 @@ async def test_the_last_value_set_wins_whichever_way(hass: HomeAssistant, site: 
     # And the number again after the reconfigure.
     await _set(hass, "number.main_fuse_fuse", 32)
     assert _engine_fuse(hass, site) == (32.0, 32.0, 32.0)
+
+
+async def _save_options(hass: HomeAssistant, entry_id: str, changes: dict[str, Any]) -> None:
+    result: Any = await hass.config_entries.options.async_init(entry_id)
+    defaults = {key.schema: key.default() for key in result["data_schema"].schema}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**defaults, **changes}
+    )
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+
+
+async def test_site_settings_keep_the_engines_memory(hass: HomeAssistant, site: Site) -> None:
+    # Before the safety issue saving the root group's options reloaded it, and the engine
+    # forgot every session, rotation turn, learned car phase and timer.
+    await site.charge_a_16_a_car()
+    service = async_get_hub(hass).balancing
+    runtime = site.group_entry.runtime_data
+    state = service._balancer.state
+    session = state.chargers[site.charger_entry.entry_id]
+    await _save_options(
+        hass,
+        site.group_entry.entry_id,
+        # (the fixture's 1 s meter timeout is below what the form accepts)
+        {CONF_MARGIN: 2.0, "rotation_period_s": 600, "meter_timeout_s": 15},
+    )
+    assert site.group_entry.runtime_data is runtime  # not reloaded
+    assert service.site is not None
+    assert service.site.margin_a == 2.0
+    assert service.site.tunables.rotation_period_s == 600
+    assert service._balancer.state is state
+    assert state.chargers[site.charger_entry.entry_id] is session
+
+
+async def test_saving_unchanged_options_changes_nothing(hass: HomeAssistant, site: Site) -> None:
+    # Before: the options form replaced every option with its own fields, so the charger's
+    # mode (an option set by its select) was lost, and the charger entry reloaded.
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {"entity_id": "select.teltocharge_4242_charging_mode", "option": "solar"},
+        blocking=True,
+    )
+    runtime = site.charger_entry.runtime_data
+    await _save_options(hass, site.charger_entry.entry_id, {})
+    assert site.charger_entry.runtime_data is runtime  # not reloaded
+    assert site.charger_entry.options[OPT_MODE] == "solar"
+    # A new poll interval goes to the coordinator, without a reload either.
+    await _save_options(hass, site.charger_entry.entry_id, {CONF_POLL_INTERVAL: 3.0})
+    assert site.charger_entry.runtime_data is runtime
+    assert runtime.coordinator.update_interval.total_seconds() == 3.0
+    assert site.charger_entry.options[OPT_MODE] == "solar"

@@ -84,11 +84,15 @@ class _TunablesFlow(OptionsFlow):
             values = user_input
             errors = self._errors(user_input)
             if not errors:
-                # Keep each tunable's type (whole amps and counts stay integers).
+                # Keep each tunable's type (whole amps and counts stay integers), and every
+                # other option (the user settings the entities store there).
                 return self.async_create_entry(
                     data={
-                        name: type(default)(user_input[name])
-                        for name, default in self.DEFAULTS.items()
+                        **self.config_entry.options,
+                        **{
+                            name: type(default)(user_input[name])
+                            for name, default in self.DEFAULTS.items()
+                        },
                     }
                 )
         schema = vol.Schema(
