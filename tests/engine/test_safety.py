@@ -219,3 +219,26 @@ def test_a_two_phase_car_switches_like_a_three_phase_one(policy: PhasePolicy) ->
     assert len(loop.phases("c0")) == 1
     assert loop.amps()["c0"] >= 6
     assert decision.chargers["c0"].reason is not Reason.BELOW_MIN
+
+
+# --- 7. a charger added while its car charges -------------------------------------------------
+
+
+def test_a_charger_added_while_its_car_charges_inherits_no_load_and_no_free_switch() -> None:
+    # Before: the meter's held load still counted the car's draw as house load, and the new
+    # charger's memory said it never started, so it went to one phase (L3) at once.
+    added = ChargerConfig(id="c1", group_id="main", can_switch_phases=True)
+    # c1's car draws 16 A on three phases before its charger is in Powershare: house load.
+    loop = Loop(one_group_site(40.0, ()), base={"m": (36.0, 36.0, 20.0)}, step_s=1.0)
+    loop.run(30)
+    loop.balancer.reconfigure(one_group_site(40.0, (added,)))
+    loop.config = loop.balancer.config
+    loop.base["m"] = (20.0, 20.0, 4.0)  # the same physics: c1's 16 A is now a charger's
+    loop.cars["c1"] = Car(ignores_at=16.0)  # still at the charger's own current, for now
+    decision = loop.step()
+    assert decision.chargers["c1"].site_phases == (Phase.L1, Phase.L2, Phase.L3)
+    loop.cars["c1"] = Car()  # it follows its commands from now on
+    for _ in range(30):  # 30 s: less than the 180 s a switch down waits
+        decision = loop.step()
+        assert len(loop.phases("c1")) == 3
+    assert loop.amps()["c1"] >= 6  # the house leaves 20 A per phase: it charges

@@ -40,7 +40,13 @@ from .cycle import Cycle
 from .explain import Explainer
 from .figures import group_figures
 from .keep_order import keep_order
-from .loads import ZERO, charger_site_currents, estimate_loads, subtree_sums
+from .loads import (
+    ZERO,
+    charger_site_currents,
+    estimate_loads,
+    forget_loads_of_new_chargers,
+    subtree_sums,
+)
 from .memory import BalancerState, ChargerMemory, RampDown
 from .minimum import settle
 from .model import Decision
@@ -80,7 +86,12 @@ class Balancer:
         return self._topology
 
     def reconfigure(self, config: SiteConfig) -> None:
-        """Use a new configuration (user settings changed), keeping what still applies."""
+        """Use a new configuration (user settings changed), keeping what still applies.
+
+        The meters above a charger new to the site forget their load history: what it drew
+        before it was a charger was counted as house load, and must not stay held as such.
+        """
+        had = {charger.id for charger in self._topology.chargers}
         self._topology = Topology(config)
         self._room = Room(self._topology)
         self._sharer = Sharer(self._topology)
@@ -90,6 +101,7 @@ class Balancer:
             for charger_id in list(by_charger):
                 if charger_id not in known:
                     del by_charger[charger_id]
+        forget_loads_of_new_chargers(self._topology, self.state.meters, added=known - had)
 
     def step(self, snapshot: Snapshot) -> Decision:
         """Decide every charger's current for this snapshot (the rules, in order)."""

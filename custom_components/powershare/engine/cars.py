@@ -73,6 +73,7 @@ def observe_car(
     """Learn what the car draws: its phases, a lowered request, re-offers."""
     if state.car_phases is not None:
         memory.car_phases = state.car_phases
+    memory.drawing = max(state.currents) > tunables.idle_current_a
     # What the car draws answers its present command only once it had time to follow it
     # (and not while a phase switch settles).
     settled = (

@@ -209,6 +209,18 @@ def _held_load(meter_memory: MeterMemory, derived: Currents, now: float, hold_s:
     return held
 
 
+def forget_loads_of_new_chargers(
+    topology: Topology, memory: dict[str, MeterMemory], added: Iterable[str]
+) -> None:
+    """Clear the load history of every meter above a charger new to the site."""
+    for charger_id in added:
+        group = topology.charger_group[topology.charger_index[charger_id]]
+        for ancestor in topology.ancestors[group]:
+            meter_id = topology.groups[ancestor].meter_id
+            if meter_id is not None and meter_id in memory:
+                memory[meter_id].history.clear()
+
+
 def subtree_sums(topology: Topology, charger_currents: Sequence[Currents]) -> list[Currents]:
     """Return, per group, the sum of the currents of the chargers below it (per site phase).
 

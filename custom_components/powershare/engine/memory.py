@@ -27,6 +27,9 @@ class ChargerMemory:
     last_change: float | None = None
     running_since: float | None = None
     ever_started: bool = False
+    drawing: bool = False
+    """Whether the charger was seen drawing in this cycle (what it draws is not always what
+    Powershare started: a car charging before its charger's entry was added)."""
     request: int | None = None
     """Lowered request of a car that draws less (None = full share)."""
     request_lowered_at: float | None = None

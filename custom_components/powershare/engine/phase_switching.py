@@ -5,7 +5,8 @@ minimum (the share is below min - `phase_down_threshold_a`) and one phase could,
 `phase_down_delay_s`. Back to three when three would give min + `phase_up_threshold_a` and
 no less power, for `phase_up_delay_s`. A settle time after each switch
 (`phase_switch_settle_s`) and at most `max_phase_switches_per_hour` keep it from oscillating;
-before the first start of a session a switch is free (nothing is charging yet).
+before the first start of a session a switch is free, unless the charger draws already (its
+car charged before its entry was added): then it waits like any other.
 
 The phase policy can pin a charger: one phase (on the phase with the most headroom when it
 first goes there) or three. A car known to draw on one phase is never moved up to three (it
@@ -167,7 +168,10 @@ def _may_switch(
         return False
     if memory.switched_within(now, tunables.phase_switch_settle_s):
         return False
-    return not memory.ever_started or now - since >= delay
+    # Before a session's first start nothing draws, so a switch costs nothing: no delay. A car
+    # drawing without Powershare's start (its charger was added while it charged) waits.
+    free = not memory.ever_started and not memory.drawing
+    return free or now - since >= delay
 
 
 def one_phase_headroom(
