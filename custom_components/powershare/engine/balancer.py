@@ -41,11 +41,11 @@ from .explain import Explainer
 from .figures import group_figures
 from .keep_order import keep_order
 from .loads import (
-    ZERO,
     charger_site_currents,
     estimate_loads,
     forget_loads_of_new_chargers,
     subtree_sums,
+    uncontrolled_sums,
 )
 from .memory import BalancerState, ChargerMemory, RampDown
 from .minimum import settle
@@ -110,17 +110,7 @@ class Balancer:
         currents = charger_site_currents(topology, snapshot)
         usage = subtree_sums(topology, currents)  # what the chargers below each group draw
         out_of_control = check_obedience(topology, snapshot, currents, state)
-        uncontrolled = (
-            subtree_sums(
-                topology,
-                [
-                    drawn if index in out_of_control else ZERO
-                    for index, drawn in enumerate(currents)
-                ],
-            )
-            if out_of_control
-            else None
-        )
+        uncontrolled = uncontrolled_sums(topology, currents, out_of_control)
         loads = estimate_loads(topology, snapshot, usage, uncontrolled, state.meters)
         # 2. Cars: who is connected, what each draws and on which phases.
         cars = observe_cars(topology, snapshot, state.chargers)

@@ -132,9 +132,7 @@ def estimate_loads(
                 known[group] = True
             continue
         known[group] = True
-        meter_memory = memory.get(meter_id)
-        if meter_memory is None:
-            meter_memory = memory[meter_id] = MeterMemory()
+        meter_memory = memory.get(meter_id) or memory.setdefault(meter_id, MeterMemory())
         reading = snapshot.meters.get(meter_id)  # None: never answered, or removed
         if reading is not None and _refused(meter_memory, reading, topology.groups[group].fuse):
             implausible.append(meter_id)
@@ -149,14 +147,8 @@ def estimate_loads(
         if topology.groups[group].meter_includes_chargers:
             derived = _sub(reading.currents, charger_sum[group])
         house[group] = _held_load(meter_memory, derived, now, tunables.load_hold_s)
-    non_ev = (
-        house
-        if uncontrolled is None
-        else [_add(*pair) for pair in zip(house, uncontrolled, strict=True)]
-    )
-    stale = [False] * count
-    for group in range(count):
-        stale[group] = any(own_stale[ancestor] for ancestor in topology.ancestors[group])
+    non_ev = house if uncontrolled is None else list(map(_add, house, uncontrolled))
+    stale = [any(own_stale[above] for above in topology.ancestors[group]) for group in range(count)]
     root = topology.root
     surplus_w: float | None = None
     if topology.groups[root].meter_id is not None and not own_stale[root]:
@@ -207,6 +199,16 @@ def _held_load(meter_memory: MeterMemory, derived: Currents, now: float, hold_s:
     for _, values in history:
         held = _max(held, values)
     return held
+
+
+def uncontrolled_sums(
+    topology: Topology, currents: Sequence[Currents], out_of_control: frozenset[int]
+) -> list[Currents] | None:
+    """Return, per group, what the chargers out of control below it draw (None: none is)."""
+    if not out_of_control:
+        return None
+    drawn = [amps if index in out_of_control else ZERO for index, amps in enumerate(currents)]
+    return subtree_sums(topology, drawn)
 
 
 def forget_loads_of_new_chargers(
