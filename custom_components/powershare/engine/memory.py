@@ -7,7 +7,6 @@ else. Each stage of a cycle writes only the fields of the rule it applies (liste
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -75,8 +74,8 @@ class Obedience:
 
     allowed: Currents = (0.0, 0.0, 0.0)
     """What it was told per site phase (before the tolerance)."""
-    told_less_at: float = -math.inf
-    """When it was last told less on some phase (a pause or another phase included)."""
+    told_less_at: float | None = None
+    """When it was first told less (a pause or other phases included) since it last obeyed."""
     out_of_control: bool = False
 
 

@@ -6,11 +6,13 @@ that plus `idle_current_a` on each of those phases, and at most `idle_current_a`
 
 - A car needs time to follow a lower current: IEC 61851-1 gives it 5 s after the pilot changes,
   and the charger and the readings add their own delays (`obey_within_s`). So a charger drawing
-  more than told is out of control only once it had that long since it was last told less
-  (or told other phases). A higher current needs no time: drawing less is always obedient.
-- Out of control lasts until a reading shows the charger obeying again. New commands do not
-  give it new time to follow: a car that ignores every command stays counted through every
-  turn of the rotation.
+  more than told is out of control once `obey_within_s` passed since it was first told less
+  after the last reading that showed it obeying; at once when it was not told less at all (it
+  raised its own draw). Further cuts meanwhile give it no more time: a car lagging behind a
+  series of cuts is counted after `obey_within_s` like one that ignores them. A higher
+  current needs no time: drawing less is always obedient.
+- Out of control lasts until a reading shows the charger obeying again: a car that ignores
+  every command stays counted through every turn of the rotation.
 - While out of control, all of its draw counts as load nobody controls, in every group above
   it, whatever the meters there measure (`loads.estimate_loads`): under a meter that includes
   it, under a house-only meter, and in a group without a meter alike.
@@ -52,15 +54,17 @@ def check_obedience(
             record = state.obedience[charger.id] = Obedience()
         memory = state.chargers.get(charger.id)
         allowed = _told(memory.target, memory.site_phases) if memory is not None else _NOTHING
-        if any(now < was for now, was in zip(allowed, record.allowed, strict=True)):
-            # Told less: the car gets its time to follow, unless it is out of control already.
+        told_less = any(now < was for now, was in zip(allowed, record.allowed, strict=True))
+        if told_less and record.told_less_at is None:
             changed_at = memory.last_change if memory is not None else None
             record.told_less_at = snapshot.now if changed_at is None else changed_at
         record.allowed = allowed
         if all(amps <= told + tolerance for amps, told in zip(drawn, allowed, strict=True)):
             record.out_of_control = False
-        elif record.told_less_at < follow_until:
-            record.out_of_control = True
+            record.told_less_at = None
+        else:
+            cut = record.told_less_at
+            record.out_of_control = cut is None or cut < follow_until
         if record.out_of_control:
             out.add(index)
     return frozenset(out)
