@@ -9,8 +9,9 @@ off, and meters go silent, never answer, or send NaN, infinities and impossible 
 returns what happened (`Outcome`): the faults exercised and every invariant broken:
 
 - **fuse**: what really flows through a fuse, on each phase, stays within its rating, except
-  for at most `detection_s` after a change (a car's 10 s to follow a cut, its ramp, one
-  cycle), when the load nobody controls (the house and the misbehaving cars) alone exceeds it,
+  for at most `detection_s` after a change (a car's 10 s to follow a cut, one reading to see
+  it did not, one cycle to decide, the others' 3 s to follow, the check's 2 s granularity:
+  19 s), when the load nobody controls (the house and the misbehaving cars) alone exceeds it,
   or where a meter the group's figure depends on has no believable fresh reading (the failsafe
   share applies there, which the installer sizes: the README's safety section);
 - **failsafe**: below a meter without a believable fresh reading, no charger gets more than the

@@ -60,7 +60,9 @@ def run_case(seed: int, steps: int = STEPS) -> Outcome:
     balancer = Balancer(config)
     outcome = Outcome(seed, len(config.chargers), len(config.groups))
     tunables = config.tunables
-    detection_s = tunables.obey_within_s + FOLLOW_S + 2 * STEP_S
+    # A car's time to follow a cut, one reading to see that it did not, one cycle to decide,
+    # the others' time to follow that decision, and the 2 s granularity of this check.
+    detection_s = tunables.obey_within_s + FOLLOW_S + 3 * STEP_S
     over_since: dict[tuple[str, int], float] = {}
     _count_site(config, outcome.faults)
     decision: Decision | None = None

@@ -117,14 +117,17 @@ class Balancer:
         sessions = cars.sessions
         # 3. What each asks for, the room they share, and who is kept first.
         asks = ask(topology, snapshot, sessions, loads)
+        order = keep_order(topology, sessions, now)
         cycle = Cycle(
             topology=topology,
             now=now,
             room=self._room.limits(loads),
             sessions=sessions,
             asks=asks,
-            keep_position=keep_order(topology, sessions, now),
+            keep_position=order.position,
             sharer=self._sharer,
+            waited=order.waited,
+            running=order.running,
             out_of_control=out_of_control,
         )
         plan = Plan.start(asks.candidates, cars.phases)

@@ -31,6 +31,10 @@ class Cycle:
     keep_position: Sequence[int]
     """Per charger: its place in the keep order (`keep_order`)."""
     sharer: Sharer
+    waited: frozenset[int] = frozenset()
+    """The chargers that waited a full turn (`keep_order.waited_a_turn`)."""
+    running: frozenset[int] = frozenset()
+    """The chargers charging now."""
     out_of_control: frozenset[int] = frozenset()
     """The chargers out of control (`obedience`)."""
 
@@ -41,4 +45,6 @@ class Cycle:
 
     def share_out(self, plan: Plan) -> Shares:
         """Fill the plan (`Sharer.share_out`)."""
-        return self.sharer.share_out(self.room, plan, self.asks, self.keep_position)
+        return self.sharer.share_out(
+            self.room, plan, self.asks, self.keep_position, (self.waited, self.running)
+        )

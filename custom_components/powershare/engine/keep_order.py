@@ -16,7 +16,7 @@ every `rotation_period_s`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -28,13 +28,26 @@ _CATEGORIES = 5  # per priority rank: the five places of the module docstring, n
 _RUNNING, _WAITED, _RUNNING_LONG, _PAUSED, _NO_CAR = range(_CATEGORIES)
 
 
+class KeepOrder(NamedTuple):
+    """The keep order, and the turns the admission needs (`allocation.Admission`)."""
+
+    position: list[int]
+    """Per charger: its place (0 = the first to keep)."""
+    waited: frozenset[int]
+    """The chargers paused for a full rotation period (place 2 of the module docstring)."""
+    running: frozenset[int]
+    """The chargers charging now."""
+
+
 def keep_order(
     topology: Topology, sessions: Sequence[ChargerMemory | None], now: float
-) -> list[int]:
-    """Return each charger's position in the keep order (0 = the first to keep)."""
+) -> KeepOrder:
+    """Return each charger's position in the keep order, and who waited or runs."""
     period = topology.config.tunables.rotation_period_s
     category = [0] * len(sessions)
     timing = [0.0] * len(sessions)
+    waited_turn: list[int] = []
+    running: list[int] = []
     for index, memory in enumerate(sessions):
         rank = topology.priority_rank[index] * _CATEGORIES
         if memory is None:
@@ -43,10 +56,15 @@ def keep_order(
             running_for = now - memory.running_since
             category[index] = rank + (_RUNNING if running_for < period else _RUNNING_LONG)
             timing[index] = running_for
+            running.append(index)
         else:
             paused_since = memory.paused_since if memory.paused_since is not None else now
             waited = now - paused_since
-            category[index] = rank + (_WAITED if waited >= period else _PAUSED)
+            if waited >= period:
+                category[index] = rank + _WAITED
+                waited_turn.append(index)
+            else:
+                category[index] = rank + _PAUSED
             timing[index] = -waited
     # Stable sorts from the least significant key up (id order, then timing, then category)
     # give the order of one sort on (category, timing, id) tuples, without the tuples.
@@ -56,4 +74,4 @@ def keep_order(
     position = [0] * len(sessions)
     for place, index in enumerate(order):
         position[index] = place
-    return position
+    return KeepOrder(position, frozenset(waited_turn), frozenset(running))

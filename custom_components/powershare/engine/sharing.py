@@ -88,12 +88,27 @@ class Sharer:
         """Demand shapes (tiers, amounts and terms, not the owner), numbered."""
 
     def share_out(
-        self, room: Sequence[Limit], plan: Plan, asks: Asks, keep_position: Sequence[int]
+        self,
+        room: Sequence[Limit],
+        plan: Plan,
+        asks: Asks,
+        keep_position: Sequence[int],
+        turns: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset()),
     ) -> Shares:
-        """Fill the plan: every charger sharing gets its max-min fair share."""
+        """Fill the plan: every charger sharing gets its max-min fair share.
+
+        `turns` are the chargers that waited a full turn and those running (`Admission`).
+        """
         topology = self.topology
         demands, demands_of, alike = self._demands(plan, asks)
-        admission = Admission(topology.minimum, keep_position, everyone_first=self.all_admitted)
+        waited, running = turns
+        admission = Admission(
+            topology.minimum,
+            keep_position,
+            waited=waited,
+            running=running,
+            everyone_first=self.all_admitted,
+        )
         result = fill(room, demands, len(topology.chargers), alike, self.enforced, admission)
         self.all_admitted = not result.refused
         return Shares(result, demands, demands_of)

@@ -2,7 +2,9 @@
 
 Before each tier, the owners whose first demand is in it are admitted in keep order while
 their minimum still fits on every limit enforced in that tier, on top of what earlier tiers
-took and the minimums admitted before them; the others are refused (given nothing). Only the
+took and the minimums admitted before them; the others are refused (given nothing). An owner
+that waited a full turn and is refused although it would fit alone stops the owners after it
+from starting (`Admission.waited`), so that it gets in when the turns before it end. Only the
 admitted take part in the tier's filling. Within a tier every admitted owner rises from zero
 at the same pace, so when the minimums are equal each one reaches its minimum.
 """
@@ -80,11 +82,18 @@ class AdmittingFiller(Filler):
         # Room only shrinks here: once a minimum does not fit for some demands, neither does
         # it, nor any larger one, for any later owner with the same demands (skip the check).
         full: dict[int, tuple[float, int]] = {}
+        alone = list(room)  # the tier's room before anyone's minimum
+        running = self.admission.running
+        blocked_at: int | None = None  # a refused owner that waited a turn blocks new starts
         for owner, index in arriving:
             need = minimum[owner]
+            if blocked_at is not None and owner not in running:
+                refused[owner] = blocked_at
+                continue
             failed = full.get(index)
             if failed is not None and need >= failed[0]:
-                refused[owner] = failed[1]
+                blocking = self._refuse(owner, index, failed[1], tier, alone)
+                blocked_at = blocking if blocked_at is None else blocked_at
                 continue
             found = loads_of.get(index)
             if found is None or found[0] != need:
@@ -104,11 +113,30 @@ class AdmittingFiller(Filler):
                     for taken, load_back in loads[:done]:
                         room[taken] += load_back
                     full[index] = (need, limit)
-                    refused[owner] = limit
+                    blocking = self._refuse(owner, index, limit, tier, alone)
+                    blocked_at = blocking if blocked_at is None else blocked_at
                     break
                 room[limit] = left
             else:
                 admitted[demands[index].owner] += 1
+
+    def _refuse(
+        self, owner: int, index: int, limit: int, tier: int, alone: Sequence[float]
+    ) -> int | None:
+        """Refuse an owner (stopped by `limit`); return the limit when it blocks new starts.
+
+        It blocks when it waited a full turn and its minimum fits the tier's room alone.
+        """
+        self.refused[owner] = limit
+        if owner not in self.admission.waited:
+            return None
+        need = self.admission.minimum[owner]
+        fits = all(
+            alone[term] - coefficient * need >= -EPSILON
+            for term, coefficient in self.demands[index].terms
+            if self.from_tier[term] <= tier
+        )
+        return limit if fits else None
 
     def _admitted_demands(self, indexes: list[int]) -> list[int]:
         """Return the demands of a tier with admitted owners, weighed by their number."""

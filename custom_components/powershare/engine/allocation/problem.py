@@ -72,6 +72,13 @@ class Admission:
     """Per owner."""
     keep_position: Sequence[int]
     """Per owner: its place in the keep order (0 = the first to keep)."""
+    waited: frozenset[int] = frozenset()
+    """Owners that waited a full turn of the rotation. When one is refused although its
+    minimum fits the tier's room alone, no owner after it in keep order starts in that tier
+    (`running` ones go on): the room it needs is freed as the turns before it end, instead of
+    being taken by others starting one after another (which could starve it)."""
+    running: frozenset[int] = frozenset()
+    """Owners charging now."""
     everyone_first: bool = False
     """Fill with every owner first, and keep that if each reaches its minimum in its first
     tier: it is then what admitting them all gives (their minimums fit together), without the
