@@ -48,7 +48,7 @@ from .coordinator import (
 from .devices.errors import PowershareDeviceError
 from .hub import async_get_hub
 from .services import async_setup_services
-from .settings import LIVE_SETTINGS
+from .settings import LIVE_SETTINGS, in_force
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -122,7 +122,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PowershareConfigEntry) -
         meter = entry.runtime_data = await _async_setup_meter(hass, entry)
         hub.balancing.add_meter(MeterLink(entry, meter.coordinator))
     else:
-        entry.runtime_data = GroupRuntimeData(applied_settings=_settings(entry))
+        entry.runtime_data = GroupRuntimeData(applied_settings=in_force(entry))
         hub.balancing.add_group(entry)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS_BY_KIND[kind])
@@ -146,7 +146,7 @@ async def _async_setup_charger(
     entry.async_on_unload(charger.close)
     await coordinator.async_config_entry_first_refresh()
     return ChargerRuntimeData(
-        coordinator=coordinator, identity=identity, applied_settings=_settings(entry)
+        coordinator=coordinator, identity=identity, applied_settings=in_force(entry)
     )
 
 
@@ -157,12 +157,12 @@ async def _async_setup_meter(hass: HomeAssistant, entry: PowershareConfigEntry) 
         )
         entry.async_on_unload(sensor_coordinator.async_start())
         await sensor_coordinator.async_refresh()
-        return MeterRuntimeData(coordinator=sensor_coordinator, applied_settings=_settings(entry))
+        return MeterRuntimeData(coordinator=sensor_coordinator, applied_settings=in_force(entry))
     meter = await async_open_meter(hass, entry.data)
     entry.async_on_unload(meter.close)
     coordinator = MeterCoordinator(hass, entry, meter)
     await coordinator.async_config_entry_first_refresh()
-    return MeterRuntimeData(coordinator=coordinator, applied_settings=_settings(entry))
+    return MeterRuntimeData(coordinator=coordinator, applied_settings=in_force(entry))
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PowershareConfigEntry) -> bool:
@@ -182,7 +182,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: PowershareConfigEntry
 
     Nothing happens when nothing changed (an options form saved as it was).
     """
-    current = _settings(entry)
+    current = in_force(entry)
     applied = entry.runtime_data.applied_settings
     changed = {
         key for key in current.keys() | applied.keys() if current.get(key) != applied.get(key)
@@ -202,8 +202,3 @@ async def _async_entry_updated(hass: HomeAssistant, entry: PowershareConfigEntry
         return
     LOGGER.debug("Reloading %s: %s changed", entry.title, sorted(changed))
     hass.config_entries.async_schedule_reload(entry.entry_id)
-
-
-def _settings(entry: PowershareConfigEntry) -> dict[str, Any]:
-    """Everything an entry is configured with: data, overridden by options."""
-    return {**entry.data, **entry.options}

@@ -61,3 +61,8 @@ def setting(entry: ConfigEntry[Any], key: str, default: Any = None) -> Any:
     if key in entry.options:
         return entry.options[key]
     return entry.data.get(key, default)
+
+
+def in_force(entry: ConfigEntry[Any]) -> dict[str, Any]:
+    """Return everything an entry is configured with: its data, overridden by its options."""
+    return {**entry.data, **entry.options}

@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntry, ConfigFlow
 
-from custom_components.powershare.settings import USER_SETTINGS
-
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -33,12 +31,6 @@ class PowershareFlowBase(ConfigFlow):
     @property
     def _reconfiguring(self) -> bool:
         return self.source == SOURCE_RECONFIGURE
-
-    @staticmethod
-    def _in_force(entry: ConfigEntry[Any]) -> dict[str, Any]:
-        """Return what a reconfigure form shows: the data, with what the entities set since."""
-        in_force = {key: entry.options[key] for key in USER_SETTINGS if key in entry.options}
-        return {**entry.data, **in_force}
 
     def _save_reconfigured(
         self,

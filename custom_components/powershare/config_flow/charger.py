@@ -26,6 +26,7 @@ from custom_components.powershare.const import (
     MIN_CURRENT_LIMIT,
 )
 from custom_components.powershare.engine.model import PhaseRotation, Wiring
+from custom_components.powershare.settings import in_force
 
 from .fields import dropdown, entries_of_kind, entry_choices, number_box
 from .modbus import ModbusSteps
@@ -92,7 +93,7 @@ class ChargerSteps(ModbusSteps):
             CONF_GROUP: groups[0]["value"],
         }
         if self._reconfiguring:
-            data = self._in_force(self._get_reconfigure_entry())
+            data = in_force(self._get_reconfigure_entry())
             # The wiring is stored as a number but chosen from a list of strings.
             values = {**values, **data, CONF_WIRING: str(data[CONF_WIRING])}
         if user_input is not None:

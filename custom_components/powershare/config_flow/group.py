@@ -28,6 +28,7 @@ from custom_components.powershare.const import (
     MAX_FUSE,
     MIN_FUSE,
 )
+from custom_components.powershare.settings import in_force
 
 from .base import PowershareFlowBase
 from .fields import dropdown, entries_of_kind, entry_choices, number_box
@@ -54,9 +55,9 @@ class GroupSteps(PowershareFlowBase):
         errors: dict[str, str] = {}
         values: Mapping[str, Any] = {CONF_METER_INCLUDES_CHARGERS: True}
         if this is not None:
-            in_force = self._in_force(this)
-            fuse = in_force[CONF_FUSE]
-            values = {**in_force, CONF_FUSE: fuse[0], FUSE_L2: fuse[1], FUSE_L3: fuse[2]}
+            current = in_force(this)
+            fuse = current[CONF_FUSE]
+            values = {**current, CONF_FUSE: fuse[0], FUSE_L2: fuse[1], FUSE_L3: fuse[2]}
         if user_input is not None:
             values = user_input
             errors = self._group_errors(user_input, this, groups)

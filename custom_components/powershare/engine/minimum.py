@@ -47,7 +47,8 @@ def pause_short_of_minimum(cycle: Cycle, plan: Plan, shares: Shares) -> tuple[Pl
     ]
     if not below:
         return plan, False
-    others = [index for index in plan.sharing if index not in refused and index not in below]
+    short = set(below)
+    others = [index for index in plan.sharing if index not in refused and index not in short]
     victims = choose_victims(
         shares.demands,
         cycle.room,

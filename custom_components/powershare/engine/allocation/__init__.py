@@ -30,9 +30,19 @@ minimum) handles what unequal minimums leave over. Last comes the rounding to wh
 (`round_to_amps`). `allocate` chains them for callers that need no solar hysteresis.
 """
 
-from .problem import CAPPED, EPSILON, Admission, Demand, EnforcedCache, Fill, Limit, Terms
+from .problem import (
+    CAPPED,
+    EPSILON,
+    Admission,
+    Demand,
+    EnforcedCache,
+    Fill,
+    Limit,
+    Terms,
+    owner_bottleneck,
+)
 from .rounding import round_to_amps, whole_amp_usage
-from .solve import Allocation, allocate, fill, owner_bottleneck
+from .solve import Allocation, allocate, fill
 from .victims import choose_victims
 
 __all__ = [

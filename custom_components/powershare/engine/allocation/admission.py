@@ -82,7 +82,6 @@ class AdmittingFiller(Filler):
         # Room only shrinks here: once a minimum does not fit for some demands, neither does
         # it, nor any larger one, for any later owner with the same demands (skip the check).
         full: dict[int, tuple[float, int]] = {}
-        alone = list(room)  # the tier's room before anyone's minimum
         running = self.admission.running
         blocked_at: int | None = None  # a refused owner that waited a turn blocks new starts
         for owner, index in arriving:
@@ -92,7 +91,7 @@ class AdmittingFiller(Filler):
                 continue
             failed = full.get(index)
             if failed is not None and need >= failed[0]:
-                blocking = self._refuse(owner, index, failed[1], tier, alone)
+                blocking = self._refuse(owner, index, failed[1], tier)
                 blocked_at = blocking if blocked_at is None else blocked_at
                 continue
             found = loads_of.get(index)
@@ -113,26 +112,25 @@ class AdmittingFiller(Filler):
                     for taken, load_back in loads[:done]:
                         room[taken] += load_back
                     full[index] = (need, limit)
-                    blocking = self._refuse(owner, index, limit, tier, alone)
+                    blocking = self._refuse(owner, index, limit, tier)
                     blocked_at = blocking if blocked_at is None else blocked_at
                     break
                 room[limit] = left
             else:
                 admitted[demands[index].owner] += 1
 
-    def _refuse(
-        self, owner: int, index: int, limit: int, tier: int, alone: Sequence[float]
-    ) -> int | None:
+    def _refuse(self, owner: int, index: int, limit: int, tier: int) -> int | None:
         """Refuse an owner (stopped by `limit`); return the limit when it blocks new starts.
 
-        It blocks when it waited a full turn and its minimum fits the tier's room alone.
+        It blocks when it waited a full turn and its minimum fits the tier's room alone: the
+        capacity less what earlier tiers took (the admission itself fixes nothing).
         """
         self.refused[owner] = limit
         if owner not in self.admission.waited:
             return None
         need = self.admission.minimum[owner]
         fits = all(
-            alone[term] - coefficient * need >= -EPSILON
+            self.capacity[term] - self.fixed[term] - coefficient * need >= -EPSILON
             for term, coefficient in self.demands[index].terms
             if self.from_tier[term] <= tier
         )

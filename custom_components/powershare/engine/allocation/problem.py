@@ -84,3 +84,11 @@ class Admission:
     tier: it is then what admitting them all gives (their minimums fit together), without the
     owner by owner check. Cheaper when all fit (as they mostly do when they did last time);
     the result is the same either way."""
+
+
+def owner_bottleneck(result: Fill, owner_demands: Sequence[int]) -> int:
+    """Return the limit that stopped the owner (its first demand not stopped by its cap)."""
+    for index in owner_demands:
+        if result.bottlenecks[index] != CAPPED:
+            return result.bottlenecks[index]
+    return CAPPED

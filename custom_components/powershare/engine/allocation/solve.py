@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .admission import AdmittingFiller, first_demands
 from .filling import Filler
-from .problem import CAPPED, EPSILON, Admission
+from .problem import EPSILON, Admission
 from .rounding import round_to_amps
 from .victims import choose_victims
 
@@ -68,14 +68,6 @@ def _all_reach_minimum(
     return True
 
 
-def owner_bottleneck(result: Fill, owner_demands: Sequence[int]) -> int:
-    """Return the limit that stopped the owner (its first demand not stopped by its cap)."""
-    for index in owner_demands:
-        if result.bottlenecks[index] != CAPPED:
-            return result.bottlenecks[index]
-    return CAPPED
-
-
 @dataclass(frozen=True, slots=True)
 class Allocation:
     """The result of `allocate`: whole amps per owner and how it came about."""
@@ -117,10 +109,11 @@ def allocate(
         ]
         if not below:
             break
+        short = set(below)
         others = [
             owner
             for owner in range(owners)
-            if owner not in paused and demands_of[owner] and owner not in below
+            if owner not in paused and demands_of[owner] and owner not in short
         ]
         paused.update(
             choose_victims(

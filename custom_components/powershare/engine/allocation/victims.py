@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .problem import CAPPED, EPSILON
+from .problem import CAPPED, EPSILON, owner_bottleneck
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,10 +37,10 @@ def choose_victims(
     whoever the rotation favours). See the module docstring for the rule. Returns at least one
     owner when `below` is not empty.
     """
-    short = {_bottleneck(result, demands_of[owner]) for owner in below}
+    short = {owner_bottleneck(result, demands_of[owner]) for owner in below}
     by_limit: dict[int, list[int]] = {}
     for owner in (*below, *others):
-        bottleneck = _bottleneck(result, demands_of[owner])
+        bottleneck = owner_bottleneck(result, demands_of[owner])
         if bottleneck in short and (bottleneck != CAPPED or owner in below):
             by_limit.setdefault(bottleneck, []).append(owner)
     victims: list[int] = []
@@ -68,15 +68,6 @@ def choose_victims(
             group_victims.append(next(o for o in reversed(owners) if o in below))
         victims.extend(group_victims)
     return sorted(set(victims))
-
-
-def _bottleneck(result: Fill, indexes: Sequence[int]) -> int:
-    """Return the limit that stopped an owner (`owner_bottleneck`, on its demand indexes)."""
-    for index in indexes:
-        bottleneck = result.bottlenecks[index]
-        if bottleneck != CAPPED:
-            return bottleneck
-    return CAPPED
 
 
 def _coefficients(
