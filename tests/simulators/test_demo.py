@@ -138,7 +138,10 @@ async def _check_running_demo(demo: Demo, seen: dict[str, Any]) -> None:
         settled.append(now[garage_entry])
         return now if len(settled) >= 3 and settled[-1] == settled[-3] >= 12 else None
 
-    before = await _until(garage_settled, "the Garage's register 15 to settle")
+    # A first reading may catch a car at its charger's own current before Powershare's first
+    # write (out of control for that cycle): its first target is lower and the increase after
+    # it is paced, so settling can take longer than the other waits on a loaded machine.
+    before = await _until(garage_settled, "the Garage's register 15 to settle", timeout_s=60.0)
 
     # A 20 A step on L2: the Garage's register 15 drops, as its decision says.
     demo.site.extra_load_a[1] = 20.0
