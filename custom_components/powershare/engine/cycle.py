@@ -46,5 +46,9 @@ class Cycle:
     def share_out(self, plan: Plan) -> Shares:
         """Fill the plan (`Sharer.share_out`)."""
         return self.sharer.share_out(
-            self.room, plan, self.asks, self.keep_position, (self.waited, self.running)
+            self.room,
+            plan,
+            self.asks,
+            self.keep_position,
+            (self.waited, self.running, plan.blocked),
         )

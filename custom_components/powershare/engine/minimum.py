@@ -59,7 +59,14 @@ def pause_short_of_minimum(cycle: Cycle, plan: Plan, shares: Shares) -> tuple[Pl
         cycle.keep_position,
         others,
     )
-    return pause(cycle, plan, ((victim, shares.bottleneck(victim)) for victim in victims)), True
+    paused = pause(cycle, plan, ((victim, shares.bottleneck(victim)) for victim in victims))
+    # One that waited a turn and could have its minimum alone holds back new starts, as a
+    # refusal in the admission does: others starting in its place would starve it.
+    for victim in victims:
+        verdict = paused.left_out.get(victim)
+        if victim in cycle.waited and verdict and verdict.reason is Reason.PAUSED_FOR_OTHERS:
+            paused = paused.block_after(cycle.keep_position[victim], verdict.limit)
+    return paused, True
 
 
 def pause_refused(cycle: Cycle, plan: Plan, shares: Shares) -> tuple[Plan, bool]:

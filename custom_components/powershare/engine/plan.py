@@ -9,7 +9,7 @@ holding its minimum to left out, which is why `minimum.settle` ends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -42,6 +42,9 @@ class Plan:
     """Per candidate left out of the sharing: why."""
     holding: frozenset[int] = frozenset()
     """Running solar charges that hold their minimum through a deficit."""
+    blocked: tuple[int, int] | None = None
+    """(keep position, limit) of the first charger that waited a turn and was paused although
+    its minimum fits alone: no charger after it starts (`allocation.Admission.blocked`)."""
 
     @classmethod
     def start(cls, candidates: tuple[int, ...], phases: tuple[tuple[Phase, ...], ...]) -> Plan:
@@ -52,16 +55,22 @@ class Plan:
         """Return the plan with `more` chargers left out."""
         sharing = tuple(index for index in self.sharing if index not in more)
         left_out = MappingProxyType({**self.left_out, **more})
-        return Plan(self.candidates, self.phases, sharing, left_out, self.holding)
+        return replace(self, sharing=sharing, left_out=left_out)
 
     def hold(self, more: Iterable[int]) -> Plan:
         """Return the plan with `more` solar charges holding their minimum."""
         holding = self.holding | frozenset(more)
-        return Plan(self.candidates, self.phases, self.sharing, self.left_out, holding)
+        return replace(self, holding=holding)
 
     def move(self, moved: Mapping[int, tuple[Phase, ...]]) -> Plan:
         """Return the plan with chargers on other site phases."""
         phases = list(self.phases)
         for index, site_phases in moved.items():
             phases[index] = site_phases
-        return Plan(self.candidates, tuple(phases), self.sharing, self.left_out, self.holding)
+        return replace(self, phases=tuple(phases))
+
+    def block_after(self, position: int, limit: int) -> Plan:
+        """Return the plan with no start after `position` in keep order (the first one stays)."""
+        if self.blocked is not None and self.blocked[0] <= position:
+            return self
+        return replace(self, blocked=(position, limit))

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from .topology import Topology
 
 _NO_DEMANDS = range(0)
+type Turns = tuple[frozenset[int], frozenset[int], tuple[int, int] | None]
+"""Who waited a full turn, who runs, and where starts are blocked (`allocation.Admission`)."""
 type _Pieces = tuple[tuple[int, float], ...]
 """A charger's demands as (tier, amount) pieces."""
 
@@ -93,21 +95,24 @@ class Sharer:
         plan: Plan,
         asks: Asks,
         keep_position: Sequence[int],
-        turns: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset()),
+        turns: Turns = (frozenset(), frozenset(), None),
     ) -> Shares:
         """Fill the plan: every charger sharing gets its max-min fair share.
 
-        `turns` are the chargers that waited a full turn and those running (`Admission`).
+        `turns` are the chargers that waited a full turn, those running, and where starts are
+        blocked (`Admission`).
         """
         topology = self.topology
         demands, demands_of, alike = self._demands(plan, asks)
-        waited, running = turns
+        waited, running, blocked = turns
         admission = Admission(
             topology.minimum,
             keep_position,
             waited=waited,
             running=running,
-            everyone_first=self.all_admitted,
+            blocked=blocked,
+            # Everyone first would start the chargers a block holds back when all fit.
+            everyone_first=self.all_admitted and blocked is None,
         )
         result = fill(room, demands, len(topology.chargers), alike, self.enforced, admission)
         self.all_admitted = not result.refused

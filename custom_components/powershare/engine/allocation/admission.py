@@ -4,9 +4,10 @@ Before each tier, the owners whose first demand is in it are admitted in keep or
 their minimum still fits on every limit enforced in that tier, on top of what earlier tiers
 took and the minimums admitted before them; the others are refused (given nothing). An owner
 that waited a full turn and is refused although it would fit alone stops the owners after it
-from starting (`Admission.waited`), so that it gets in when the turns before it end. Only the
-admitted take part in the tier's filling. Within a tier every admitted owner rises from zero
-at the same pace, so when the minimums are equal each one reaches its minimum.
+from starting (`Admission.waited`), so that it gets in when the turns before it end; so does
+one paused after an earlier fill of the cycle (`Admission.blocked`). Only the admitted take
+part in the tier's filling. Within a tier every admitted owner rises from zero at the same
+pace, so when the minimums are equal each one reaches its minimum.
 """
 
 from __future__ import annotations
@@ -82,10 +83,13 @@ class AdmittingFiller(Filler):
         # Room only shrinks here: once a minimum does not fit for some demands, neither does
         # it, nor any larger one, for any later owner with the same demands (skip the check).
         full: dict[int, tuple[float, int]] = {}
-        running = self.admission.running
+        running, blocked = self.admission.running, self.admission.blocked
+        keep_position = self.admission.keep_position
         blocked_at: int | None = None  # a refused owner that waited a turn blocks new starts
         for owner, index in arriving:
             need = minimum[owner]
+            if blocked is not None and blocked_at is None and keep_position[owner] > blocked[0]:
+                blocked_at = blocked[1]
             if blocked_at is not None and owner not in running:
                 refused[owner] = blocked_at
                 continue

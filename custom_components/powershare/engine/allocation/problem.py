@@ -79,6 +79,10 @@ class Admission:
     being taken by others starting one after another (which could starve it)."""
     running: frozenset[int] = frozenset()
     """Owners charging now."""
+    blocked: tuple[int, int] | None = None
+    """(keep position, limit): an owner that waited a turn, fits alone, and was paused after
+    an earlier fill of the same cycle (short of its minimum at its fair share): owners after
+    that place do not start, as after a refusal in the admission."""
     everyone_first: bool = False
     """Fill with every owner first, and keep that if each reaches its minimum in its first
     tier: it is then what admitting them all gives (their minimums fit together), without the
