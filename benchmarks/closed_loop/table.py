@@ -60,7 +60,7 @@ def _rows(
     )
     add(
         "  energy the cars wanted (kWh)",
-        [f"{_wanted_wh(scenario, window) / 1000:.1f}"] * 2,
+        [f"{_wanted_wh(scenario, window) / 1000:.1f}"] * len(outcomes),
         f"{_wanted_wh(scenario, window) / 1000:.1f}",
     )
     rows += [(label, [*values, "-"]) for label, values in _solar_rows(outcomes)]

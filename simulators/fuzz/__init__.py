@@ -5,7 +5,8 @@ per-phase fuses, rotations, 1- and 3-phase wiring, 1-, 2- and 3-phase cars, hous
 and unmetered sub-groups, `world.random_site`), then runs the engine against the physics of
 `world.World` for `STEPS` cycles: house loads step up and down (solar on the root board), cars
 come and go, some ignore their charger or draw more than told, some chargers draw with mode
-off, and meters go silent, never answer, or send NaN, infinities and impossible exports. It
+off, meters go silent, never answer, or send NaN, infinities and impossible exports, and in
+some sites the chargers' readings are a step older than the meters' (cars ramp unseen). It
 returns what happened (`Outcome`): the faults exercised and every invariant broken:
 
 - **fuse**: what really flows through a fuse, on each phase, stays within its rating, except

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .world import Triple
 
 STEPS = 60
+LATE_CHARGERS = 0.4
+"""The share of sites whose chargers are read a step before the meters."""
 TOLERANCE = 1e-6
 _NOT_COMPARED = frozenset(
     {
@@ -57,8 +59,12 @@ def run_case(seed: int, steps: int = STEPS) -> Outcome:
     rng = random.Random(seed)
     config = random_site(rng)
     world = World(config, rng)
+    # Its own generator: the sites and their faults stay those of the seed without it.
+    world.late_chargers = random.Random(~seed).random() < LATE_CHARGERS
     balancer = Balancer(config)
     outcome = Outcome(seed, len(config.chargers), len(config.groups))
+    if world.late_chargers:
+        outcome.faults["charger readings older than the meters'"] += 1
     tunables = config.tunables
     # A car's time to follow a cut, one reading to see that it did not, one cycle to decide,
     # the others' time to follow that decision, and the 2 s granularity of this check.

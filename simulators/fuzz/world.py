@@ -121,6 +121,10 @@ class World:
     never: set[str] = field(default_factory=set)
     lies: dict[str, str] = field(default_factory=dict)
     readings: dict[str, MeterReading] = field(default_factory=dict)
+    late_chargers: bool = False
+    """Chargers report what they drew one step before the meters (as a charger read every
+    2 s beside a meter read every second does): a car that ramped up since is not in it."""
+    _reported: dict[str, Triple] | None = None
 
     def __post_init__(self) -> None:
         self.parent = {g.id: g.parent_id for g in self.config.groups}
@@ -223,11 +227,16 @@ class World:
             meters[meter] = reading
             if meter not in self.lies:
                 self.readings[meter] = reading
+        reported, measured_at = draws, None
+        if self.late_chargers and self._reported is not None:
+            reported, measured_at = self._reported, now - STEP_S
+        self._reported = draws
         chargers = {
             charger.id: ChargerState(
                 connected=self.cars[charger.id] is not None,
-                charging=max(draws[charger.id]) > 0,
-                currents=_charger_phases(charger, draws[charger.id]),
+                charging=max(reported.get(charger.id, ZERO)) > 0,
+                currents=_charger_phases(charger, reported.get(charger.id, ZERO)),
+                measured_at=measured_at,
             )
             for charger in self.config.chargers
         }

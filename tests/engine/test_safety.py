@@ -242,3 +242,84 @@ def test_a_charger_added_while_its_car_charges_inherits_no_load_and_no_free_swit
         decision = loop.step()
         assert len(loop.phases("c1")) == 3
     assert loop.amps()["c1"] >= 6  # the house leaves 20 A per phase: it charges
+
+
+# --- 7. a car ramping up between the charger's reading and the meter's ------------------------
+
+
+def _ramp_site() -> Balancer:
+    """A 16 A charger on a 32 A fuse (1 A margin) that has just been raised from 7 A to 16 A.
+
+    The house drew 24 A, then 15 A: exactly 16 A of room. The readings were lined up so far.
+    """
+    site = one_group_site(32.0, _chargers(1, max_current=16), margin=1.0)
+    balancer = Balancer(site)
+    now, drawn, house = 0.0, 0.0, 24.0
+    while now < 120.0:
+        if now >= 40.0:
+            house = 15.0
+        balancer.step(_ramp_snapshot(now, house, drawn, drawn, measured_at=None))
+        drawn = float(balancer.state.chargers["c0"].target)
+        if now >= 40.0 and drawn == 16.0:
+            return balancer
+        now += 1.0
+    raise AssertionError("the charger never reached 16 A")
+
+
+def _ramp_snapshot(
+    now: float, house: float, draws: float, reads: float, measured_at: float | None
+) -> Snapshot:
+    """The meter sees the house and what the car `draws`; the charger says it `reads`."""
+    return Snapshot(
+        now=now,
+        meters={"m": MeterReading((house + draws,) * 3, now)},
+        chargers={
+            "c0": ChargerState(
+                connected=True, charging=True, currents=(reads,) * 3, measured_at=measured_at
+            )
+        },
+    )
+
+
+def test_a_car_ramping_up_unseen_by_an_older_charger_reading_is_not_house_load() -> None:
+    # Before: the meter's 15 + 11.5 A less the charger's older 7 A made a 19.5 A house, and
+    # 16 A was cut to 12 A; the charger's next reading, showing 16 A, put it back up.
+    balancer = _ramp_site()
+    changed = balancer.state.chargers["c0"].last_change
+    assert changed is not None
+    now = changed + 1.0  # read at changed + 0.5 (still 7 A), the meter a second after
+    decision = balancer.step(_ramp_snapshot(now, 15.0, 11.5, 7.0, measured_at=changed + 0.5))
+    assert decision.chargers["c0"].target_current == 16
+    assert decision.groups["main"].non_ev_load == pytest.approx((15.0,) * 3)
+
+
+def test_the_same_readings_at_one_instant_are_house_load() -> None:
+    # The charger's reading taken with the meter's: the meter's rise can only be the house.
+    balancer = _ramp_site()
+    changed = balancer.state.chargers["c0"].last_change
+    assert changed is not None
+    decision = balancer.step(_ramp_snapshot(changed + 1.0, 19.5, 7.0, 7.0, measured_at=None))
+    assert decision.groups["main"].non_ev_load == pytest.approx((19.5,) * 3)
+    assert decision.chargers["c0"].target_current == 11  # 32 - 1 - 19.5 = 11.5
+
+
+def test_a_ramp_is_given_no_longer_than_the_time_to_follow() -> None:
+    # A car drawing 7 A of its 16 A long after the change ramps no more: a rise is the house.
+    balancer = _ramp_site()
+    changed = balancer.state.chargers["c0"].last_change
+    assert changed is not None
+    now = changed + balancer.config.tunables.obey_within_s + 1.0
+    decision = balancer.step(_ramp_snapshot(now, 19.5, 7.0, 7.0, measured_at=now - 0.5))
+    assert decision.groups["main"].non_ev_load == pytest.approx((19.5,) * 3)
+
+
+def test_a_ramp_hides_no_more_of_a_house_rise_than_its_own_size() -> None:
+    # The house rises from 15 to 25 A while the car reaches its 16 A unseen (the reading says
+    # 7 A): the meter's 41 A can be the car for at most 16 A, so the house is at least 25 A.
+    balancer = _ramp_site()
+    changed = balancer.state.chargers["c0"].last_change
+    assert changed is not None
+    snapshot = _ramp_snapshot(changed + 1.0, 25.0, 16.0, 7.0, measured_at=changed + 0.5)
+    decision = balancer.step(snapshot)
+    assert decision.groups["main"].non_ev_load == pytest.approx((25.0,) * 3)
+    assert decision.chargers["c0"].target_current == 6  # 32 - 1 - 25

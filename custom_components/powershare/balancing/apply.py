@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from custom_components.powershare.const import LOGGER
 from custom_components.powershare.devices.errors import PowershareDeviceError
-from custom_components.powershare.devices.teltocharge import PhaseSelection
+from custom_components.powershare.devices.teltocharge import PhaseSelection, settings_after
 from custom_components.powershare.engine import PHASES, Phase
 from custom_components.powershare.settings import (
     DEFAULT_FAILSAFE_CURRENT,
@@ -90,10 +90,13 @@ async def _async_write(
     failsafe = int(setting(link.entry, OPT_FAILSAFE_CURRENT, DEFAULT_FAILSAFE_CURRENT))
     if setting(link.entry, OPT_CHARGING_LOCKED, default=False):
         amps = failsafe = 0
+    amps = failsafe if amps is None else amps
+    present = link.settings_now(reading)
+    started = driver.clock()
     try:
         written = await driver.apply(
-            reading.settings,
-            amps=failsafe if amps is None else amps,
+            present,
+            amps=amps,
             phases=phases,
             watchdog_timeout_s=WATCHDOG_TIMEOUT_S,
             failsafe_current_a=failsafe,
@@ -102,9 +105,19 @@ async def _async_write(
             await driver.configure_watchdog(WATCHDOG_TIMEOUT_S, failsafe)
             written = 1
     except PowershareDeviceError as err:
-        # The coordinator reports the device as unavailable; the next cycle retries.
+        # The coordinator reports the device as unavailable; the next cycle retries (all of
+        # it: what was sent before the failure is not known to have arrived).
         LOGGER.debug("Writing %s failed: %s", link.entry.title, err)
+        link.sent = None
         return
     if written:
         link.last_write = now
+        link.sent_at = started
+        link.sent = settings_after(
+            present,
+            amps=amps,
+            phases=phases,
+            watchdog_timeout_s=WATCHDOG_TIMEOUT_S,
+            failsafe_current_a=failsafe,
+        )
         await link.coordinator.async_request_refresh()

@@ -30,7 +30,7 @@ def take_snapshot(
 ) -> Snapshot:
     """Return what the engine needs to decide at `now`."""
     readings = meter_readings(hass, meters)
-    # Line the chargers' currents up with the newest meter reading (see currents_at).
+    # Line the chargers' currents up with the newest meter reading (see ChargerLink.reading_at).
     moment = max((reading.timestamp for reading in readings.values()), default=now)
     return Snapshot(now=now, meters=readings, chargers=charger_states(chargers, moment))
 
@@ -67,10 +67,12 @@ def charger_states(chargers: Mapping[str, ChargerLink], moment: float) -> dict[s
             # non-EV load, which is the safe way to count it.
             states[entry_id] = ChargerState(connected=False)
             continue
+        drew = charger.reading_at(moment)
         states[entry_id] = ChargerState(
             connected=data.ev_connected,
             charging=data.charging,
-            currents=charger.currents_at(moment),
+            currents=(0.0, 0.0, 0.0) if drew is None else drew.currents_a,
             max_current=data.amp_limit_a or None,
+            measured_at=None if drew is None else drew.measured_at,
         )
     return states

@@ -7,7 +7,8 @@ in that order, each a stage in a module named after what it decides:
 rule  stage                                             writes to memory
 ====  ================================================  ======================================
 1     meters and non-EV load (`loads`), a charger out   meter history, obedience
-      of control counted as load (`obedience`)
+      of control counted as load (`obedience`), a car
+      ramping up unseen (`ramps`)
 2     cars: sessions, draw-less, phases used (`cars`)   session, request, car phases
 3     caps: charger, user, schedule, car, failsafe
       (`caps`); the room (`room`); keep order
@@ -54,6 +55,7 @@ from .obedience import check_obedience
 from .pacing import pace, told_before
 from .phase_switching import switch_phases
 from .plan import Plan
+from .ramps import ramp_allowances
 from .remember import remember
 from .room import Room
 from .sharing import Sharer
@@ -111,7 +113,9 @@ class Balancer:
         usage = subtree_sums(topology, currents)  # what the chargers below each group draw
         out_of_control = check_obedience(topology, snapshot, currents, state)
         uncontrolled = uncontrolled_sums(topology, currents, out_of_control)
-        loads = estimate_loads(topology, snapshot, usage, uncontrolled, state.meters)
+        ramps = ramp_allowances(topology, snapshot, currents, state.chargers)
+        ramping = None if ramps is None else subtree_sums(topology, ramps)
+        loads = estimate_loads(topology, snapshot, usage, uncontrolled, state.meters, ramping)
         # 2. Cars: who is connected, what each draws and on which phases.
         cars = observe_cars(topology, snapshot, state.chargers)
         sessions = cars.sessions

@@ -8,6 +8,12 @@ The house part, for a group whose meter has a reading to believe:
 - meter includes the chargers: house = meter - measured charger currents of the subtree
   (charger phases mapped to site phases through each charger's rotation);
 - meter excludes them (house circuit only): house = meter;
+- a charger read before the meter, whose car may still be ramping up to a current it was
+  given less than `obey_within_s` earlier, may draw up to that current at the meter's instant
+  (`ramps`): what the meter shows more, up to that, is taken to be the car, and the
+  house figure stays at its last value unless the meter says otherwise whatever the car drew
+  (with a static house, an increase is followed by no cut). A house load that rises during
+  a ramp is seen once the charger's reading catches up, at most `obey_within_s` later;
 - the figure used is the highest of the last `load_hold_s` seconds (a charger ramping up
   between the meter's and the charger's reading would otherwise look like the house load
   dropping).
@@ -106,11 +112,13 @@ def estimate_loads(
     charger_sum: Sequence[Currents],
     uncontrolled: Sequence[Currents] | None,
     memory: dict[str, MeterMemory],
+    ramping: Sequence[Currents] | None = None,
 ) -> LoadEstimate:
     """Compute the non-EV load of every group (see the module docstring).
 
     `charger_sum` is, per group, what all the chargers below it draw; `uncontrolled` what
-    those out of control draw (None when none is): `subtree_sums` of those currents.
+    those out of control draw, `ramping` how much more those ramping up may draw than their
+    readings show (each None when there is nothing): `subtree_sums` of those currents.
     """
     config = topology.config
     tunables = config.tunables
@@ -146,6 +154,8 @@ def estimate_loads(
         derived = reading.currents
         if topology.groups[group].meter_includes_chargers:
             derived = _sub(reading.currents, charger_sum[group])
+            if ramping is not None and meter_memory.last_fresh is not None:
+                derived = _ramp_aware(derived, ramping[group], meter_memory.last_fresh)
         house[group] = _held_load(meter_memory, derived, now, tunables.load_hold_s)
     non_ev = house if uncontrolled is None else list(map(_add, house, uncontrolled))
     stale = [any(own_stale[above] for above in topology.ancestors[group]) for group in range(count)]
@@ -199,6 +209,19 @@ def _held_load(meter_memory: MeterMemory, derived: Currents, now: float, hold_s:
     for _, values in history:
         held = _max(held, values)
     return held
+
+
+def _ramp_aware(derived: Currents, allowance: Currents, last: Currents) -> Currents:
+    """Return the house figure closest to the last one that the meter allows.
+
+    `derived` counts the ramping chargers at their readings (the most the house can be),
+    `derived - allowance` at the currents they were given (the least).
+    """
+    return (
+        max(derived[0] - allowance[0], min(derived[0], last[0])),
+        max(derived[1] - allowance[1], min(derived[1], last[1])),
+        max(derived[2] - allowance[2], min(derived[2], last[2])),
+    )
 
 
 def uncontrolled_sums(

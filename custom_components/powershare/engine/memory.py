@@ -24,6 +24,8 @@ class ChargerMemory:
     target: int = 0
     site_phases: tuple[Phase, ...] = ()
     last_change: float | None = None
+    previous_target: int = 0
+    """The target before `last_change`."""
     running_since: float | None = None
     ever_started: bool = False
     drawing: bool = False

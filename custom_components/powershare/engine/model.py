@@ -234,8 +234,10 @@ class ChargerState:
     """What a charger reports.
 
     `currents` are per CHARGER phase (the engine maps them through the rotation), as drawn at
-    the newest meter reading's timestamp (`Snapshot.measured_at`), which is the instant the
-    meters' figures describe: the integration lines the charger readings up with it.
+    `measured_at`: the integration gives the charger's last reading taken at or before the
+    newest meter reading (`Snapshot.measured_at`, the instant the meters' figures describe);
+    None means at that instant (simulations). A reading older than the meters' may miss a car
+    still ramping up (`loads.ramp_allowances`).
     `car_phases` are the charger phases the car draws on, when the charger knows; None lets the
     engine find out from the currents. `max_current` is the charger's own limit (cable,
     connector, DIP switches), None when unknown.
@@ -246,6 +248,7 @@ class ChargerState:
     currents: tuple[float, float, float] = (0.0, 0.0, 0.0)
     car_phases: frozenset[Phase] | None = None
     max_current: int | None = None
+    measured_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Remembering what was decided: each session's target, when it changed, and who left.
 
 A charger that starts is running since now (and has started in this session); one that
-stops is paused since now; any command sent is its last change. The session of a charger
+stops is paused since now; any command sent is its last change (and the target it replaced
+is kept: `ramps`). The session of a charger
 whose car left is forgotten (after its decision said 0 once).
 """
 
@@ -42,5 +43,6 @@ def remember(
             memory.running_since = None
         if paced.changed[index]:
             memory.last_change = now
+            memory.previous_target = memory.target
         memory.target = target
         memory.site_phases = phases[index]

@@ -56,7 +56,7 @@ class MeterReading:
     """When the request was sent, on the driver's clock (seconds).
 
     The earliest moment the values can describe: a charger reading that arrived before it
-    is the one to subtract from these figures (see the balancing service's `currents_at`).
+    is the one to subtract from these figures (`ChargerLink.reading_at` in balancing).
     """
 
     @property

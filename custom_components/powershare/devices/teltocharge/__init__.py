@@ -18,7 +18,7 @@ Import from this package, not from its modules: the modules are its layout, not 
 
 from __future__ import annotations
 
-from .commands import validate_amps, validate_watchdog
+from .commands import settings_after, validate_amps, validate_watchdog
 from .driver import TeltoCharge
 from .reading import (
     TeltoChargeIdentity,
@@ -85,6 +85,7 @@ __all__ = [
     "decode_identity",
     "decode_reading",
     "decode_settings",
+    "settings_after",
     "validate_amps",
     "validate_watchdog",
 ]

@@ -8,6 +8,7 @@ what the charger already holds and groups adjacent registers into one FC16 reque
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from custom_components.powershare.devices.errors import InvalidCommandError
@@ -91,6 +92,30 @@ def plan_writes(
         on_device = _settings_registers(present)
         wanted = {reg: value for reg, value in wanted.items() if on_device[reg] != value}
     return _runs(wanted)
+
+
+def settings_after(
+    present: TeltoChargeSettings,
+    *,
+    amps: int | None = None,
+    phases: PhaseSelection | None = None,
+    lock_mode: LockMode | None = None,
+    watchdog_timeout_s: int | None = None,
+    failsafe_current_a: int | None = None,
+) -> TeltoChargeSettings:
+    """Return `present` with the values an `apply` of the same arguments wrote."""
+    return replace(
+        present,
+        amps_to_use=present.amps_to_use if amps is None else amps,
+        phase_to_use=present.phase_to_use if phases is None else phases,
+        lock_mode=present.lock_mode if lock_mode is None else lock_mode,
+        watchdog_timeout_s=(
+            present.watchdog_timeout_s if watchdog_timeout_s is None else watchdog_timeout_s
+        ),
+        failsafe_current_a=(
+            present.failsafe_current_a if failsafe_current_a is None else failsafe_current_a
+        ),
+    )
 
 
 def _settings_registers(settings: TeltoChargeSettings) -> dict[Register, int]:

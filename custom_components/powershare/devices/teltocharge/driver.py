@@ -65,7 +65,8 @@ class TeltoCharge:
         self.bus: Final = bus
         self.unit_id: Final = unit_id
         self._read_function = read_function
-        self._clock = clock
+        self.clock: Final = clock
+        """The clock of `TeltoChargeReading.measured_at`."""
         self.identity: TeltoChargeIdentity | None = None
         """Set by `identify` (and refreshed by every `read`)."""
 
@@ -112,7 +113,7 @@ class TeltoCharge:
     async def read(self) -> TeltoChargeReading:
         """One block read, decoded. Raises `UnsupportedDeviceError` if the device changed."""
         registers = await self.read_block()
-        reading = decode_reading(registers, self._clock())
+        reading = decode_reading(registers, self.clock())
         if self.identity is not None and reading.identity.serial != self.identity.serial:
             raise UnsupportedDeviceError(
                 f"unit {self.unit_id} on {self.bus.endpoint} is now serial "
