@@ -24,8 +24,9 @@ class ChargerMemory:
     target: int = 0
     site_phases: tuple[Phase, ...] = ()
     last_change: float | None = None
-    previous_target: int = 0
-    """The target before `last_change`."""
+    replaced: list[tuple[float, int]] = field(default_factory=list)
+    """(when, the target it replaced) of the changes of the last `obey_within_s`: where a car
+    still ramping up may be coming from (`ramps`)."""
     running_since: float | None = None
     ever_started: bool = False
     drawing: bool = False

@@ -32,10 +32,11 @@ def ramp_allowances(
     """Return, per charger, how much more than its reading it may draw at the meters' instant.
 
     Only a charger read before the meters (`ChargerState.measured_at`) whose current changed
-    less than `obey_within_s` before them may be ramping, and only by that change: from what
-    it drew, or the current it had before if that is more, up to its current now, on the
-    phases it was given. A car that draws less than it is offered is thus given no more than
-    each increase, however often its current changes. None when no charger may be ramping.
+    less than `obey_within_s` before them may be ramping, and only by those changes: from
+    what it drew, or the lowest current those changes replaced if that is more, up to its
+    current now, on the phases it was given. A car that draws less than it is offered is thus
+    given no more than what its current rose by in that time, however often it changes.
+    None when no charger may be ramping.
     """
     moment = snapshot.measured_at
     window = topology.config.tunables.obey_within_s
@@ -44,24 +45,20 @@ def ramp_allowances(
     for index, charger in enumerate(topology.chargers):
         state = states.get(charger.id)
         memory = sessions.get(charger.id)
-        if (
-            state is None
-            or state.measured_at is None
-            or state.measured_at >= moment
-            or memory is None
-            or memory.last_change is None
-            or moment - memory.last_change >= window
-            or memory.target <= memory.previous_target
-        ):
+        if state is None or state.measured_at is None or state.measured_at >= moment:
             continue
-        target, before, drawn = float(memory.target), float(memory.previous_target), currents[index]
+        if memory is None:
+            continue
+        recent = [replaced for when, replaced in memory.replaced if moment - when < window]
+        if not recent or memory.target <= min(recent):
+            continue
+        target, before, drawn = float(memory.target), float(min(recent)), currents[index]
         given = memory.site_phases
         allowance = (
-            target - max(drawn[0], before) if PHASES[0] in given else 0.0,
-            target - max(drawn[1], before) if PHASES[1] in given else 0.0,
-            target - max(drawn[2], before) if PHASES[2] in given else 0.0,
+            max(target - max(drawn[0], before), 0.0) if PHASES[0] in given else 0.0,
+            max(target - max(drawn[1], before), 0.0) if PHASES[1] in given else 0.0,
+            max(target - max(drawn[2], before), 0.0) if PHASES[2] in given else 0.0,
         )
-        allowance = (max(allowance[0], 0.0), max(allowance[1], 0.0), max(allowance[2], 0.0))
         if allowance == ZERO:
             continue
         if allowances is None:

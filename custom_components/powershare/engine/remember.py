@@ -1,8 +1,8 @@
 """Remembering what was decided: each session's target, when it changed, and who left.
 
 A charger that starts is running since now (and has started in this session); one that
-stops is paused since now; any command sent is its last change (and the target it replaced
-is kept: `ramps`). The session of a charger
+stops is paused since now; any command sent is its last change (and the targets the changes
+of the last `obey_within_s` replaced are kept: `ChargerMemory.replaced`). The session of a charger
 whose car left is forgotten (after its decision said 0 once).
 """
 
@@ -28,6 +28,7 @@ def remember(
     now: float,
 ) -> None:
     """Write the decision into the sessions; forget the sessions that ended."""
+    window = topology.config.tunables.obey_within_s
     for index, charger in enumerate(topology.chargers):
         memory = sessions[index]
         if memory is None:
@@ -42,7 +43,10 @@ def remember(
             memory.paused_since = now
             memory.running_since = None
         if paced.changed[index]:
+            memory.replaced = [
+                *(change for change in memory.replaced if now - change[0] < window),
+                (now, memory.target),
+            ]
             memory.last_change = now
-            memory.previous_target = memory.target
         memory.target = target
         memory.site_phases = phases[index]
