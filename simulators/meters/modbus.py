@@ -49,6 +49,10 @@ class ModbusMeterEmulator(RegisterUnit):
         self.mac = mac
         self.on_read: Callable[[], object] | None = None
         """Called before each read: lets a live site measure what flows at that instant."""
+        self.ct_ratio = 1
+        """The current transformers' ratio set in a meter that reports secondary values
+        (`ModbusMeterMap.current_ratio_register`): it serves currents, powers and energies
+        divided by it."""
 
     @classmethod
     def for_model(cls, key: str, state: MeterState | None = None) -> ModbusMeterEmulator:
@@ -66,17 +70,25 @@ class ModbusMeterEmulator(RegisterUnit):
         if self.on_read is not None:
             self.on_read()
         table = self.holding if self.meter_map.function is RegisterType.HOLDING else self.input
+        ratio = 1.0
+        if self.meter_map.current_ratio_register is not None:
+            self.holding[self.meter_map.current_ratio_register] = self.ct_ratio
+            ratio = float(self.ct_ratio)
         for phase, fields in zip(self.state.phases, self.meter_map.phases, strict=False):
             if fields.voltage is not None:
                 self._put(table, fields.voltage, phase.voltage_v)
-            self._put(table, fields.current, abs(phase.current_a))
-            self._put(table, fields.power, phase.power_w)
+            self._put(table, fields.current, abs(phase.current_a) / ratio)
+            self._put(table, fields.power, phase.power_w / ratio)
         if self.meter_map.total_power is not None:
-            self._put(table, self.meter_map.total_power, self.state.total_power_w)
+            self._put(table, self.meter_map.total_power, self.state.total_power_w / ratio)
         if self.meter_map.import_energy is not None:
-            self._put(table, self.meter_map.import_energy, self.state.import_energy_kwh)
+            self._put(table, self.meter_map.import_energy, self.state.import_energy_kwh / ratio)
         if self.meter_map.export_energy is not None:
-            self._put(table, self.meter_map.export_energy, self.state.export_energy_kwh)
+            self._put(table, self.meter_map.export_energy, self.state.export_energy_kwh / ratio)
+        self._put_identity()
+
+    def _put_identity(self) -> None:
+        """Encode the serial number and the MAC address where the map has them."""
         identity_table = (
             self.holding if self.meter_map.identity_function is RegisterType.HOLDING else self.input
         )

@@ -25,6 +25,12 @@ _AUTH_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^\s,]+))')
 class ShellyPro3EmRpcEmulator(HttpMeterEmulator):
     """Shelly Pro 3EM: `/rpc/Shelly.GetDeviceInfo`, `/rpc/EM.GetStatus`, `/rpc/EMData.GetStatus`.
 
+    In the `monophase` profile the three channels are `EM1` components (`Shelly.GetStatus`
+    holds them as `em1:0-2` and `em1data:0-2`), the state's phases in order, and `EM.GetStatus`
+    answers HTTP 500, as the device does. `errors` (device errors such as
+    `power_meter_failure`) and `phase_errors` (per phase, such as `out_of_range:current`) are
+    served as the device flags them.
+
     With `password` set, every request needs HTTP digest authentication (SHA-256, user
     `admin`, realm = device id), as on a device with authentication enabled.
     """
@@ -35,16 +41,21 @@ class ShellyPro3EmRpcEmulator(HttpMeterEmulator):
         *,
         mac: str = "34987A6789AB",
         password: str | None = None,
+        profile: str = "triphase",
     ) -> None:
         super().__init__(state)
         self.mac = mac
         self.password = password
+        self.profile = profile
+        self.errors: list[str] = []
+        self.phase_errors: dict[int, list[str]] = {}
         self.device_id = f"shellypro3em-{mac.lower()}"
         self._nonce = secrets.token_hex(8)
 
     def add_routes(self, app: web.Application) -> None:
         """Register the RPC methods."""
         app.router.add_get("/rpc/Shelly.GetDeviceInfo", self._device_info)
+        app.router.add_get("/rpc/Shelly.GetStatus", self._status)
         app.router.add_get("/rpc/EM.GetStatus", self._em_status)
         app.router.add_get("/rpc/EMData.GetStatus", self._emdata_status)
 
@@ -97,10 +108,42 @@ class ShellyPro3EmRpcEmulator(HttpMeterEmulator):
                 "app": "Pro3EM",
                 "auth_en": self.password is not None,
                 "auth_domain": self.device_id if self.password else None,
+                "profile": self.profile,
             },
         )
 
+    async def _status(self, request: web.Request) -> web.Response:
+        if self.profile != "monophase":
+            return self._answer(request, {"em:0": self._em_body(), "emdata:0": self._emdata_body()})
+        body: dict[str, Any] = {}
+        for index, phase in enumerate(self.state.phases):
+            body[f"em1:{index}"] = {
+                "id": index,
+                "current": round(abs(phase.current_a), 3),
+                "voltage": round(phase.voltage_v, 1),
+                "act_power": round(phase.power_w, 1),
+                "aprt_power": round(abs(phase.voltage_v * phase.current_a), 1),
+                "pf": phase.power_factor,
+                "freq": 50.0,
+                "calibration": "factory",
+                **({"errors": self.phase_errors[index]} if index in self.phase_errors else {}),
+            }
+            count = len(self.state.phases)
+            body[f"em1data:{index}"] = {
+                "id": index,
+                "total_act_energy": self.state.import_energy_kwh * WH_PER_KWH / count,
+                "total_act_ret_energy": self.state.export_energy_kwh * WH_PER_KWH / count,
+            }
+        return self._answer(request, body)
+
     async def _em_status(self, request: web.Request) -> web.Response:
+        if self.profile == "monophase":
+            return web.json_response(
+                {"code": -114, "message": "Method EM.GetStatus failed: No handler!"}, status=500
+            )
+        return self._answer(request, self._em_body())
+
+    def _em_body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"id": 0}
         for prefix, phase in zip(_PREFIXES, self.state.phases, strict=False):
             body[f"{prefix}_current"] = round(abs(phase.current_a), 3)
@@ -113,9 +156,16 @@ class ShellyPro3EmRpcEmulator(HttpMeterEmulator):
         body["total_current"] = round(sum(abs(p.current_a) for p in self.state.phases), 3)
         body["total_act_power"] = round(self.state.total_power_w, 1)
         body["user_calibrated_phase"] = []
-        return self._answer(request, body)
+        for index, flags in self.phase_errors.items():
+            body[f"{_PREFIXES[index]}_errors"] = flags
+        if self.errors:
+            body["errors"] = self.errors
+        return body
 
     async def _emdata_status(self, request: web.Request) -> web.Response:
+        return self._answer(request, self._emdata_body())
+
+    def _emdata_body(self) -> dict[str, Any]:
         count = len(self.state.phases)
         body: dict[str, Any] = {"id": 0}
         for prefix in _PREFIXES[:count]:
@@ -125,7 +175,7 @@ class ShellyPro3EmRpcEmulator(HttpMeterEmulator):
             )
         body["total_act"] = self.state.import_energy_kwh * WH_PER_KWH
         body["total_act_ret"] = self.state.export_energy_kwh * WH_PER_KWH
-        return self._answer(request, body)
+        return body
 
 
 class Shelly3EmGen1Emulator(HttpMeterEmulator):

@@ -532,6 +532,18 @@ async def test_shelly_pro_3em_with_password(hass: HomeAssistant) -> None:
         }
 
 
+async def test_shelly_pro_3em_profile_is_checked_at_setup(hass: HomeAssistant) -> None:
+    # A profile Powershare cannot read is refused with what to do; the single-phase profile
+    # (three channels) is read, so it is set up like the three-phase one.
+    async with ShellyPro3EmRpcEmulator(profile="wattmeter") as shelly:
+        result = await _choose_meter(hass, "shelly_pro_3em_http")
+        result = await _configure(hass, result, {CONF_HOST: LOOPBACK, CONF_PORT: shelly.port})
+        assert result["errors"] == {"base": "unsupported_profile"}
+        shelly.profile = "monophase"
+        result = await _configure(hass, result, {CONF_HOST: LOOPBACK, CONF_PORT: shelly.port})
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
 async def test_shelly_3em_gen1(hass: HomeAssistant) -> None:
     async with Shelly3EmGen1Emulator() as shelly:
         result = await _choose_meter(hass, "shelly_3em_gen1")

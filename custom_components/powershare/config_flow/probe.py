@@ -29,6 +29,7 @@ from custom_components.powershare.devices.errors import (
 from custom_components.powershare.devices.meters import (
     MeterAuthenticationError,
     PairingButtonNotPressedError,
+    UnsupportedProfileError,
     async_homewizard_ssl_context,
     request_token,
 )
@@ -53,6 +54,7 @@ _ERROR_KEYS: Final[dict[type[PowershareDeviceError], str]] = {
     MeterAuthenticationError: "invalid_auth",
     PairingButtonNotPressedError: "button_not_pressed",
     InvalidCommandError: "line_settings_conflict",
+    UnsupportedProfileError: "unsupported_profile",
 }
 
 

@@ -189,13 +189,19 @@ async def test_v1_fills_in_what_a_meter_does_not_report(http_session: ClientSess
         # A single-phase meter without per-phase power: the total is the phase's power.
         emulator.omitted_keys = {"active_power_l1_w"}
         assert (await meter.read()).phases[0].power_w == pytest.approx(-920.0)
-        # No current: derived from power and voltage.
+        # No current: derived from the power, an export at the highest supply voltage (253 V)
+        # so it is not overstated, and said to be derived.
         emulator.omitted_keys = {"active_current_l1_a"}
-        assert (await meter.read()).currents_a == pytest.approx((-4.0,))
-        # Neither current nor voltage: no guess.
+        phase = (await meter.read()).phases[0]
+        assert phase.current_a == pytest.approx(-920.0 / 253.0)
+        assert phase.current_derived
+        # Neither current nor voltage: the same (HomeWizard documents every point as optional).
         emulator.omitted_keys = {"active_current_l1_a", "active_voltage_l1_v"}
-        with pytest.raises(ImplausibleValueError, match="neither current nor voltage"):
-            await meter.read()
+        assert (await meter.read()).currents_a == pytest.approx((-920.0 / 253.0,))
+        # An import at the lowest supply voltage (207 V), so it is not understated.
+        emulator.state.set_currents(9.0)
+        assert (await meter.read()).currents_a == pytest.approx((230.0 * 9.0 / 207.0,))
+        emulator.state.set_currents(-4.0)
         emulator.omitted_keys = {"active_power_l1_w", "active_power_w"}
         with pytest.raises(ImplausibleValueError, match="no power"):
             await meter.read()

@@ -48,6 +48,7 @@ async def test_every_model_reads_signed_values_in_at_most_two_requests(
     _load(emulator)
     bus = await modbus_tcp({7: emulator})
     meter = ModbusMeter(bus, MODBUS_METER_MAPS[key], unit_id=7, clock=clock)
+    await meter.read()  # the first also reads the transformers' ratio where the model has one
 
     before = emulator.read_requests
     reading = await meter.read()

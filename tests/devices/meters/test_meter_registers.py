@@ -13,10 +13,12 @@ from custom_components.powershare.devices.errors import ImplausibleValueError
 from custom_components.powershare.devices.meters import METER_MODELS, MeterTransport
 from custom_components.powershare.devices.meters.modbus_models import MODBUS_METER_MAPS
 from custom_components.powershare.devices.meters.reading import (
+    MIN_PLAUSIBLE_VOLTAGE_V,
     MeterInfo,
     PhaseReading,
     build_phase,
     build_reading,
+    current_from_power,
     signed_current,
 )
 from custom_components.powershare.devices.meters.registers import (
@@ -144,15 +146,42 @@ def test_registry_lists_every_model_once() -> None:
     assert all(model.key == key for key, model in METER_MODELS.items())
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     current=st.floats(min_value=-100, max_value=100),
     power=st.floats(min_value=-30_000, max_value=30_000),
+    voltage=st.none() | st.floats(min_value=0, max_value=300),
 )
-def test_current_takes_the_sign_of_power(current: float, power: float) -> None:
-    signed = signed_current(current, power)
-    assert abs(signed) == abs(current)
-    assert (signed < 0) == (power < 0 and current != 0)
+def test_current_takes_the_sign_of_power_and_exports_no_more_than_the_power(
+    current: float, power: float, voltage: float | None
+) -> None:
+    signed = signed_current(current, power, voltage)
+    if power >= 0:
+        assert signed == abs(current)  # an import, whatever sign the meter gave the current
+        return
+    assert -abs(current) <= signed <= 0
+    # The export is no more than the active power exported carries, at the phase's voltage
+    # (or the highest supply voltage when the phase has none to speak of).
+    volts = voltage if voltage is not None and voltage >= MIN_PLAUSIBLE_VOLTAGE_V else 253.0
+    assert -signed * volts <= -power * (1 + 1e-9)
+    if abs(current) * volts <= -power:  # a current the power fully carries stays whole
+        assert signed == -abs(current)
+
+
+def test_an_ambiguous_sign_errs_toward_import() -> None:
+    # A current of 1.6 A with 0 W on the phase (the total exporting): not spare capacity.
+    assert signed_current(1.6, 0.0, 230.0) == 1.6
+    assert signed_current(-1.6, 0.0, 230.0) == 1.6
+    # 1.6 A while 5 W are exported: 5 W / 230 V of export, not 1.6 A.
+    assert signed_current(1.6, -5.0, 230.0) == pytest.approx(-5.0 / 230.0)
+
+
+def test_a_current_derived_from_power_neither_understates_an_import_nor_overstates_an_export() -> (
+    None
+):
+    assert current_from_power(2070.0) == pytest.approx(10.0)  # 2070 W / 207 V
+    assert current_from_power(-2530.0) == pytest.approx(-10.0)  # 2530 W / 253 V
+    assert current_from_power(0.0) == 0.0
 
 
 def test_reading_rules() -> None:
@@ -160,8 +189,8 @@ def test_reading_rules() -> None:
         build_reading(
             [], total_power_w=0, import_energy_kwh=None, export_energy_kwh=None, measured_at=0
         )
-    phase = build_phase(0, voltage_v=None, current_a=2.0, power_w=-400.0)
-    assert phase == PhaseReading(voltage_v=None, current_a=-2.0, power_w=-400.0)
+    phase = build_phase(0, voltage_v=None, current_a=2.0, power_w=-600.0)
+    assert phase == PhaseReading(voltage_v=None, current_a=-2.0, power_w=-600.0)
     with pytest.raises(ImplausibleValueError, match="negative"):
         build_reading(
             [phase],

@@ -12,6 +12,7 @@ from custom_components.powershare.devices.errors import (
     DeviceTimeoutError,
     DeviceUnreachableError,
     ImplausibleValueError,
+    UnsupportedDeviceError,
 )
 from custom_components.powershare.devices.meters.http_client import (
     DigestAuth,
@@ -37,10 +38,12 @@ async def test_pro_3em_rpc_reads_signed_phases_in_two_requests(
         emulator.state.import_energy_kwh = 4321.5
         emulator.state.export_energy_kwh = 99.25
         meter = ShellyPro3EmRpcMeter(http_session, emulator.host, port=emulator.port, clock=clock)
+        await meter.identify()  # the profile, once (the first reading asks when not known)
+        before = len(emulator.requests)
 
         reading = await meter.read()
 
-    assert len(emulator.requests) == meter.requests_per_read == 2
+    assert len(emulator.requests) - before == meter.requests_per_read == 2
     assert reading.currents_a == pytest.approx((8.0, -6.5, 0.0))
     assert [p.voltage_v for p in reading.phases] == pytest.approx([229.5, 231.0, 230.2])
     assert reading.phases[1].power_w == pytest.approx(-6.5 * 231.0, abs=0.1)
@@ -66,7 +69,7 @@ async def test_pro_3em_digest_auth_costs_no_extra_request_per_cycle(
         meter = ShellyPro3EmRpcMeter(
             http_session, emulator.host, port=emulator.port, password=PASSWORD
         )
-        await meter.read()  # learns the challenge: one 401 and a retry
+        await meter.read()  # learns the challenge (one 401 and a retry) and the profile
         first = len(emulator.requests)
         await meter.read()
         steady = len(emulator.requests) - first
@@ -81,7 +84,7 @@ async def test_pro_3em_digest_auth_costs_no_extra_request_per_cycle(
         without = ShellyPro3EmRpcMeter(http_session, emulator.host, port=emulator.port)
         with pytest.raises(MeterAuthenticationError, match="needs a password"):
             await without.identify()
-    assert first == 3
+    assert first == 4  # the device info (after the 401), then the two readings
     assert steady == 2
     assert len(reading.phases) == 3
 
@@ -196,3 +199,58 @@ async def test_gen1_invalid_phase_or_missing_emeters_is_a_bad_reading(
         emulator.state.phases.clear()
         with pytest.raises(ImplausibleValueError, match="emeters"):
             await meter.read()
+
+
+async def test_pro_3em_monophase_profile_reads_its_three_channels(
+    http_session: ClientSession,
+) -> None:
+    # Before: every reading asked EM.GetStatus, which this profile answers with HTTP 500.
+    async with ShellyPro3EmRpcEmulator(profile="monophase") as emulator:
+        emulator.state.set_currents(12.0, -3.0, 0.5)
+        emulator.state.import_energy_kwh = 300.0
+        meter = ShellyPro3EmRpcMeter(http_session, emulator.host, port=emulator.port)
+        reading = await meter.read()  # learns the profile first
+        before = len(emulator.requests)
+        await meter.read()
+    assert meter.profile == "monophase"
+    assert len(emulator.requests) - before == meter.requests_per_read == 1
+    assert reading.currents_a == pytest.approx((12.0, -3.0, 0.5), abs=1e-3)
+    assert reading.import_energy_kwh == pytest.approx(300.0)
+
+
+async def test_pro_3em_unknown_profile_is_refused_clearly(http_session: ClientSession) -> None:
+    async with ShellyPro3EmRpcEmulator(profile="wattmeter") as emulator:
+        meter = ShellyPro3EmRpcMeter(http_session, emulator.host, port=emulator.port)
+        with pytest.raises(UnsupportedDeviceError, match="'wattmeter' profile"):
+            await meter.identify()
+
+
+@pytest.mark.parametrize("profile", ["triphase", "monophase"])
+async def test_pro_3em_flags_make_a_reading_missing(
+    http_session: ClientSession, profile: str
+) -> None:
+    async with ShellyPro3EmRpcEmulator(profile=profile) as emulator:
+        meter = ShellyPro3EmRpcMeter(http_session, emulator.host, port=emulator.port)
+        emulator.phase_errors = {1: ["out_of_range:current"]}
+        with pytest.raises(ImplausibleValueError, match="flags L2: out_of_range:current"):
+            await meter.read()
+        emulator.phase_errors = {}
+        if profile == "triphase":  # the device-wide error of the three-phase meter
+            emulator.errors = ["power_meter_failure"]
+            with pytest.raises(ImplausibleValueError, match="power_meter_failure"):
+                await meter.read()
+            emulator.errors = ["phase_sequence"]  # wiring advice, not a failed measurement
+        assert len((await meter.read()).phases) == 3
+
+
+async def test_pro_3em_on_a_single_phase_house_keeps_the_phase_in_use(
+    http_session: ClientSession,
+) -> None:
+    # The unused phases read about 0.1 V and are flagged for it: a phase not connected.
+    async with ShellyPro3EmRpcEmulator() as emulator:
+        emulator.state.set_currents(10.0, 0.0, 0.0)
+        emulator.state.set_voltages(231.0, 0.1, 0.1)
+        emulator.phase_errors = {1: ["out_of_range:voltage"], 2: ["out_of_range:voltage"]}
+        meter = ShellyPro3EmRpcMeter(http_session, emulator.host, port=emulator.port)
+        reading = await meter.read()
+    assert reading.currents_a == pytest.approx((10.0, 0.0, 0.0))

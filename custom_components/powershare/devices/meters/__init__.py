@@ -2,7 +2,8 @@
 
 Every driver offers `await identify() -> MeterInfo`, `await read() -> MeterReading` and
 `requests_per_read`; errors are the typed errors of `devices.errors` (plus
-`MeterAuthenticationError` and `PairingButtonNotPressedError` for the HTTP meters).
+`MeterAuthenticationError`, `PairingButtonNotPressedError` and `UnsupportedProfileError` for
+the HTTP meters).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .modbus_meter import ModbusMeter
 from .modbus_models import MODBUS_METER_MAPS, ModbusMeterMap
 from .reading import WALL_CLOCK, Clock, MeterInfo, MeterReading, PhaseReading
 from .registry import METER_MODELS, MeterModel, MeterTransport
-from .shelly import Shelly3EmGen1Meter, ShellyPro3EmRpcMeter
+from .shelly import Shelly3EmGen1Meter, ShellyPro3EmRpcMeter, UnsupportedProfileError
 
 
 class Meter(Protocol):
@@ -62,6 +63,7 @@ __all__ = [
     "PhaseReading",
     "Shelly3EmGen1Meter",
     "ShellyPro3EmRpcMeter",
+    "UnsupportedProfileError",
     "async_homewizard_ssl_context",
     "homewizard_ssl_context",
     "request_token",

@@ -38,6 +38,7 @@ from .reading import (
     PhaseReading,
     build_phase,
     build_reading,
+    current_from_power,
 )
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ async def async_homewizard_ssl_context(
 
 @dataclass(frozen=True, slots=True)
 class _DataKeys:
-    """Where one API version puts the figures (`{}` is the phase number)."""
+    """Where one API version puts the figures (`{}` is the phase or the tariff number)."""
 
     power: str
     voltage: str
@@ -93,6 +94,8 @@ class _DataKeys:
     total_power: str
     import_energy: str
     export_energy: str
+    import_tariff: str
+    export_tariff: str
 
 
 _V1_KEYS: Final = _DataKeys(
@@ -102,6 +105,8 @@ _V1_KEYS: Final = _DataKeys(
     total_power="active_power_w",
     import_energy="total_power_import_kwh",
     export_energy="total_power_export_kwh",
+    import_tariff="total_power_import_t{}_kwh",
+    export_tariff="total_power_export_t{}_kwh",
 )
 _V2_KEYS: Final = _DataKeys(
     power="power_l{}_w",
@@ -110,7 +115,10 @@ _V2_KEYS: Final = _DataKeys(
     total_power="power_w",
     import_energy="energy_import_kwh",
     export_energy="energy_export_kwh",
+    import_tariff="energy_import_t{}_kwh",
+    export_tariff="energy_export_t{}_kwh",
 )
+_TARIFFS: Final = (1, 2, 3, 4)
 
 
 def _meter_info(info: dict[str, Any]) -> MeterInfo:
@@ -124,49 +132,62 @@ def _meter_info(info: dict[str, Any]) -> MeterInfo:
 
 
 def _reading(data: dict[str, Any], keys: _DataKeys, measured_at: float) -> MeterReading:
-    """Build the signed reading from one API version's measurement object."""
-    phases = _phases_from(
-        data,
-        power_key=keys.power,
-        voltage_key=keys.voltage,
-        current_key=keys.current,
-        total_key=keys.total_power,
-    )
+    """Build the signed reading from one API version's measurement object.
+
+    HomeWizard documents every data point as optional, and real meters use that: phases
+    without current or voltage, single-phase meters without (or with null) L2 and L3, energy
+    only per tariff.
+    """
     return build_reading(
-        phases,
+        _phases_from(data, keys),
         total_power_w=optional_number(data, keys.total_power),
-        import_energy_kwh=optional_number(data, keys.import_energy),
-        export_energy_kwh=optional_number(data, keys.export_energy),
+        import_energy_kwh=_energy(data, keys.import_energy, keys.import_tariff),
+        export_energy_kwh=_energy(data, keys.export_energy, keys.export_tariff),
         measured_at=measured_at,
     )
 
 
-def _phases_from(
-    data: dict[str, Any], *, power_key: str, voltage_key: str, current_key: str, total_key: str
-) -> list[PhaseReading]:
-    """Build the phases the meter reports; keys exist only for the phases it has.
+def _energy(data: dict[str, Any], total_key: str, tariff_key: str) -> float | None:
+    """Return the all-tariff total, or the sum of the tariffs when only they are sent."""
+    total = optional_number(data, total_key)
+    if total is not None:
+        return total
+    tariffs = [optional_number(data, tariff_key.format(number)) for number in _TARIFFS]
+    sent = [value for value in tariffs if value is not None]
+    return sum(sent) if sent else None
 
-    A missing current is derived from power and voltage; a meter reporting neither current nor
-    voltage for a phase gives a bad reading rather than a guess.
+
+def _phases_from(data: dict[str, Any], keys: _DataKeys) -> list[PhaseReading]:
+    """Build the phases the meter reports: those with a power or a current (L1 first).
+
+    A phase without a current has it derived from its power (`current_from_power`: not from
+    the voltage, which may be missing, or 0 V on a network without neutral). A single-phase
+    meter may leave its one phase's power to the total.
     """
     phases: list[PhaseReading] = []
     for number in _PHASES:
-        power = optional_number(data, power_key.format(number))
-        voltage = optional_number(data, voltage_key.format(number))
-        current = optional_number(data, current_key.format(number))
+        power = optional_number(data, keys.power.format(number))
+        voltage = optional_number(data, keys.voltage.format(number))
+        current = optional_number(data, keys.current.format(number))
         if power is None and current is None:
             break
         if power is None:
-            # Only a single-phase meter may leave its one phase's power to the total.
-            single_phase = optional_number(data, current_key.format(2)) is None
-            power = optional_number(data, total_key) if number == 1 and single_phase else None
+            single_phase = optional_number(data, keys.current.format(2)) is None
+            power = (
+                optional_number(data, keys.total_power) if number == 1 and single_phase else None
+            )
             if power is None:
                 raise ImplausibleValueError(f"L{number} reports a current but no power")
-        if current is None:
-            if voltage is None or voltage == 0:
-                raise ImplausibleValueError(f"L{number} reports neither current nor voltage")
-            current = power / voltage
-        phases.append(build_phase(number - 1, voltage_v=voltage, current_a=current, power_w=power))
+        derived = current is None
+        phases.append(
+            build_phase(
+                number - 1,
+                voltage_v=voltage,
+                current_a=current_from_power(power) if current is None else current,
+                power_w=power,
+                current_derived=derived,
+            )
+        )
     if not phases:
         raise ImplausibleValueError("the meter reports no phase")
     return phases

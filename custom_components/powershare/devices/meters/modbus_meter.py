@@ -6,9 +6,13 @@ import contextlib
 from typing import TYPE_CHECKING, Final
 
 from custom_components.powershare.devices.errors import ImplausibleValueError, ModbusExceptionError
+from custom_components.powershare.devices.modbus import RegisterType
 
 from .reading import WALL_CLOCK, Clock, MeterInfo, MeterReading, build_phase, build_reading
 from .registers import RegisterField, decode_ascii, read_field
+
+MAX_CURRENT_RATIO: Final = 9999
+"""The largest current transformer ratio a meter accepts (the Chint DTSU666's range)."""
 
 if TYPE_CHECKING:
     from custom_components.powershare.devices.modbus import ModbusBus
@@ -20,7 +24,8 @@ class ModbusMeter:
     """A meter on a Modbus bus (TCP or RTU), described by its register map.
 
     One `read()` sends `len(meter_map.blocks)` requests (1 or 2 for every model in the table)
-    on the shared bus; any transport failure surfaces as the bus' typed errors.
+    on the shared bus, and the first one also reads the current transformers' ratio where
+    the map has one; any transport failure surfaces as the bus' typed errors.
     """
 
     def __init__(
@@ -43,14 +48,33 @@ class ModbusMeter:
         self._phase_count = count
         self._clock = clock
         self._blocks = meter_map.blocks
+        self._ratio: float | None = None
 
     @property
     def requests_per_read(self) -> int:
         """How many Modbus requests one `read()` sends."""
         return len(self._blocks)
 
+    async def _current_ratio(self) -> float:
+        """Return the current transformers' ratio the values are multiplied by (read once)."""
+        address = self.meter_map.current_ratio_register
+        if address is None:
+            return 1.0
+        if self._ratio is None:
+            (word,) = await self.bus.read_registers(
+                self.unit_id, address, 1, function=RegisterType.HOLDING
+            )
+            if not 1 <= word <= MAX_CURRENT_RATIO:
+                raise ImplausibleValueError(
+                    f"current transformer ratio (register {address}) is {word}, "
+                    f"not 1-{MAX_CURRENT_RATIO}"
+                )
+            self._ratio = float(word)
+        return self._ratio
+
     async def read(self) -> MeterReading:
         """Read every value of one cycle and return a checked, signed reading."""
+        ratio = await self._current_ratio()
         measured_at = self._clock()
         registers: dict[int, int] = {}
         for block in self._blocks:
@@ -67,26 +91,30 @@ class ModbusMeter:
         def optional(field: RegisterField | None) -> float | None:
             return None if field is None else value(field)
 
+        def primary(field: RegisterField | None) -> float | None:
+            found = optional(field)
+            return None if found is None else found * ratio
+
         phases = [
             build_phase(
                 index,
                 voltage_v=optional(fields.voltage),
-                current_a=value(fields.current),
-                power_w=value(fields.power),
+                current_a=value(fields.current) * ratio,
+                power_w=value(fields.power) * ratio,
                 max_current_a=self.meter_map.max_current_a,
             )
             for index, fields in enumerate(self.meter_map.phases[: self._phase_count])
         ]
         total = (
-            optional(self.meter_map.total_power)
+            primary(self.meter_map.total_power)
             if self._phase_count == len(self.meter_map.phases)
             else None
         )
         return build_reading(
             phases,
             total_power_w=total,
-            import_energy_kwh=optional(self.meter_map.import_energy),
-            export_energy_kwh=optional(self.meter_map.export_energy),
+            import_energy_kwh=primary(self.meter_map.import_energy),
+            export_energy_kwh=primary(self.meter_map.export_energy),
             measured_at=measured_at,
         )
 

@@ -63,6 +63,10 @@ class ModbusMeterMap:
     """The most the model measures per phase (a direct meter's rating, the largest current
     transformer it takes); more is garbage. Models sold with any current transformer keep
     the generic bound."""
+    current_ratio_register: int | None = None
+    """A holding register (one unsigned word) with the ratio of the current transformers set
+    in the meter, for models that report currents, powers and energies on the transformers'
+    secondary side: the driver reads it once and multiplies them by it."""
 
     @property
     def fields(self) -> tuple[RegisterField, ...]:
@@ -291,7 +295,9 @@ MODBUS_METER_MAPS: dict[str, ModbusMeterMap] = {
             max_current_a=100.0,  # direct, 100 A (the CT model is another product)
         ),
         # Chint DTSU666 [C]: FC3, float32 ABCD; V x0.1 (phase voltages 0x2006..; 0x2000.. are
-        # line-to-line), I x0.001, P x0.1 W; energy kWh 0x101E / 0x1028 [C mbmd].
+        # line-to-line), I x0.001, P x0.1 W; energy kWh 0x101E / 0x1028 [C mbmd]. Currents,
+        # powers and energies are CT-secondary values, x IrAt (0x0006): a real meter set to
+        # 200:1 read 0.035 A where 7 A flowed (tests/devices/meters/captures/modbus).
         ModbusMeterMap(
             key="chint_dtsu666",
             manufacturer="Chint",
@@ -309,6 +315,7 @@ MODBUS_METER_MAPS: dict[str, ModbusMeterMap] = {
             total_power=RegisterField(0x2012, F32, 0.1),
             import_energy=RegisterField(0x101E, F32),
             export_energy=RegisterField(0x1028, F32),
+            current_ratio_register=0x0006,
         ),
     )
 }

@@ -3,6 +3,12 @@
 Sign convention (seed 003): + import from the grid, - export (solar surplus). Many meters
 report currents unsigned; the driver then takes the sign from the phase's active power, so
 exporting does not look like importing and the balancer does not throttle for nothing.
+
+Where the data is ambiguous the reading errs toward import, because a wrong sign must never
+create spare capacity: a current counts as export only as far as the active power exported
+on that phase carries it (`signed_current`), and a current a meter does not report is derived
+from its power with voltages that neither understate an import nor overstate an export
+(`current_from_power`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,13 @@ WALL_CLOCK: Clock = time.time
 MIN_PLAUSIBLE_VOLTAGE_V = 100.0
 """Below this a phase is out (a blown fuse, a phase outage): its readings are still true."""
 MAX_PLAUSIBLE_VOLTAGE_V = 300.0
+NOMINAL_VOLTAGE_V = 230.0
+LOWEST_SUPPLY_VOLTAGE_V = 207.0
+"""230 V - 10 %, the lowest supply voltage EN 50160 allows: an import's current derived with it
+is never less than the one flowing at that power (at a power factor of 1; the 10 % also cover
+a power factor down to 0.9 at the nominal voltage)."""
+HIGHEST_SUPPLY_VOLTAGE_V = 253.0
+"""230 V + 10 %: an export's current derived with it is never more than the one flowing."""
 ANY_METER_MAX_CURRENT_A = 10_000.0
 """The bound for meters behind current transformers of any size: no building we balance
 draws more per phase. Models with a fixed range pass their own (`max_current_a`)."""
@@ -38,6 +51,9 @@ class PhaseReading:
     """Signed current: positive when importing, negative when exporting."""
     power_w: float
     """Signed active power: positive when importing, negative when exporting."""
+    current_derived: bool = False
+    """The meter did not report the current: it is derived from the power
+    (`current_from_power`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +101,34 @@ class MeterInfo:
         return None
 
 
-def signed_current(current_a: float, power_w: float) -> float:
+def signed_current(current_a: float, power_w: float, voltage_v: float | None = None) -> float:
     """Give a current the sign of the phase's active power (+ import, - export).
 
     Devices that report signed currents agree with their power anyway, so the rule is applied
     to every device: one code path, and a device with unsigned currents cannot slip through.
+    A current exported counts only as far as the active power exported carries it (at the
+    phase's voltage, or `HIGHEST_SUPPLY_VOLTAGE_V` without one): 1.6 A with 0 W, or with -5 W,
+    is not 1.6 A of spare capacity. A current with a power of 0 W or more is an import,
+    whatever sign the meter gave it.
     """
     magnitude = abs(current_a)
-    return -magnitude if power_w < 0 else magnitude
+    if power_w >= 0:
+        return magnitude
+    volts = HIGHEST_SUPPLY_VOLTAGE_V
+    if voltage_v is not None and voltage_v >= MIN_PLAUSIBLE_VOLTAGE_V:
+        volts = voltage_v
+    return -min(magnitude, -power_w / volts)
+
+
+def current_from_power(power_w: float) -> float:
+    """Return the current of a phase that reports only its power (signed as the power).
+
+    An import is divided by the lowest supply voltage and an export by the highest: neither
+    a load nor a surplus is made smaller or larger than it can be.
+    """
+    if power_w >= 0:
+        return power_w / LOWEST_SUPPLY_VOLTAGE_V
+    return power_w / HIGHEST_SUPPLY_VOLTAGE_V
 
 
 def require_finite(name: str, value: float) -> float:
@@ -117,6 +153,7 @@ def build_phase(
     current_a: float,
     power_w: float,
     max_current_a: float = ANY_METER_MAX_CURRENT_A,
+    current_derived: bool = False,
 ) -> PhaseReading:
     """Check one phase's raw values and return it signed (+ import, - export).
 
@@ -138,8 +175,9 @@ def build_phase(
         )
     return PhaseReading(
         voltage_v=voltage_v,
-        current_a=signed_current(current_a, power_w),
+        current_a=signed_current(current_a, power_w, voltage_v),
         power_w=power_w,
+        current_derived=current_derived,
     )
 
 
