@@ -174,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("folder", type=Path, help="where the traces are (tests/engine/golden)")
     parser.add_argument("--write", action="store_true", help="record the traces anew")
     parser.add_argument("names", nargs="*", help="only these traces (default: all)")
-    arguments = parser.parse_args(argv)
+    arguments = parser.parse_intermixed_args(argv)  # scripts/golden puts --write after the folder
     chosen = traces()
     if arguments.names:
         chosen = {name: chosen[name] for name in arguments.names}

@@ -31,11 +31,14 @@ from .connection import async_open_charger, async_open_meter
 from .const import (
     CONF_KIND,
     CONF_MODEL,
+    CONF_NETWORK,
+    CONF_PARENT,
     CONF_POLL_INTERVAL,
     DOMAIN,
     ENTRY_KIND_CHARGER,
     ENTRY_KIND_GROUP,
     ENTRY_KIND_METER,
+    ENTRY_MINOR_VERSION,
     LOGGER,
     METER_MODEL_HA_SENSORS,
 )
@@ -46,6 +49,7 @@ from .coordinator import (
     SensorMeterEntities,
 )
 from .devices.errors import PowershareDeviceError
+from .engine import Network
 from .hub import async_get_hub
 from .services import async_setup_services
 from .settings import LIVE_SETTINGS, in_force
@@ -57,7 +61,13 @@ if TYPE_CHECKING:
 
     from .devices.teltocharge import TeltoChargeIdentity
 
-__all__ = ["DOMAIN", "async_setup", "async_setup_entry", "async_unload_entry"]
+__all__ = [
+    "DOMAIN",
+    "async_migrate_entry",
+    "async_setup",
+    "async_setup_entry",
+    "async_unload_entry",
+]
 
 PLATFORMS_BY_KIND: dict[str, list[Platform]] = {
     ENTRY_KIND_CHARGER: [
@@ -163,6 +173,24 @@ async def _async_setup_meter(hass: HomeAssistant, entry: PowershareConfigEntry) 
     coordinator = MeterCoordinator(hass, entry, meter)
     await coordinator.async_config_entry_first_refresh()
     return MeterRuntimeData(coordinator=coordinator, applied_settings=in_force(entry))
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """Bring an entry stored by an older version up to date (its settings are the user's).
+
+    1.1 -> 1.2: the root group stores the site's network; one made before it was asked is on
+    3 x 400 V with neutral, what Powershare took every site to be. Refuses a newer version
+    (a downgrade) rather than guess at it.
+    """
+    if entry.version > 1:
+        return False
+    if entry.minor_version < ENTRY_MINOR_VERSION:
+        data = dict(entry.data)
+        if data.get(CONF_KIND) == ENTRY_KIND_GROUP and not data.get(CONF_PARENT):
+            data.setdefault(CONF_NETWORK, Network.THREE_PHASE_WITH_NEUTRAL.value)
+        hass.config_entries.async_update_entry(entry, data=data, minor_version=ENTRY_MINOR_VERSION)
+        LOGGER.debug("Migrated %s to version 1.%s", entry.title, ENTRY_MINOR_VERSION)
+    return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PowershareConfigEntry) -> bool:

@@ -71,6 +71,9 @@ CONF_METER_INCLUDES_CHARGERS: Final = "meter_includes_chargers"
 CONF_PARENT: Final = "parent"  # the config entry id of the parent group; absent on the root
 CONF_SOLAR_RESERVE: Final = "solar_reserve_w"  # root only
 CONF_IMPORT_ALLOWANCE: Final = "import_allowance_w"  # root only
+ENTRY_MINOR_VERSION: Final = 2
+"""The config entries' minor version: 2 added the root group's network (`async_migrate_entry`)."""
+CONF_NETWORK: Final = "network"  # root only: engine.Network's value ("3x400", "3x230", "1x230")
 MIN_FUSE: Final = 6
 MAX_FUSE: Final = 4000
 

@@ -73,6 +73,7 @@ async def async_get_config_entry_diagnostics(
             "device": device,
             "decision": _plain(own_decision),
             "site": {
+                "network": None if service.site is None else service.site.network.value,
                 "problem": None if service.problem is None else service.problem.message,
                 "cycles": service.cycles,
                 "stale_meters": [] if decision is None else list(decision.stale_meters),

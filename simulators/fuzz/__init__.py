@@ -5,8 +5,10 @@ per-phase fuses, rotations, 1- and 3-phase wiring, 1-, 2- and 3-phase cars, hous
 and unmetered sub-groups, `world.random_site`), then runs the engine against the physics of
 `world.World` for `STEPS` cycles: house loads step up and down (solar on the root board), cars
 come and go, some ignore their charger or draw more than told, some chargers draw with mode
-off, meters go silent, never answer, or send NaN, infinities and impossible exports, and in
-some sites the chargers' readings are a step older than the meters' (cars ramp unseen). It
+off, meters go silent, never answer, or send NaN, infinities and impossible exports, in
+some sites the chargers' readings are a step older than the meters' (cars ramp unseen), and
+a quarter of the sites are on 3 x 230 V without neutral (a single-phase draw returns on a
+second line, which the charger does not measure). It
 returns what happened (`Outcome`): the faults exercised and every invariant broken:
 
 - **fuse**: what really flows through a fuse, on each phase, stays within its rating, except

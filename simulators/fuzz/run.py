@@ -13,6 +13,7 @@ from custom_components.powershare.engine import (
     PHASES,
     Balancer,
     ChargingMode,
+    Network,
     Phase,
     PhaseRotation,
     Reason,
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 STEPS = 60
 LATE_CHARGERS = 0.4
 """The share of sites whose chargers are read a step before the meters."""
+WITHOUT_NEUTRAL = 0.25
+"""The share of sites on 3 x 230 V without neutral (single-phase chargers between lines)."""
+NETWORK_SALT = 0x5A17
 TOLERANCE = 1e-6
 _NOT_COMPARED = frozenset(
     {
@@ -59,8 +63,11 @@ def run_case(seed: int, steps: int = STEPS) -> Outcome:
     rng = random.Random(seed)
     config = random_site(rng)
     world = World(config, rng)
-    # Its own generator: the sites and their faults stay those of the seed without it.
+    # Their own generators: the sites and their faults stay those of the seed without them.
     world.late_chargers = random.Random(~seed).random() < LATE_CHARGERS
+    if random.Random(seed ^ NETWORK_SALT).random() < WITHOUT_NEUTRAL:
+        config = dataclasses.replace(config, network=Network.THREE_LINES_WITHOUT_NEUTRAL)
+        world.config = config
     balancer = Balancer(config)
     outcome = Outcome(seed, len(config.chargers), len(config.groups))
     if world.late_chargers:
@@ -86,6 +93,8 @@ def run_case(seed: int, steps: int = STEPS) -> Outcome:
 
 
 def _count_site(config: SiteConfig, faults: Counter[str]) -> None:
+    if config.network.without_neutral:
+        faults["site: 3 x 230 V without neutral"] += 1
     for group in config.groups:
         if group.parent_id is not None and group.meter_id is None:
             faults["site: unmetered sub-group"] += 1

@@ -125,6 +125,8 @@ class World:
     """Chargers report what they drew one step before the meters (as a charger read every
     2 s beside a meter read every second does): a car that ramped up since is not in it."""
     _reported: dict[str, Triple] | None = None
+    measured: dict[str, Triple] = field(default_factory=dict)
+    """What each charger measured at the last `draws` (per charger phase)."""
 
     def __post_init__(self) -> None:
         self.parent = {g.id: g.parent_id for g in self.config.groups}
@@ -190,14 +192,20 @@ class World:
         faults.update(f"meter sends {lie}" for lie in self.lies.values())
 
     def draws(self, decision: Decision | None, now: float) -> dict[str, Triple]:
-        """Return each charger's draw per SITE phase, given the last decision."""
+        """Return what each charger's car draws per SITE line, given the last decision.
+
+        What the charger itself measures (per charger phase) is kept in `measured`: without
+        a neutral, a draw on one charger phase returns on the line of the charger's neutral
+        terminal, which the charger does not measure.
+        """
         result: dict[str, Triple] = {}
+        self.measured = {}
         for charger in self.config.chargers:
             car = self.cars[charger.id]
             verdict = None if decision is None else decision.chargers[charger.id]
             told = 0 if verdict is None else verdict.target_current
             if car is None:
-                result[charger.id] = ZERO
+                result[charger.id] = self.measured[charger.id] = ZERO
                 continue
             if charger.mode is ChargingMode.OFF and car.behaviour == "obeys":
                 told = 0
@@ -205,9 +213,15 @@ class World:
             phases = car.phases if charger.wiring is Wiring.THREE_PHASE else {Phase.L1}
             if verdict is not None and len(verdict.charger_phases) == 1 and told:
                 phases = set(verdict.charger_phases)
+            own = [amps if phase in phases else 0.0 for phase in PHASES]
+            self.measured[charger.id] = (own[0], own[1], own[2])
             site = [0.0, 0.0, 0.0]
             for phase in phases:
                 site[charger.rotation.site_phase(phase)] += amps
+            if self.config.network.without_neutral and len(phases) == 1 and amps:
+                (phase,) = phases
+                neutral_terminal = Phase.L3 if phase is Phase.L2 else Phase.L2
+                site[charger.rotation.site_phase(neutral_terminal)] += amps
             result[charger.id] = (site[0], site[1], site[2])
         return result
 
@@ -227,15 +241,15 @@ class World:
             meters[meter] = reading
             if meter not in self.lies:
                 self.readings[meter] = reading
-        reported, measured_at = draws, None
+        reported, measured_at = self.measured, None
         if self.late_chargers and self._reported is not None:
             reported, measured_at = self._reported, now - STEP_S
-        self._reported = draws
+        self._reported = self.measured
         chargers = {
             charger.id: ChargerState(
                 connected=self.cars[charger.id] is not None,
                 charging=max(reported.get(charger.id, ZERO)) > 0,
-                currents=_charger_phases(charger, reported.get(charger.id, ZERO)),
+                currents=reported.get(charger.id, ZERO),
                 measured_at=measured_at,
             )
             for charger in self.config.chargers

@@ -13,6 +13,7 @@ from custom_components.powershare.engine import (
     ChargerConfig,
     ChargingMode,
     GroupConfig,
+    Network,
     PhasePolicy,
     PhaseRotation,
     Reason,
@@ -157,7 +158,7 @@ def _site_config(
     site = _Fields(
         top.data.get("site") or {},
         top.at("site"),
-        ("voltage", "margin", "solar_reserve_w", "import_allowance_w"),
+        ("voltage", "margin", "solar_reserve_w", "import_allowance_w", "network"),
     )
     tunable_fields = Tunables.__dataclass_fields__
     raw_tunables = _Fields(
@@ -172,10 +173,15 @@ def _site_config(
             values[key] = parse_time(value, raw_tunables.at(key))
         else:
             values[key] = raw_tunables.number(key)
+    network = site.text("network", Network.THREE_PHASE_WITH_NEUTRAL.value)
+    if network not in {item.value for item in Network}:
+        choices = ", ".join(item.value for item in Network)
+        raise ScenarioError(f"{site.at('network')}: {network!r} is not one of {choices}")
     try:
         return SiteConfig(
             groups=tuple(groups),
             chargers=chargers,
+            network=Network(network),
             margin_a=site.number("margin", 1.0),
             voltage=site.number("voltage", 230.0),
             solar_reserve_w=site.number("solar_reserve_w", 0.0),

@@ -17,6 +17,7 @@ from custom_components.powershare.engine import (
     Decision,
     GroupConfig,
     MeterReading,
+    Network,
     Phase,
     PhasePolicy,
     PhaseRotation,
@@ -25,7 +26,7 @@ from custom_components.powershare.engine import (
     Snapshot,
     Wiring,
 )
-from tests.engine.sim import Car, Loop
+from tests.engine.sim import Car, Loop, line_currents
 
 TOLERANCE = 1e-6
 
@@ -83,6 +84,10 @@ def cases(draw: st.DrawFn, *, fast_only: bool = False) -> Case:
         chargers=tuple(chargers),
         margin_a=draw(st.sampled_from([0.0, 1.0, 2.0])),
         import_allowance_w=draw(st.sampled_from([0.0, 1000.0])),
+        # With a neutral, or without: single-phase chargers then load two lines.
+        network=draw(
+            st.sampled_from([Network.THREE_PHASE_WITH_NEUTRAL, Network.THREE_LINES_WITHOUT_NEUTRAL])
+        ),
     )
     snapshots = []
     now = 0.0
@@ -135,8 +140,22 @@ def below(config: SiteConfig, charger: ChargerConfig, group_id: str) -> bool:
     return False
 
 
-def site_currents(charger: ChargerConfig, state: ChargerState) -> list[float]:
+def wired_lines(config: SiteConfig, charger: ChargerConfig) -> tuple[Phase, ...]:
+    """The lines a charger's current flows on, worked out here from the wiring."""
+    first = charger.rotation.site_phase(Phase.L1)
+    if charger.wiring is Wiring.THREE_PHASE:
+        return PHASES
+    if config.network is Network.THREE_LINES_WITHOUT_NEUTRAL:
+        return tuple(sorted((first, charger.rotation.site_phase(Phase.L2))))
+    return (first,)
+
+
+def site_currents(config: SiteConfig, charger: ChargerConfig, state: ChargerState) -> list[float]:
     site = [0.0, 0.0, 0.0]
+    if charger.wiring is Wiring.ONE_PHASE and config.network.without_neutral:
+        for line in wired_lines(config, charger):  # L1 to its neutral terminal: two lines
+            site[line] += state.currents[Phase.L1]
+        return site
     for phase in PHASES:
         site[charger.rotation.site_phase(phase)] += state.currents[phase]
     return site
@@ -167,7 +186,7 @@ def independent_non_ev(
         for charger in config.chargers:
             if below(config, charger, group.id):
                 state = snapshot.chargers[charger.id]
-                for index, amps in enumerate(site_currents(charger, state)):
+                for index, amps in enumerate(site_currents(config, charger, state)):
                     result[index] -= amps
     return result
 
@@ -206,7 +225,10 @@ def check_chargers(config: SiteConfig, snapshot: Snapshot, decision: Decision) -
         if not state.connected or charger.mode is ChargingMode.OFF:
             assert amps == 0
         if charger.wiring is Wiring.ONE_PHASE:
-            assert verdict.site_phases == (charger.rotation.site_phase(Phase.L1),)
+            assert verdict.site_phases == wired_lines(config, charger)
+        if config.network.without_neutral:
+            # Every line the current flows on is counted, the unmeasured neutral side included.
+            assert verdict.site_phases == wired_lines(config, charger)
         if verdict.reason is Reason.FAILSAFE_METER_STALE:
             assert amps <= config.tunables.failsafe_current_a
 
@@ -298,8 +320,6 @@ def _flowing(
     total = list(_house(loop, group))
     for charger in config.chargers:
         if below(config, charger, group.id):
-            for index, amps in enumerate(
-                site_currents(charger, ChargerState(connected=True, currents=draws[charger.id]))
-            ):
+            for index, amps in enumerate(line_currents(config, charger, draws[charger.id])):
                 total[index] += amps
     return total

@@ -235,8 +235,10 @@ async def test_diagnostics_are_redacted(hass: HomeAssistant, site: Site, hass_cl
     assert diagnostics["decision"]["target_current"] == 0
     meter = await get_diagnostics_for_config_entry(hass, hass_client, site.meter_entry)
     assert meter["device"]["reading"]["phases"][0]["current_a"] == pytest.approx(10.0, abs=0.1)
+    assert meter["device"]["reading"]["phases"][0]["current_derived"] is False
     group = await get_diagnostics_for_config_entry(hass, hass_client, site.group_entry)
     assert group["decision"]["meter_stale"] is False
+    assert group["site"]["network"] == "3x400"  # the root group's entry, migrated from 1.1
 
 
 async def test_unload_and_reload(hass: HomeAssistant, site: Site) -> None:

@@ -56,6 +56,7 @@ from custom_components.powershare.const import (
     CONF_MIN_CURRENT,
     CONF_MODEL,
     CONF_NAME,
+    CONF_NETWORK,
     CONF_PARENT,
     CONF_PARITY,
     CONF_POLL_INTERVAL,
@@ -882,7 +883,11 @@ async def test_root_group(hass: HomeAssistant) -> None:
         {CONF_NAME: "Main fuse", CONF_FUSE: 25, CONF_METER_INCLUDES_CHARGERS: True},
     )
     assert result["step_id"] == "group_site"
-    result = await _configure(hass, result, {CONF_SOLAR_RESERVE: 500, CONF_IMPORT_ALLOWANCE: 200})
+    result = await _configure(
+        hass,
+        result,
+        {CONF_NETWORK: "3x230", CONF_SOLAR_RESERVE: 500, CONF_IMPORT_ALLOWANCE: 200},
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Main fuse"
     assert result["result"].unique_id == "group_main_fuse"
@@ -891,6 +896,7 @@ async def test_root_group(hass: HomeAssistant) -> None:
         CONF_NAME: "Main fuse",
         CONF_FUSE: [25.0, 25.0, 25.0],
         CONF_METER_INCLUDES_CHARGERS: True,
+        CONF_NETWORK: "3x230",
         CONF_SOLAR_RESERVE: 500.0,
         CONF_IMPORT_ALLOWANCE: 200.0,
     }
@@ -982,7 +988,11 @@ async def test_reconfigure_groups(hass: HomeAssistant) -> None:
     # It stays the root: its site settings come next, prefilled.
     result = await _configure(hass, result, {CONF_FUSE: 35, CONF_METER_INCLUDES_CHARGERS: True})
     assert result["step_id"] == "group_site"
-    result = await _configure(hass, result, {CONF_SOLAR_RESERVE: 0, CONF_IMPORT_ALLOWANCE: 100})
+    result = await _configure(
+        hass,
+        result,
+        {CONF_NETWORK: "3x400", CONF_SOLAR_RESERVE: 0, CONF_IMPORT_ALLOWANCE: 100},
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert root.data[CONF_FUSE] == [35.0, 35.0, 35.0]

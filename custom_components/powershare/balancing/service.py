@@ -217,7 +217,8 @@ class BalancingService:
             await async_apply_failsafe(self.chargers.values(), self.clock())
             self._notify()
             return
-        snapshot = take_snapshot(self.hass, self.meters, self.chargers, self.clock())
+        network = self._balancer.config.network
+        snapshot = take_snapshot(self.hass, self.meters, self.chargers, self.clock(), network)
         decision = self._balancer.step(snapshot)
         self.decision = decision
         self.cycles += 1

@@ -22,6 +22,7 @@ from custom_components.powershare.const import (
     CONF_METER,
     CONF_METER_INCLUDES_CHARGERS,
     CONF_MIN_CURRENT,
+    CONF_NETWORK,
     CONF_PARENT,
     CONF_PRIORITY,
     CONF_ROTATION,
@@ -34,6 +35,7 @@ from custom_components.powershare.engine import (
     ChargerConfig,
     ChargingMode,
     GroupConfig,
+    Network,
     PhasePolicy,
     PhaseRotation,
     SiteConfig,
@@ -91,6 +93,7 @@ def build_site(
         margin_a=float(root.options.get(CONF_MARGIN, 1.0)),
         solar_reserve_w=float(setting(root, CONF_SOLAR_RESERVE, 0.0) or 0.0),
         import_allowance_w=float(setting(root, CONF_IMPORT_ALLOWANCE, 0.0) or 0.0),
+        network=Network(setting(root, CONF_NETWORK, Network.THREE_PHASE_WITH_NEUTRAL.value)),
         tunables=tunables,
     )
 

@@ -10,7 +10,8 @@ from custom_components.powershare.coordinator import (
     SensorMeterError,
     read_sensor_meter,
 )
-from custom_components.powershare.engine import ChargerState, MeterReading, Snapshot
+from custom_components.powershare.devices.meters.reading import MIN_PLAUSIBLE_VOLTAGE_V
+from custom_components.powershare.engine import ChargerState, MeterReading, Network, Snapshot
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -27,15 +28,20 @@ def take_snapshot(
     meters: Mapping[str, MeterLink],
     chargers: Mapping[str, ChargerLink],
     now: float,
+    network: Network = Network.THREE_PHASE_WITH_NEUTRAL,
 ) -> Snapshot:
-    """Return what the engine needs to decide at `now`."""
-    readings = meter_readings(hass, meters)
+    """Return what the engine needs to decide at `now` on the site's `network`."""
+    readings = meter_readings(hass, meters, network)
     # Line the chargers' currents up with the newest meter reading (see ChargerLink.reading_at).
     moment = max((reading.timestamp for reading in readings.values()), default=now)
     return Snapshot(now=now, meters=readings, chargers=charger_states(chargers, moment))
 
 
-def meter_readings(hass: HomeAssistant, meters: Mapping[str, MeterLink]) -> dict[str, MeterReading]:
+def meter_readings(
+    hass: HomeAssistant,
+    meters: Mapping[str, MeterLink],
+    network: Network = Network.THREE_PHASE_WITH_NEUTRAL,
+) -> dict[str, MeterReading]:
     """Return each meter's latest reading (a meter that has none yet is left out)."""
     readings: dict[str, MeterReading] = {}
     for entry_id, meter in meters.items():
@@ -50,6 +56,8 @@ def meter_readings(hass: HomeAssistant, meters: Mapping[str, MeterLink]) -> dict
         # A single-phase meter measures L1; the phases it lacks are taken to carry nothing.
         currents = [phase.current_a for phase in reading.phases][:3]
         currents += [0.0] * (3 - len(currents))
+        if network.without_neutral:
+            currents = _with_unmeasured_line(reading, currents)
         readings[entry_id] = MeterReading(
             currents=(currents[0], currents[1], currents[2]),
             timestamp=reading.measured_at,
@@ -76,3 +84,25 @@ def charger_states(chargers: Mapping[str, ChargerLink], moment: float) -> dict[s
             measured_at=None if drew is None else drew.measured_at,
         )
     return states
+
+
+def _with_unmeasured_line(reading: MeterReadingOfDevice, currents: list[float]) -> list[float]:
+    """Return the currents with a line a meter without neutral does not measure filled in.
+
+    On 3 x 230 V a meter with two measuring elements (the Aron connection) reports one line at
+    0 V and 0 A: that line carries what returns from the other two, at most the sum of their
+    currents, which is what it is taken to carry (as an import: never spare capacity).
+    """
+    phases = reading.phases
+    if len(phases) != len(currents):
+        return currents
+    blind = [
+        index
+        for index, phase in enumerate(phases)
+        if phase.voltage_v is not None and phase.voltage_v < MIN_PLAUSIBLE_VOLTAGE_V
+    ]
+    if len(blind) != 1:
+        return currents
+    (line,) = blind
+    others = sum(abs(amps) for index, amps in enumerate(currents) if index != line)
+    return [max(amps, others) if index == line else amps for index, amps in enumerate(currents)]

@@ -30,6 +30,7 @@ from custom_components.powershare.const import (
     DOMAIN,
     ENTRY_KIND_GROUP,
     ENTRY_KINDS,
+    ENTRY_MINOR_VERSION,
 )
 from custom_components.powershare.devices.meters import METER_MODELS
 
@@ -46,6 +47,7 @@ class PowershareConfigFlow(ChargerSteps, MeterSteps, GroupSteps, domain=DOMAIN):
     """Add a Powershare charger, meter or group."""
 
     VERSION = 1
+    MINOR_VERSION = ENTRY_MINOR_VERSION  # 2: the root group's network (`async_migrate_entry`)
 
     @staticmethod
     @callback

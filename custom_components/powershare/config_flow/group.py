@@ -20,6 +20,7 @@ from custom_components.powershare.const import (
     CONF_METER,
     CONF_METER_INCLUDES_CHARGERS,
     CONF_NAME,
+    CONF_NETWORK,
     CONF_PARENT,
     CONF_SOLAR_RESERVE,
     DOMAIN,
@@ -28,6 +29,7 @@ from custom_components.powershare.const import (
     MAX_FUSE,
     MIN_FUSE,
 )
+from custom_components.powershare.engine import Network
 from custom_components.powershare.settings import in_force
 
 from .base import PowershareFlowBase
@@ -103,8 +105,9 @@ class GroupSteps(PowershareFlowBase):
     async def async_step_group_site(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Site-wide solar settings, asked on the root group (the main fuse) only."""
+        """Site-wide settings, asked on the root group (the main fuse) only: the network, solar."""
         if user_input is not None:
+            self._group[CONF_NETWORK] = str(user_input[CONF_NETWORK])
             self._group[CONF_SOLAR_RESERVE] = float(user_input[CONF_SOLAR_RESERVE])
             self._group[CONF_IMPORT_ALLOWANCE] = float(user_input[CONF_IMPORT_ALLOWANCE])
             return await self._async_group_done()
@@ -112,8 +115,12 @@ class GroupSteps(PowershareFlowBase):
             self._get_reconfigure_entry().data if self._reconfiguring else {}
         )
         watts = number_box(0, unit="W")
+        network = values.get(CONF_NETWORK, Network.THREE_PHASE_WITH_NEUTRAL.value)
         schema = vol.Schema(
             {
+                vol.Required(CONF_NETWORK, default=network): dropdown(
+                    [item.value for item in Network], translation_key=CONF_NETWORK
+                ),
                 vol.Required(CONF_SOLAR_RESERVE, default=values.get(CONF_SOLAR_RESERVE, 0)): watts,
                 vol.Required(
                     CONF_IMPORT_ALLOWANCE, default=values.get(CONF_IMPORT_ALLOWANCE, 0)

@@ -79,6 +79,7 @@ from .model import (
     Snapshot,
     Wiring,
 )
+from .network import Network
 from .tunables import Tunables
 
 __all__ = [
@@ -99,6 +100,7 @@ __all__ = [
     "GroupFigures",
     "Limit",
     "MeterReading",
+    "Network",
     "Phase",
     "PhasePolicy",
     "PhaseRotation",

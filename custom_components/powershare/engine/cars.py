@@ -164,9 +164,16 @@ def _give_full_share(memory: ChargerMemory) -> None:
 
 
 def site_phases(topology: Topology, index: int, memory: ChargerMemory | None) -> tuple[Phase, ...]:
-    """Return the site phases a charger draws on: its wiring, one phase, or its car's."""
+    """Return the site phases a charger draws on: its wiring, one phase, or its car's.
+
+    Without a neutral a charger always draws on every line it is wired to: a car drawing on
+    one of a three-phase charger's phases loads the line its neutral terminal is on as well,
+    which the charger does not measure.
+    """
     charger = topology.chargers[index]
     if charger.wiring is Wiring.ONE_PHASE or memory is None:
+        return topology.wired_phases[index]
+    if topology.config.network.without_neutral:
         return topology.wired_phases[index]
     if memory.one_phase is not None:
         return (memory.one_phase,)

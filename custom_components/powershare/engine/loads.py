@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .model import PHASES
+from .network import load_power_amps
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -89,15 +90,31 @@ class LoadEstimate:
 
 
 def charger_site_currents(topology: Topology, snapshot: Snapshot) -> list[Currents]:
-    """Return each charger's measured current per SITE phase (zero when not reported)."""
+    """Return each charger's measured current per SITE phase (zero when not reported).
+
+    A single-phase charger between two lines (no neutral) reports its current as its L1's;
+    it flows on both lines.
+    """
     result: list[Currents] = []
     states = snapshot.chargers
-    for charger, on_site in zip(topology.chargers, topology.charger_phase_of, strict=True):
+    for index, (charger, on_site) in enumerate(
+        zip(topology.chargers, topology.charger_phase_of, strict=True)
+    ):
         state = states.get(charger.id)
         if state is None:
             result.append(ZERO)
             continue
         currents = state.currents
+        if topology.between_lines[index]:
+            lines, amps = topology.wired_phases[index], currents[0]
+            result.append(
+                (
+                    amps if PHASES[0] in lines else 0.0,
+                    amps if PHASES[1] in lines else 0.0,
+                    amps if PHASES[2] in lines else 0.0,
+                )
+            )
+            continue
         if on_site == PHASES:
             result.append(currents)
             continue
@@ -162,7 +179,7 @@ def estimate_loads(
     root = topology.root
     surplus_w: float | None = None
     if topology.groups[root].meter_id is not None and not own_stale[root]:
-        surplus_w = -config.voltage * sum(non_ev[root])
+        surplus_w = -config.voltage * load_power_amps(config.network, sum(non_ev[root]))
     return LoadEstimate(
         non_ev=tuple(non_ev),
         meter=tuple(meter_values),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING
 
+from .network import Network
 from .tunables import Tunables
 
 if TYPE_CHECKING:
@@ -159,7 +160,11 @@ class SiteConfig:
     margin_a: float = 1.0
     """Kept free on every fuse and phase, for meter error and the reaction time."""
     voltage: float = 230.0
-    """Nominal phase-to-neutral voltage used to turn powers into currents."""
+    """Nominal voltage of a single-phase load (phase to neutral, or line to line without
+    neutral) used to turn powers into currents."""
+    network: Network = Network.THREE_PHASE_WITH_NEUTRAL
+    """The supply: with neutral, without (single-phase chargers between two lines), or a
+    single phase (`network`)."""
     solar_reserve_w: float = 0.0
     """Surplus kept for the house (for instance a home battery) before solar charging."""
     import_allowance_w: float = 0.0
@@ -191,6 +196,10 @@ def _validate(config: SiteConfig) -> None:
             )
     if config.voltage <= 0 or config.margin_a < 0:
         raise ValueError("voltage must be positive and the margin not negative")
+    if config.network is Network.SINGLE_PHASE:
+        for charger in config.chargers:
+            if charger.wiring is not Wiring.ONE_PHASE:
+                raise ValueError(f"charger {charger.id}: three-phase on a single-phase network")
 
 
 def _validate_groups(groups: tuple[GroupConfig, ...]) -> None:

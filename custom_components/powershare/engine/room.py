@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from .allocation import CAPPED, Limit
 from .loads import ZERO
 from .model import PHASES, Phase
+from .network import load_power_amps
 from .topology import LimitKind
 
 if TYPE_CHECKING:
@@ -60,7 +61,8 @@ class Room:
         ]
         for capped in topology.power_limit:
             max_power_w = topology.groups[capped].max_power_w or 0.0  # only capped groups here
-            limits.append(Limit(max_power_w / config.voltage - sum(loads.non_ev[capped])))
+            load = load_power_amps(config.network, sum(loads.non_ev[capped]))
+            limits.append(Limit(max_power_w / config.voltage - load))
         solar = 0.0
         if loads.surplus_w is not None:
             solar = (loads.surplus_w - config.solar_reserve_w + config.import_allowance_w) / (

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from .model import PHASES, Phase, Reason, Wiring
+from .network import power_amps
 
 if TYPE_CHECKING:
     from .model import ChargerConfig, GroupConfig, SiteConfig
@@ -99,15 +100,24 @@ class Topology:
         self.id_order = sorted(range(len(chargers)), key=lambda index: chargers[index].id)
         """The chargers in id order (the last tie-break of the keep order)."""
         self.minimum = [float(charger.min_current) for charger in chargers]
+        network = self.config.network
         self.switchable = [
-            charger.wiring is Wiring.THREE_PHASE and charger.can_switch_phases
+            charger.wiring is Wiring.THREE_PHASE
+            and charger.can_switch_phases
+            and not network.without_neutral
             for charger in chargers
         ]
-        """Per charger: whether it may switch between one and three phases."""
+        """Per charger: whether it may switch between one and three phases (not without a
+        neutral, where one phase would be two lines the charger does not measure)."""
         self.wired_phases: tuple[tuple[Phase, ...], ...] = tuple(
             self._wired(charger) for charger in chargers
         )
-        """Per charger: the site phases it is wired to (sorted)."""
+        """Per charger: the site phases (lines) it is wired to (sorted)."""
+        self.between_lines: tuple[bool, ...] = tuple(
+            network.without_neutral and charger.wiring is Wiring.ONE_PHASE for charger in chargers
+        )
+        """Per charger: a single-phase charger between two lines (no neutral): its current
+        flows on both (`wired_phases`)."""
         self.site_phase_of: tuple[tuple[Phase, Phase, Phase], ...] = tuple(
             (
                 charger.rotation.site_phase(Phase.L1),
@@ -198,7 +208,8 @@ class Topology:
         """Return the allocator terms of a charger drawing on `site_phases`.
 
         One amp on each phase loads each ancestor's fuse on that phase by 1 A, and each power
-        cap and the solar budget (both counted in amps at nominal voltage) by the phase count.
+        cap and the solar budget (both counted in amps at nominal voltage) by the power of one
+        amp on those phases (`network.power_amps`: the phase count with a neutral).
         Every charger loads the solar budget, fast ones included: the surplus left for solar
         charging is what remains after them (the budget is enforced only on surplus tiers).
         """
@@ -206,7 +217,7 @@ class Topology:
         cached = cache.get(site_phases)
         if cached is not None:
             return cached
-        count = float(len(site_phases))
+        count = power_amps(self.config.network, len(site_phases))
         terms = [
             (limit, 1.0) for phase in site_phases for limit in self._fuse_terms[charger][phase]
         ]
@@ -219,5 +230,9 @@ class Topology:
 
     def _wired(self, charger: ChargerConfig) -> tuple[Phase, ...]:
         if charger.wiring is Wiring.ONE_PHASE:
+            if self.config.network.without_neutral:
+                # Its L1 and its neutral terminal are on the rotation's first two lines.
+                rotation = charger.rotation
+                return tuple(sorted((rotation.site_phase(Phase.L1), rotation.site_phase(Phase.L2))))
             return (charger.rotation.site_phase(Phase.L1),)
         return PHASES
