@@ -149,3 +149,30 @@ def test_phase_switching_is_off_without_neutral() -> None:
 def test_a_single_phase_network_refuses_a_three_phase_charger() -> None:
     with pytest.raises(ValueError, match="three-phase on a single-phase network"):
         _site(Network.SINGLE_PHASE, ChargerConfig(id="c", group_id="main"))
+
+
+def test_solar_starts_a_charger_between_two_lines_on_its_own_power() -> None:
+    # 8 A exported on L1 and on L3: 1840 W at the lower estimate, 8 A at 230 V. A charger
+    # between L1 and L3 draws 230 W per amp: its 6 A minimum (1380 W) fits, and it starts
+    # after the solar start delay. Before, its two lines made it wait for twice the surplus.
+    solar = ChargerConfig(
+        id="c",
+        group_id="main",
+        wiring=Wiring.ONE_PHASE,
+        rotation=PhaseRotation.L1L3L2,
+        mode=ChargingMode.SOLAR,
+    )
+    balancer = Balancer(_site(WITHOUT_NEUTRAL, solar))
+    told = 0.0
+    decision = None
+    for now in range(0, 120, 2):
+        meter = (-8.0 + told, 0.0, -8.0 + told)
+        snapshot = Snapshot(
+            now=float(now),
+            meters={"m": MeterReading(meter, float(now))},
+            chargers={"c": ChargerState(connected=True, charging=True, currents=(told, 0, 0))},
+        )
+        decision = balancer.step(snapshot)
+        told = float(decision.chargers["c"].target_current)
+    assert decision is not None
+    assert decision.chargers["c"].target_current >= 6

@@ -8,6 +8,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.powershare.balancing.snapshot import _with_unmeasured_line
 from custom_components.powershare.const import (
     CONF_FUSE,
     CONF_KIND,
@@ -17,6 +18,7 @@ from custom_components.powershare.const import (
     DOMAIN,
     ENTRY_KIND_GROUP,
 )
+from custom_components.powershare.devices.meters import MeterReading, PhaseReading
 from custom_components.powershare.engine import Network
 from custom_components.powershare.hub import async_get_hub
 
@@ -103,3 +105,26 @@ async def test_a_meter_without_neutral_has_its_unmeasured_line_counted(
     assert house[1] >= 13.0 - 0.2
     charger = decision.chargers[site.charger_entry.entry_id]
     assert charger.target_current <= FUSE_A - 1.0 - house[1]
+
+
+def _reading(*phases: tuple[float | None, float]) -> MeterReading:
+    return MeterReading(
+        phases=tuple(PhaseReading(voltage_v=v, current_a=a, power_w=230.0 * a) for v, a in phases),
+        total_power_w=0.0,
+        import_energy_kwh=None,
+        export_energy_kwh=None,
+        measured_at=0.0,
+    )
+
+
+def test_every_line_a_meter_without_neutral_does_not_measure_is_counted() -> None:
+    # A line at 0 V, a line without voltage at exactly 0 A, lines the reading lacks: each is
+    # taken to carry what the measured lines carry, at most.
+    at_zero_volts = _reading((230.0, 8.0), (0.0, 0.0), (230.0, -5.0))
+    assert _with_unmeasured_line(at_zero_volts, [8.0, 0.0, -5.0]) == [8.0, 13.0, -5.0]
+    no_voltages = _reading((None, 8.0), (None, 0.0), (None, 5.0))
+    assert _with_unmeasured_line(no_voltages, [8.0, 0.0, 5.0]) == [8.0, 13.0, 5.0]
+    single = _reading((230.0, 6.0))
+    assert _with_unmeasured_line(single, [6.0, 0.0, 0.0]) == [6.0, 6.0, 6.0]
+    measured = _reading((230.0, 8.0), (230.0, 0.0), (230.0, 5.0))
+    assert _with_unmeasured_line(measured, [8.0, 0.0, 5.0]) == [8.0, 0.0, 5.0]

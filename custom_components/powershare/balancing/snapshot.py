@@ -87,22 +87,26 @@ def charger_states(chargers: Mapping[str, ChargerLink], moment: float) -> dict[s
 
 
 def _with_unmeasured_line(reading: MeterReadingOfDevice, currents: list[float]) -> list[float]:
-    """Return the currents with a line a meter without neutral does not measure filled in.
+    """Return the currents with the lines a meter without neutral does not measure filled in.
 
-    On 3 x 230 V a meter with two measuring elements (the Aron connection) reports one line at
-    0 V and 0 A: that line carries what returns from the other two, at most the sum of their
-    currents, which is what it is taken to carry (as an import: never spare capacity).
+    On 3 x 230 V every load's current returns on another line: a line the meter does not
+    measure carries at most the sum of the measured lines' currents, and is taken to (as an
+    import: never spare capacity). Unmeasured: a line the reading lacks (a single-phase
+    meter), one at 0 V (a meter with two measuring elements, the Aron connection), or one with
+    no voltage reported and exactly 0 A (the same meter without voltages).
     """
     phases = reading.phases
-    if len(phases) != len(currents):
+
+    def unmeasured(index: int) -> bool:
+        if index >= len(phases):
+            return True
+        voltage = phases[index].voltage_v
+        if voltage is None:
+            return currents[index] == 0.0
+        return voltage < MIN_PLAUSIBLE_VOLTAGE_V
+
+    blind = [index for index in range(len(currents)) if unmeasured(index)]
+    if not blind or len(blind) == len(currents):
         return currents
-    blind = [
-        index
-        for index, phase in enumerate(phases)
-        if phase.voltage_v is not None and phase.voltage_v < MIN_PLAUSIBLE_VOLTAGE_V
-    ]
-    if len(blind) != 1:
-        return currents
-    (line,) = blind
-    others = sum(abs(amps) for index, amps in enumerate(currents) if index != line)
-    return [max(amps, others) if index == line else amps for index, amps in enumerate(currents)]
+    carried = sum(abs(amps) for index, amps in enumerate(currents) if index not in blind)
+    return [max(amps, carried) if index in blind else amps for index, amps in enumerate(currents)]

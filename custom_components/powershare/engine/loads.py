@@ -13,7 +13,8 @@ The house part, for a group whose meter has a reading to believe:
   (`ramps`): what the meter shows more, up to that, is taken to be the car, and the
   house figure stays at its last value unless the meter says otherwise whatever the car drew
   (with a static house, an increase is followed by no cut). A house load that rises during
-  a ramp is seen once the charger's reading catches up, at most `obey_within_s` later;
+  a ramp is seen once the charger's reading shows the car at its current, or once its
+  current has not changed for `obey_within_s`;
 - the figure used is the highest of the last `load_hold_s` seconds (a charger ramping up
   between the meter's and the charger's reading would otherwise look like the house load
   dropping).
@@ -171,7 +172,10 @@ def estimate_loads(
         derived = reading.currents
         if topology.groups[group].meter_includes_chargers:
             derived = _sub(reading.currents, charger_sum[group])
-            if ramping is not None and meter_memory.last_fresh is not None:
+            # Only at a meter read at the instant the chargers were lined up with (the newest
+            # reading): a charger reading may be newer than an older meter's.
+            lined_up = reading.timestamp >= snapshot.measured_at
+            if ramping is not None and lined_up and meter_memory.last_fresh is not None:
                 derived = _ramp_aware(derived, ramping[group], meter_memory.last_fresh)
         house[group] = _held_load(meter_memory, derived, now, tunables.load_hold_s)
     non_ev = house if uncontrolled is None else list(map(_add, house, uncontrolled))

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from . import solar
 from .allocation import EPSILON, choose_victims
 from .model import ChargingMode, Reason
+from .network import power_amps
 from .plan import LeftOut
 from .room import is_fuse
 
@@ -140,7 +141,12 @@ def _pause_reason(cycle: Cycle, plan: Plan, index: int, bottleneck: int) -> Reas
             holds = solar.hold_minimum(cycle, plan, index, memory)
             return None if holds else Reason.WAITING_FOR_SURPLUS
         solar.stop(memory)
-    phases = 1 if is_fuse(topology, bottleneck) else len(plan.phases[index])
-    if cycle.room[bottleneck].capacity < charger.min_current * phases - EPSILON:
+    # A fuse counts amps on one line; a power cap and the surplus the minimum's power.
+    per_amp = (
+        1.0
+        if is_fuse(topology, bottleneck)
+        else power_amps(topology.config.network, len(plan.phases[index]))
+    )
+    if cycle.room[bottleneck].capacity < charger.min_current * per_amp - EPSILON:
         return Reason.BELOW_MIN  # not even alone: nobody else is to blame
     return Reason.PAUSED_FOR_OTHERS

@@ -17,6 +17,7 @@ import math
 from typing import TYPE_CHECKING
 
 from .model import ChargingMode, Reason
+from .network import power_amps
 from .plan import LeftOut
 
 if TYPE_CHECKING:
@@ -38,8 +39,9 @@ def wait_for_surplus(cycle: Cycle, plan: Plan) -> Plan:
         memory = cycle.sessions[index]
         if charger.mode is not ChargingMode.SOLAR or memory is None or memory.solar_running:
             continue
-        phases = 1 if charger.can_switch_phases else len(plan.phases[index])
-        if surplus < phases * charger.min_current:
+        # Its minimum's power in amps at 230 V: on one phase if it may switch to one.
+        lines = 1 if topology.switchable[index] else len(plan.phases[index])
+        if surplus < power_amps(topology.config.network, lines) * charger.min_current:
             memory.solar_ok_since = None
             waiting[index] = LeftOut(Reason.WAITING_FOR_SURPLUS, WAITING, topology.solar_limit)
     return plan.leave_out(waiting) if waiting else plan
