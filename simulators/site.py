@@ -40,6 +40,7 @@ from custom_components.powershare.engine import (
 )
 
 from .car import Car, CarSpec
+from .lines import line_currents
 from .profiles import (
     ZERO,
     Currents,
@@ -184,26 +185,13 @@ class Site:
     # --- physics -----------------------------------------------------------------------------
 
     def charger_site_currents(self) -> dict[str, Currents]:
-        """Return what each charger draws, per SITE phase (line).
-
-        Without a neutral (3 x 230 V) a draw on one charger phase returns through the
-        charger's neutral terminal, on the line of its L2 (of its L3 for a draw on L2): it
-        flows on two lines, and the charger measures only the first.
-        """
-        without_neutral = self.config.network.without_neutral
+        """Return what each charger draws, per SITE phase (line: `lines.line_currents`)."""
+        network = self.config.network
         result: dict[str, Currents] = {}
         for charger_id, charger in self._chargers.items():
             car = self.car_at(charger_id)
-            site = [0.0, 0.0, 0.0]
-            if car is not None:
-                currents = car.charger_currents()
-                for phase, amps in zip(PHASES, currents, strict=True):
-                    site[charger.rotation.site_phase(phase)] += amps
-                drawing = [phase for phase in PHASES if currents[phase] > 0]
-                if without_neutral and len(drawing) == 1:
-                    terminal = Phase.L3 if drawing[0] is Phase.L2 else Phase.L2
-                    site[charger.rotation.site_phase(terminal)] += currents[drawing[0]]
-            result[charger_id] = (site[0], site[1], site[2])
+            draw = ZERO if car is None else car.charger_currents()
+            result[charger_id] = line_currents(network, charger.rotation, draw)
         return result
 
     def non_ev_currents(self, time: float | None = None) -> dict[str, Currents]:

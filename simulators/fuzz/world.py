@@ -26,6 +26,7 @@ from custom_components.powershare.engine import (
     Snapshot,
     Wiring,
 )
+from simulators.lines import line_currents
 
 if TYPE_CHECKING:
     import random
@@ -195,8 +196,8 @@ class World:
         """Return what each charger's car draws per SITE line, given the last decision.
 
         What the charger itself measures (per charger phase) is kept in `measured`: without
-        a neutral, a draw on one charger phase returns on the line of the charger's neutral
-        terminal, which the charger does not measure.
+        a neutral, a draw on one charger phase also flows on a line the charger does not
+        measure (`lines.line_currents`).
         """
         result: dict[str, Triple] = {}
         self.measured = {}
@@ -214,15 +215,8 @@ class World:
             if verdict is not None and len(verdict.charger_phases) == 1 and told:
                 phases = set(verdict.charger_phases)
             own = [amps if phase in phases else 0.0 for phase in PHASES]
-            self.measured[charger.id] = (own[0], own[1], own[2])
-            site = [0.0, 0.0, 0.0]
-            for phase in phases:
-                site[charger.rotation.site_phase(phase)] += amps
-            if self.config.network.without_neutral and len(phases) == 1 and amps:
-                (phase,) = phases
-                neutral_terminal = Phase.L3 if phase is Phase.L2 else Phase.L2
-                site[charger.rotation.site_phase(neutral_terminal)] += amps
-            result[charger.id] = (site[0], site[1], site[2])
+            measured = self.measured[charger.id] = (own[0], own[1], own[2])
+            result[charger.id] = line_currents(self.config.network, charger.rotation, measured)
         return result
 
     def snapshot(self, draws: dict[str, Triple], now: float) -> Snapshot:

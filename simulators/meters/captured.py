@@ -55,6 +55,15 @@ class Capture:
         return cls(path.stem, device, data["title"], data["source"], data)
 
     @property
+    def registers(self) -> dict[int, int]:
+        """The register words by address (Modbus captures)."""
+        return {
+            int(start) + offset: int(word)
+            for start, words in self.body["blocks"].items()
+            for offset, word in enumerate(words)
+        }
+
+    @property
     def answers(self) -> dict[str, Any]:
         """The HTTP answers by path (HTTP captures)."""
         answers: dict[str, Any] = self.body.get("answers", {})
@@ -90,11 +99,7 @@ class CapturedRegisters(RegisterUnit):
     """Serves one Modbus capture's register blocks (see the module docstring)."""
 
     def __init__(self, capture: Capture) -> None:
-        table = {
-            int(start) + offset: int(value)
-            for start, values in capture.body["blocks"].items()
-            for offset, value in enumerate(values)
-        }
+        table = capture.registers
         if int(capture.body["function"]) == READ_HOLDING:
             super().__init__(holding=table)
         else:

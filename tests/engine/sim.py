@@ -22,6 +22,7 @@ from custom_components.powershare.engine import (
     SiteConfig,
     Snapshot,
 )
+from simulators.lines import line_currents
 
 type Triple = tuple[float, float, float]
 
@@ -61,23 +62,6 @@ class Car:
             amps if Phase.L2 in usable else 0.0,
             amps if Phase.L3 in usable else 0.0,
         )
-
-
-def line_currents(config: SiteConfig, charger: ChargerConfig, draw: Triple) -> list[float]:
-    """Return what flows on each site line when the charger draws `draw` (per charger phase).
-
-    With a neutral, each charger phase on its site phase. Without, a single-phase draw (one
-    charger phase, the single-phase charger's or a one-phase car's) returns through the
-    charger's neutral terminal, wired to the line of its L2: it flows on two lines.
-    """
-    site = [0.0, 0.0, 0.0]
-    for charger_phase in PHASES:
-        site[charger.rotation.site_phase(charger_phase)] += draw[charger_phase]
-    drawing = [phase for phase in PHASES if draw[phase] > 0]
-    if config.network.without_neutral and len(drawing) == 1:
-        neutral_terminal = Phase.L3 if drawing[0] is Phase.L2 else Phase.L2
-        site[charger.rotation.site_phase(neutral_terminal)] += draw[drawing[0]]
-    return site
 
 
 @dataclass
@@ -136,7 +120,7 @@ class Loop:
                 for charger in self.config.chargers:
                     if not _below(groups, charger.group_id, group.id):
                         continue
-                    flows = line_currents(self.config, charger, draws[charger.id])
+                    flows = line_currents(self.config.network, charger.rotation, draws[charger.id])
                     for line in PHASES:
                         total[line] += flows[line]
             reading = MeterReading((total[0], total[1], total[2]), self.now)

@@ -15,6 +15,7 @@ from custom_components.powershare.engine import (
     ChargerConfig,
     ChargerState,
     ChargingMode,
+    Decision,
     GroupConfig,
     MeterReading,
     Network,
@@ -40,16 +41,21 @@ def _site(
     return SiteConfig(groups=(root,), chargers=(charger,), network=network)
 
 
-def _step(
-    config: SiteConfig, meter: tuple[float, float, float], drawn: tuple[float, float, float]
-) -> tuple[Balancer, object]:
-    balancer = Balancer(config)
-    snapshot = Snapshot(
-        now=100.0,
-        meters={"m": MeterReading(meter, 100.0)},
+type Triple = tuple[float, float, float]
+
+
+def _snapshot(now: float, meter: Triple, drawn: Triple) -> Snapshot:
+    """The meter "m" and the charger "c", which reports `drawn` (per charger phase)."""
+    return Snapshot(
+        now=now,
+        meters={"m": MeterReading(meter, now)},
         chargers={"c": ChargerState(connected=True, charging=True, currents=drawn)},
     )
-    return balancer, balancer.step(snapshot)
+
+
+def _step(config: SiteConfig, meter: Triple, drawn: Triple) -> Decision:
+    """The first decision of a new balancer for the site."""
+    return Balancer(config).step(_snapshot(100.0, meter, drawn))
 
 
 ONE_PHASE_L2_L3 = ChargerConfig(
@@ -61,12 +67,12 @@ ONE_PHASE_L2_L3 = ChargerConfig(
 def test_a_single_phase_charger_between_two_lines_is_limited_by_both() -> None:
     # The house takes 20 A on L3 only: 25 - 1 - 20 = 4 A there. Between L2 and L3 the car
     # gets nothing (less than its 6 A minimum); with a neutral it is on L2 alone and free.
-    _, without = _step(_site(WITHOUT_NEUTRAL, ONE_PHASE_L2_L3), (0.0, 0.0, 20.0), (0.0,) * 3)
-    _, with_neutral = _step(_site(WITH_NEUTRAL, ONE_PHASE_L2_L3), (0.0, 0.0, 20.0), (0.0,) * 3)
-    verdict = without.chargers["c"]  # type: ignore[attr-defined]
+    without = _step(_site(WITHOUT_NEUTRAL, ONE_PHASE_L2_L3), (0.0, 0.0, 20.0), (0.0,) * 3)
+    with_neutral = _step(_site(WITH_NEUTRAL, ONE_PHASE_L2_L3), (0.0, 0.0, 20.0), (0.0,) * 3)
+    verdict = without.chargers["c"]
     assert verdict.site_phases == (Phase.L2, Phase.L3)
     assert verdict.target_current == 0
-    assert with_neutral.chargers["c"].target_current == 24  # type: ignore[attr-defined]
+    assert with_neutral.chargers["c"].target_current == 24
 
 
 def test_its_current_is_subtracted_from_both_lines() -> None:
@@ -78,12 +84,7 @@ def test_its_current_is_subtracted_from_both_lines() -> None:
         told = 0.0
         decision = None
         for now in (0.0, 2.0):
-            snapshot = Snapshot(
-                now=now,
-                meters={"m": MeterReading((3.0, told, told), now)},
-                chargers={"c": ChargerState(connected=True, charging=True, currents=(told, 0, 0))},
-            )
-            decision = balancer.step(snapshot)
+            decision = balancer.step(_snapshot(now, (3.0, told, told), (told, 0.0, 0.0)))
             told = float(decision.chargers["c"].target_current)
         assert decision is not None
         figure = decision.groups["main"].non_ev_load
@@ -98,8 +99,8 @@ def test_a_three_phase_charger_weighs_sqrt_3_times_230_w_per_amp_on_a_power_cap(
     three_phase = ChargerConfig(id="c", group_id="main")
     for network, expected in ((WITHOUT_NEUTRAL, 17), (WITH_NEUTRAL, 10)):
         site = _site(network, three_phase, fuse=63.0, max_power_w=6900.0)
-        _, decision = _step(site, (0.0, 0.0, 0.0), (0.0,) * 3)
-        assert decision.chargers["c"].target_current == expected, network  # type: ignore[attr-defined]
+        decision = _step(site, (0.0, 0.0, 0.0), (0.0,) * 3)
+        assert decision.chargers["c"].target_current == expected, network
 
 
 def test_a_three_phase_charger_does_not_free_lines_its_car_leaves_unmeasured() -> None:
@@ -111,14 +112,7 @@ def test_a_three_phase_charger_does_not_free_lines_its_car_leaves_unmeasured() -
         balancer = Balancer(_site(network, three_phase, fuse=40.0))
         decision = None
         for now in range(0, 60, 2):
-            snapshot = Snapshot(
-                now=float(now),
-                meters={"m": MeterReading((16.0, 0.0, 0.0), float(now))},
-                chargers={
-                    "c": ChargerState(connected=True, charging=True, currents=(16.0, 0.0, 0.0))
-                },
-            )
-            decision = balancer.step(snapshot)
+            decision = balancer.step(_snapshot(float(now), (16.0, 0.0, 0.0), (16.0, 0.0, 0.0)))
         assert decision is not None
         assert len(decision.chargers["c"].site_phases) == lines, network
 
@@ -133,10 +127,10 @@ def test_the_surplus_without_neutral_is_never_overstated() -> None:
         rotation=PhaseRotation.L1L3L2,
         mode=ChargingMode.SOLAR,
     )
-    _, decision = _step(_site(WITHOUT_NEUTRAL, solar), (-10.0, 0.0, -10.0), (0.0,) * 3)
-    assert decision.surplus_w == pytest.approx(230.0 * 20.0 / 2.0)  # type: ignore[attr-defined]
-    _, with_neutral = _step(_site(WITH_NEUTRAL, solar), (-10.0, 0.0, -10.0), (0.0,) * 3)
-    assert with_neutral.surplus_w == pytest.approx(230.0 * 20.0)  # type: ignore[attr-defined]
+    decision = _step(_site(WITHOUT_NEUTRAL, solar), (-10.0, 0.0, -10.0), (0.0,) * 3)
+    assert decision.surplus_w == pytest.approx(230.0 * 20.0 / 2.0)
+    with_neutral = _step(_site(WITH_NEUTRAL, solar), (-10.0, 0.0, -10.0), (0.0,) * 3)
+    assert with_neutral.surplus_w == pytest.approx(230.0 * 20.0)
     assert math.isclose(230.0 * math.sqrt(3.0) * 20.0 / 3.0, 2655.8, rel_tol=1e-3)
 
 
@@ -167,12 +161,7 @@ def test_solar_starts_a_charger_between_two_lines_on_its_own_power() -> None:
     decision = None
     for now in range(0, 120, 2):
         meter = (-8.0 + told, 0.0, -8.0 + told)
-        snapshot = Snapshot(
-            now=float(now),
-            meters={"m": MeterReading(meter, float(now))},
-            chargers={"c": ChargerState(connected=True, charging=True, currents=(told, 0, 0))},
-        )
-        decision = balancer.step(snapshot)
+        decision = balancer.step(_snapshot(float(now), meter, (told, 0.0, 0.0)))
         told = float(decision.chargers["c"].target_current)
     assert decision is not None
     assert decision.chargers["c"].target_current >= 6

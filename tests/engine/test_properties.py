@@ -26,7 +26,8 @@ from custom_components.powershare.engine import (
     Snapshot,
     Wiring,
 )
-from tests.engine.sim import Car, Loop, line_currents
+from simulators.lines import line_currents
+from tests.engine.sim import Car, Loop
 
 TOLERANCE = 1e-6
 
@@ -320,6 +321,8 @@ def _flowing(
     total = list(_house(loop, group))
     for charger in config.chargers:
         if below(config, charger, group.id):
-            for index, amps in enumerate(line_currents(config, charger, draws[charger.id])):
+            for index, amps in enumerate(
+                line_currents(config.network, charger.rotation, draws[charger.id])
+            ):
                 total[index] += amps
     return total

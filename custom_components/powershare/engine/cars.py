@@ -171,9 +171,11 @@ def site_phases(topology: Topology, index: int, memory: ChargerMemory | None) ->
     which the charger does not measure.
     """
     charger = topology.chargers[index]
-    if charger.wiring is Wiring.ONE_PHASE or memory is None:
-        return topology.wired_phases[index]
-    if topology.config.network.without_neutral:
+    if (
+        charger.wiring is Wiring.ONE_PHASE
+        or memory is None
+        or topology.config.network.without_neutral
+    ):
         return topology.wired_phases[index]
     if memory.one_phase is not None:
         return (memory.one_phase,)

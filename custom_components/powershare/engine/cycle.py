@@ -32,7 +32,7 @@ class Cycle:
     """Per charger: its place in the keep order (`keep_order`)."""
     sharer: Sharer
     waited: frozenset[int] = frozenset()
-    """The chargers that waited a full turn (`keep_order.waited_a_turn`)."""
+    """The chargers that waited a full turn (`keep_order.KeepOrder.waited`)."""
     running: frozenset[int] = frozenset()
     """The chargers charging now."""
     out_of_control: frozenset[int] = frozenset()
@@ -50,5 +50,7 @@ class Cycle:
             plan,
             self.asks,
             self.keep_position,
-            (self.waited, self.running, plan.blocked),
+            waited=self.waited,
+            running=self.running,
+            blocked=plan.blocked,
         )

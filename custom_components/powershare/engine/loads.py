@@ -45,7 +45,7 @@ from .model import PHASES
 from .network import load_power_amps
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Collection, Iterable, Sequence
 
     from .model import MeterReading, Snapshot
     from .topology import Topology
@@ -90,6 +90,15 @@ class LoadEstimate:
     """Export at the root, in watts (negative when importing); None without a fresh root."""
 
 
+def on_phases(amps: float, phases: Collection[int]) -> Currents:
+    """Return `amps` on each of the site `phases`, nothing on the others."""
+    return (
+        amps if PHASES[0] in phases else 0.0,
+        amps if PHASES[1] in phases else 0.0,
+        amps if PHASES[2] in phases else 0.0,
+    )
+
+
 def charger_site_currents(topology: Topology, snapshot: Snapshot) -> list[Currents]:
     """Return each charger's measured current per SITE phase (zero when not reported).
 
@@ -107,14 +116,7 @@ def charger_site_currents(topology: Topology, snapshot: Snapshot) -> list[Curren
             continue
         currents = state.currents
         if topology.between_lines[index]:
-            lines, amps = topology.wired_phases[index], currents[0]
-            result.append(
-                (
-                    amps if PHASES[0] in lines else 0.0,
-                    amps if PHASES[1] in lines else 0.0,
-                    amps if PHASES[2] in lines else 0.0,
-                )
-            )
+            result.append(on_phases(currents[0], topology.wired_phases[index]))
             continue
         if on_site == PHASES:
             result.append(currents)

@@ -246,7 +246,7 @@ class ChargerState:
     `measured_at`: the integration gives the charger's last reading taken at or before the
     newest meter reading (`Snapshot.measured_at`, the instant the meters' figures describe);
     None means at that instant (simulations). A reading older than the meters' may miss a car
-    still ramping up (`loads.ramp_allowances`).
+    still ramping up (`ramps.ramp_allowances`).
     `car_phases` are the charger phases the car draws on, when the charger knows; None lets the
     engine find out from the currents. `max_current` is the charger's own limit (cable,
     connector, DIP switches), None when unknown.

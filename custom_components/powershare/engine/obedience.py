@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .loads import ZERO, on_phases
 from .memory import Obedience
-from .model import PHASES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -53,7 +53,7 @@ def check_obedience(
                 continue  # told nothing, draws nothing: nothing to remember
             record = state.obedience[charger.id] = Obedience()
         memory = state.chargers.get(charger.id)
-        allowed = _told(memory.target, memory.site_phases) if memory is not None else _NOTHING
+        allowed = ZERO if memory is None else on_phases(float(memory.target), memory.site_phases)
         told_less = any(now < was for now, was in zip(allowed, record.allowed, strict=True))
         if told_less and record.told_less_at is None:
             changed_at = memory.last_change if memory is not None else None
@@ -68,15 +68,3 @@ def check_obedience(
         if record.out_of_control:
             out.add(index)
     return frozenset(out)
-
-
-_NOTHING: Currents = (0.0, 0.0, 0.0)
-
-
-def _told(target: int, site_phases: Sequence[int]) -> Currents:
-    amps = float(target)
-    return (
-        amps if PHASES[0] in site_phases else 0.0,
-        amps if PHASES[1] in site_phases else 0.0,
-        amps if PHASES[2] in site_phases else 0.0,
-    )

@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from .topology import Topology
 
 _NO_DEMANDS = range(0)
-type Turns = tuple[frozenset[int], frozenset[int], tuple[int, int] | None]
-"""Who waited a full turn, who runs, and where starts are blocked (`allocation.Admission`)."""
 type _Pieces = tuple[tuple[int, float], ...]
 """A charger's demands as (tier, amount) pieces."""
 
@@ -95,16 +93,18 @@ class Sharer:
         plan: Plan,
         asks: Asks,
         keep_position: Sequence[int],
-        turns: Turns = (frozenset(), frozenset(), None),
+        *,
+        waited: frozenset[int] = frozenset(),
+        running: frozenset[int] = frozenset(),
+        blocked: tuple[int, int] | None = None,
     ) -> Shares:
         """Fill the plan: every charger sharing gets its max-min fair share.
 
-        `turns` are the chargers that waited a full turn, those running, and where starts are
-        blocked (`Admission`).
+        `waited` (a full turn), `running` and `blocked` are the admission's turns
+        (`allocation.Admission`).
         """
         topology = self.topology
         demands, demands_of, alike = self._demands(plan, asks)
-        waited, running, blocked = turns
         admission = Admission(
             topology.minimum,
             keep_position,

@@ -267,11 +267,7 @@ def test_a_partial_capture_decodes_where_the_map_reads(name: str, values: dict[s
     # decoded with the model's map and must give what the source printed.
     capture = Capture.load(CAPTURES / "modbus" / f"{name}.json")
     meter_map = MODBUS_METER_MAPS[capture.device]
-    registers = {
-        int(start) + offset: word
-        for start, words in capture.body["blocks"].items()
-        for offset, word in enumerate(words)
-    }
+    registers = capture.registers
 
     def decoded(field: Any) -> float:
         return read_field(field, registers, not_available_marker=False)

@@ -29,7 +29,6 @@ WALL_CLOCK: Clock = time.time
 MIN_PLAUSIBLE_VOLTAGE_V = 100.0
 """Below this a phase is out (a blown fuse, a phase outage): its readings are still true."""
 MAX_PLAUSIBLE_VOLTAGE_V = 300.0
-NOMINAL_VOLTAGE_V = 230.0
 LOWEST_SUPPLY_VOLTAGE_V = 207.0
 """230 V - 10 %, the lowest supply voltage EN 50160 allows: an import's current derived with it
 is never less than the one flowing at that power (at a power factor of 1; the 10 % also cover

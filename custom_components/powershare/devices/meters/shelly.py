@@ -173,13 +173,11 @@ class ShellyPro3EmRpcMeter:
             )
             for index, prefix in enumerate(_PHASE_PREFIXES)
         ]
-        imported = optional_number(energy, "total_act")
-        exported = optional_number(energy, "total_act_ret")
-        return build_reading(
+        return _reading(
             phases,
             total_power_w=optional_number(status, "total_act_power"),
-            import_energy_kwh=None if imported is None else imported / WH_PER_KWH,
-            export_energy_kwh=None if exported is None else exported / WH_PER_KWH,
+            imported_wh=optional_number(energy, "total_act"),
+            exported_wh=optional_number(energy, "total_act_ret"),
             measured_at=measured_at,
         )
 
@@ -205,11 +203,23 @@ def _channels_reading(status: dict[str, Any], measured_at: float) -> MeterReadin
         )
         imported += number(counters, "total_act_energy")
         exported += number(counters, "total_act_ret_energy")
+    return _reading(phases, imported_wh=imported, exported_wh=exported, measured_at=measured_at)
+
+
+def _reading(
+    phases: list[PhaseReading],
+    *,
+    total_power_w: float | None = None,
+    imported_wh: float | None,
+    exported_wh: float | None,
+    measured_at: float,
+) -> MeterReading:
+    """Assemble a reading from Shelly's energy counters, which count Wh."""
     return build_reading(
         phases,
-        total_power_w=None,
-        import_energy_kwh=imported / WH_PER_KWH,
-        export_energy_kwh=exported / WH_PER_KWH,
+        total_power_w=total_power_w,
+        import_energy_kwh=None if imported_wh is None else imported_wh / WH_PER_KWH,
+        export_energy_kwh=None if exported_wh is None else exported_wh / WH_PER_KWH,
         measured_at=measured_at,
     )
 
@@ -313,13 +323,7 @@ class Shelly3EmGen1Meter:
             )
             imported += number(emeter, "total")
             exported += number(emeter, "total_returned")
-        return build_reading(
-            phases,
-            total_power_w=None,
-            import_energy_kwh=imported / WH_PER_KWH,
-            export_energy_kwh=exported / WH_PER_KWH,
-            measured_at=measured_at,
-        )
+        return _reading(phases, imported_wh=imported, exported_wh=exported, measured_at=measured_at)
 
 
 def _require_valid(index: int, emeter: object) -> None:
