@@ -317,5 +317,63 @@ MODBUS_METER_MAPS: dict[str, ModbusMeterMap] = {
             export_energy=RegisterField(0x1028, F32),
             current_ratio_register=0x0006,
         ),
+        # Entes MPR-1x network analysers (MPR-15S-22 ...); that TeltoCharge's "Entes ES models"
+        # are these is an assumption [U]. FC3, holding registers. Measurement block [D: Entes'
+        # MPR-2X and MPR-3/4 register tables, whose rows 0-161 are the same; C: the OpenEMS
+        # MPR-15S-22 driver, citing the MPR-1X table, reads the same]: voltages uint32 in V/10
+        # at 0/2/4, currents uint32 in mA at 14/16/18, powers float32 in W at 26/28/30, total
+        # (P1+P2+P3, signed) float32 at 38. An earlier OpenEMS draft read the voltages x10,
+        # hence "scales disputed"; the tables say /10. Word order: the tables do not say, high
+        # word first assumed [U]. One read 0-39 spans the L4 rows (6, 20, 32) a 3-phase model
+        # lacks: the tables give "read holding registers 0, count 162" [D], untested [U].
+        # Energy: consumed (import) L1-L3 at 216, delivered (export) at 236, uint64 in Wh [C:
+        # OpenEMS MPR-15S-22 pull request, never merged; U]. Whether the values include the
+        # CT/VT ratios [U]. Serial 9600 8N1, unit 1 [U]; no serial-number register known.
+        ModbusMeterMap(
+            key="entes_mpr1x",
+            manufacturer="Entes",
+            model="MPR-1x",
+            function=RegisterType.HOLDING,
+            phases=_three_phases(
+                voltage=(0, 2, 4),
+                current=(14, 16, 18),
+                power=(26, 28, 30),
+                encoding=F32,
+                voltage_encoding=Encoding.UINT32_ABCD,
+                current_encoding=Encoding.UINT32_ABCD,
+                voltage_scale=0.1,
+                current_scale=0.001,
+            ),
+            total_power=RegisterField(38, F32),
+            import_energy=RegisterField(216, Encoding.UINT64_ABCD, 0.001),
+            export_energy=RegisterField(236, Encoding.UINT64_ABCD, 0.001),
+        ),
+        # Acrel ADW300 (three-phase, RS485 or wireless, with Acrel's current transformers)
+        # [D: ADW300 manual V1.3 section 6.2; C: evcc template acrel-adw300]. FC3 (FC16 writes)
+        # [D]. Voltages u16 x0.1 V at 20/21/22, currents u16 x0.01 A at 26/27/28 [D+C]; powers
+        # int32 high word first at 30/32/34, total 36, in kW with 3 decimals = W [D+C: evcc
+        # reads them as int32 W]. Energy u32 x0.01 kWh: forward (import) 62, reverse (export)
+        # 64 [D+C]. Whether the values include the CT ratio set in register 15 [U]. Serial:
+        # the manual lists 1200-9600 baud without a factory value (evcc proposes 1200); 9600
+        # 8N1, unit 1 here [U]. No serial-number register in the manual.
+        ModbusMeterMap(
+            key="acrel_adw300",
+            manufacturer="Acrel",
+            model="ADW300",
+            function=RegisterType.HOLDING,
+            phases=_three_phases(
+                voltage=(20, 21, 22),
+                current=(26, 27, 28),
+                power=(30, 32, 34),
+                encoding=Encoding.INT32_ABCD,
+                voltage_encoding=Encoding.UINT16,
+                current_encoding=Encoding.UINT16,
+                voltage_scale=0.1,
+                current_scale=0.01,
+            ),
+            total_power=RegisterField(36, Encoding.INT32_ABCD),
+            import_energy=RegisterField(62, Encoding.UINT32_ABCD, 0.01),
+            export_energy=RegisterField(64, Encoding.UINT32_ABCD, 0.01),
+        ),
     )
 }

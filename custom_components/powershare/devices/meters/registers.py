@@ -36,6 +36,8 @@ class Encoding(StrEnum):
     """Signed 32-bit, high word first (ABB)."""
     UINT64_ABCD = "uint64_abcd"
     """Unsigned 64-bit, high word first (ABB energy counters)."""
+    UINT16 = "uint16"
+    """Unsigned 16-bit, one register (Acrel voltages and currents)."""
 
     @property
     def register_count(self) -> int:
@@ -51,6 +53,7 @@ _REGISTER_COUNTS: dict[Encoding, int] = {
     Encoding.UINT32_ABCD: 2,
     Encoding.INT32_ABCD: 2,
     Encoding.UINT64_ABCD: 4,
+    Encoding.UINT16: 1,
 }
 
 # The raw patterns that mean "not available" on meters that use them (ABB: all ones for
@@ -60,6 +63,7 @@ _NOT_AVAILABLE: dict[Encoding, int] = {
     Encoding.INT32_ABCD: 0x7FFF_FFFF,
     Encoding.INT32_CDAB: 0x7FFF_FFFF,
     Encoding.UINT64_ABCD: 0xFFFF_FFFF_FFFF_FFFF,
+    Encoding.UINT16: 0xFFFF,
 }
 
 
