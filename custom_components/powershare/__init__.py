@@ -12,7 +12,7 @@ own (or from within its own package), never from a later one, type-only imports 
 5. `coordinator`: one DataUpdateCoordinator per device entry.
 6. `balancing/`: the balancing service (`site`, `snapshot`, `apply`, `service`).
 7. `hub`: the instance's balancing service and buses.
-8. `entity`: entity base classes.
+8. `entity`: entity base classes; `charger_sensors`: a charger's sensors by kind of charger.
 9. the platforms, `services`, `diagnostics`, `config_flow`.
 10. this module: sets up the entries.
 """
@@ -29,6 +29,8 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from .balancing import ChargerLink, MeterLink
 from .connection import async_open_charger, async_open_meter
 from .const import (
+    CHARGER_TELTOCHARGE,
+    CONF_CHARGER_TYPE,
     CONF_KIND,
     CONF_MODEL,
     CONF_NETWORK,
@@ -59,7 +61,7 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.typing import ConfigType
 
-    from .devices.teltocharge import TeltoChargeIdentity
+    from .devices.charger import ChargerIdentity
 
 __all__ = [
     "DOMAIN",
@@ -95,7 +97,7 @@ class ChargerRuntimeData(RuntimeDataBase):
     """What a loaded charger entry holds."""
 
     coordinator: ChargerCoordinator
-    identity: TeltoChargeIdentity
+    identity: ChargerIdentity
 
 
 @dataclass(kw_only=True)
@@ -144,7 +146,7 @@ async def _async_setup_charger(
 ) -> ChargerRuntimeData:
     charger = await async_open_charger(hass, entry.data)
     try:
-        identity = await charger.driver.identify()
+        identity = await charger.control.identify()
     except PowershareDeviceError as err:
         await charger.close()
         raise ConfigEntryNotReady(
@@ -152,7 +154,7 @@ async def _async_setup_charger(
             translation_key="device_not_ready",
             translation_placeholders={"error": str(err)},
         ) from err
-    coordinator = ChargerCoordinator(hass, entry, charger)
+    coordinator = ChargerCoordinator(hass, entry, charger.control)
     entry.async_on_unload(charger.close)
     await coordinator.async_config_entry_first_refresh()
     return ChargerRuntimeData(
@@ -179,15 +181,19 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> b
     """Bring an entry stored by an older version up to date (its settings are the user's).
 
     1.1 -> 1.2: the root group stores the site's network; one made before it was asked is on
-    3 x 400 V with neutral, what Powershare took every site to be. Refuses a newer version
-    (a downgrade) rather than guess at it.
+    3 x 400 V with neutral, what Powershare took every site to be. 1.2 -> 1.3: a charger entry
+    stores the kind of charger it drives; every older one drives a TeltoCharge. Refuses a newer
+    version (a downgrade) rather than guess at it.
     """
     if entry.version > 1:
         return False
     if entry.minor_version < ENTRY_MINOR_VERSION:
         data = dict(entry.data)
-        if data.get(CONF_KIND) == ENTRY_KIND_GROUP and not data.get(CONF_PARENT):
+        kind = data.get(CONF_KIND)
+        if kind == ENTRY_KIND_GROUP and not data.get(CONF_PARENT):
             data.setdefault(CONF_NETWORK, Network.THREE_PHASE_WITH_NEUTRAL.value)
+        if kind == ENTRY_KIND_CHARGER:
+            data.setdefault(CONF_CHARGER_TYPE, CHARGER_TELTOCHARGE)
         hass.config_entries.async_update_entry(entry, data=data, minor_version=ENTRY_MINOR_VERSION)
         LOGGER.debug("Migrated %s to version 1.%s", entry.title, ENTRY_MINOR_VERSION)
     return True

@@ -12,8 +12,10 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.const import EntityCategory
 
+from .const import CHARGER_TELTOCHARGE
 from .devices.teltocharge import EvseStatus
 from .entity import ChargerEntity
+from .settings import charger_type
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -22,8 +24,6 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
-    from .devices.teltocharge import TeltoChargeReading
-
 PARALLEL_UPDATES = 0
 
 
@@ -31,7 +31,9 @@ PARALLEL_UPDATES = 0
 class ChargerBinaryDescription(BinarySensorEntityDescription):
     """A flag taken from the charger's reading."""
 
-    is_on_fn: Callable[[TeltoChargeReading], bool]
+    is_on_fn: Callable[[Any], bool]
+    """Called with the kind's own reading."""
+    teltocharge_only: bool = False
 
 
 BINARY_SENSORS: tuple[ChargerBinaryDescription, ...] = (
@@ -53,6 +55,7 @@ BINARY_SENSORS: tuple[ChargerBinaryDescription, ...] = (
         device_class=BinarySensorDeviceClass.PROBLEM,
         entity_category=EntityCategory.DIAGNOSTIC,
         is_on_fn=lambda reading: bool(reading.errors) or reading.evse_status is EvseStatus.ERROR,
+        teltocharge_only=True,
     ),
 )
 
@@ -64,7 +67,12 @@ async def async_setup_entry(
 ) -> None:
     """Add a charger's binary sensors (only charger entries forward this platform)."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(ChargerBinarySensor(coordinator, desc) for desc in BINARY_SENSORS)
+    teltocharge = charger_type(entry) == CHARGER_TELTOCHARGE
+    async_add_entities(
+        ChargerBinarySensor(coordinator, desc)
+        for desc in BINARY_SENSORS
+        if teltocharge or not desc.teltocharge_only
+    )
 
 
 class ChargerBinarySensor(ChargerEntity, BinarySensorEntity):

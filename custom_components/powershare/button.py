@@ -11,7 +11,9 @@ from homeassistant.components.button import (
 )
 from homeassistant.const import EntityCategory
 
+from .const import CHARGER_TELTOCHARGE
 from .entity import ChargerEntity
+from .settings import charger_type
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -33,7 +35,8 @@ async def async_setup_entry(
     async_add_entities: AddEntitiesCallback,
 ) -> None:
     """Add a charger's reboot button (only charger entries forward this platform)."""
-    async_add_entities([RebootButton(entry.runtime_data.coordinator, REBOOT)])
+    if charger_type(entry) == CHARGER_TELTOCHARGE:
+        async_add_entities([RebootButton(entry.runtime_data.coordinator, REBOOT)])
 
 
 class RebootButton(ChargerEntity, ButtonEntity):
@@ -41,5 +44,5 @@ class RebootButton(ChargerEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         """Write the reboot request."""
-        driver = self.coordinator.charger.driver
+        driver = self.teltocharge.driver
         await self.coordinator.async_run_command(driver.reboot)

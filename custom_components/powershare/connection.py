@@ -55,13 +55,14 @@ from .devices.modbus import (
     SerialEndpoint,
     TcpEndpoint,
 )
-from .devices.teltocharge import TeltoCharge
+from .devices.teltocharge import TeltoCharge, TeltoChargeControl
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from homeassistant.core import HomeAssistant
 
+    from .devices.charger import ChargerControl
 
 HTTP_PORT = 80
 HTTPS_PORT = 443
@@ -92,15 +93,16 @@ def modbus_endpoint(data: Mapping[str, Any]) -> Endpoint:
 
 @dataclass
 class OpenCharger:
-    """A TeltoCharge driver on a bus acquired from `buses`; `close()` gives the bus back."""
+    """A charger's control; for Modbus chargers `bus` is the bus to give back to `buses`."""
 
-    buses: ModbusBusRegistry
-    bus: ModbusBus
-    driver: TeltoCharge
+    control: ChargerControl
+    buses: ModbusBusRegistry | None = None
+    bus: ModbusBus | None = None
 
     async def close(self) -> None:
-        """Release the bus (closed when its last user leaves)."""
-        await self.buses.release(self.bus)
+        """Release the bus, if the charger is on one (closed when its last user leaves)."""
+        if self.buses is not None and self.bus is not None:
+            await self.buses.release(self.bus)
 
 
 @dataclass
@@ -118,11 +120,11 @@ class OpenMeter:
 
 
 async def async_open_charger(hass: HomeAssistant, data: Mapping[str, Any]) -> OpenCharger:
-    """Open a TeltoCharge driver for an entry's connection data."""
+    """Open a TeltoCharge's control for an entry's connection data."""
     buses = async_get_buses(hass)
     bus = await buses.acquire(modbus_endpoint(data))
     unit_id = int(data.get(CONF_UNIT_ID, DEFAULT_UNIT_ID))
-    return OpenCharger(buses, bus, TeltoCharge(bus, unit_id))
+    return OpenCharger(TeltoChargeControl(TeltoCharge(bus, unit_id)), buses, bus)
 
 
 async def async_open_meter(hass: HomeAssistant, data: Mapping[str, Any]) -> OpenMeter:

@@ -52,6 +52,11 @@ DEFAULT_MIN_CURRENT: Final = 6
 DEFAULT_MAX_CURRENT: Final = 16
 MIN_CURRENT_LIMIT: Final = 6
 MAX_CURRENT_LIMIT: Final = 32
+# Which kind of charger an entry drives (entries of version 1.2 and before are all TeltoCharges).
+CONF_CHARGER_TYPE: Final = "charger_type"
+CHARGER_TELTOCHARGE: Final = "teltocharge"
+CHARGER_HA_ENTITIES: Final = "ha_entities"
+CHARGER_V2C_TRYDAN: Final = "v2c_trydan"
 
 # --- meter entries -----------------------------------------------------------------------------
 CONF_MODEL: Final = "model"  # a key of devices.meters.METER_MODELS, or METER_MODEL_HA_SENSORS
@@ -71,8 +76,9 @@ CONF_METER_INCLUDES_CHARGERS: Final = "meter_includes_chargers"
 CONF_PARENT: Final = "parent"  # the config entry id of the parent group; absent on the root
 CONF_SOLAR_RESERVE: Final = "solar_reserve_w"  # root only
 CONF_IMPORT_ALLOWANCE: Final = "import_allowance_w"  # root only
-ENTRY_MINOR_VERSION: Final = 2
-"""The config entries' minor version: 2 added the root group's network (`async_migrate_entry`)."""
+ENTRY_MINOR_VERSION: Final = 3
+"""The config entries' minor version (`async_migrate_entry`): 2 added the root group's network,
+3 the kind of charger a charger entry drives."""
 CONF_NETWORK: Final = "network"  # root only: engine.Network's value ("3x400", "3x230", "1x230")
 MIN_FUSE: Final = 6
 MAX_FUSE: Final = 4000

@@ -47,8 +47,8 @@ if TYPE_CHECKING:
 
     from homeassistant.config_entries import ConfigEntry
 
-    from .connection import OpenCharger, OpenMeter
-    from .devices.teltocharge import TeltoChargeReading
+    from .connection import OpenMeter
+    from .devices.charger import ChargerControl, ChargerReading
 
 NOMINAL_VOLTAGE_V = 230.0
 
@@ -75,12 +75,14 @@ def _interval(entry: ConfigEntry[Any], default: float) -> timedelta:
     return timedelta(seconds=float(entry.options.get(CONF_POLL_INTERVAL, default)))
 
 
-class ChargerCoordinator(DataUpdateCoordinator["TeltoChargeReading"]):
-    """Reads one TeltoCharge (registers 0-44 in one request) every poll interval."""
+class ChargerCoordinator(DataUpdateCoordinator["ChargerReading"]):
+    """Reads one charger, of any kind (the charger interface), every poll interval."""
 
     config_entry: ConfigEntry[Any]
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any], charger: OpenCharger) -> None:
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry[Any], charger: ChargerControl
+    ) -> None:
         """Poll `charger` for `entry` (default every 2 s; the options flow changes it)."""
         super().__init__(
             hass,
@@ -92,9 +94,9 @@ class ChargerCoordinator(DataUpdateCoordinator["TeltoChargeReading"]):
         )
         self.charger = charger
 
-    async def _async_update_data(self) -> TeltoChargeReading:
+    async def _async_update_data(self) -> ChargerReading:
         try:
-            return await self.charger.driver.read()
+            return await self.charger.read()
         except PowershareDeviceError as err:
             raise _update_failed(err) from err
 

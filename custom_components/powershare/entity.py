@@ -10,6 +10,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import CONF_METER_ID, CONF_MODEL, DOMAIN
 from .devices.meters import METER_MODELS
+from .devices.teltocharge import TeltoChargeControl
 from .hub import async_get_hub
 
 if TYPE_CHECKING:
@@ -20,18 +21,16 @@ if TYPE_CHECKING:
     from .coordinator import ChargerCoordinator, MeterCoordinator, SensorMeterCoordinator
     from .engine.model import ChargerDecision, GroupFigures
 
-MANUFACTURER_TELTONIKA = "Teltonika"
-
 
 def charger_device_info(entry: ConfigEntry[Any]) -> DeviceInfo:
-    """Describe a TeltoCharge from its identification (model, serial, firmware)."""
+    """Describe a charger from its identification (maker, model, serial, firmware)."""
     identity = entry.runtime_data.identity
     return DeviceInfo(
         identifiers={(DOMAIN, entry.entry_id)},
-        manufacturer=MANUFACTURER_TELTONIKA,
-        model=f"TeltoCharge {identity.model}",
+        manufacturer=identity.manufacturer,
+        model=identity.model_name,
         serial_number=identity.unique_id,
-        sw_version=str(identity.firmware),
+        sw_version=identity.firmware_version,
         name=entry.title,
     )
 
@@ -82,6 +81,14 @@ class ChargerEntity(CoordinatorEntity["ChargerCoordinator"]):
         """This charger's part of the last decision."""
         last = self.service.decision
         return None if last is None else last.chargers.get(self.coordinator.config_entry.entry_id)
+
+    @property
+    def teltocharge(self) -> TeltoChargeControl:
+        """The charger's TeltoCharge control (entities only TeltoCharge entries have)."""
+        control = self.coordinator.charger
+        if not isinstance(control, TeltoChargeControl):
+            raise TypeError(f"{self.coordinator.config_entry.title} is not a TeltoCharge")
+        return control
 
     async def async_added_to_hass(self) -> None:
         """Also follow the balancing service's cycles."""

@@ -17,14 +17,18 @@ from homeassistant.const import (
     UnitOfElectricPotential,
     UnitOfEnergy,
     UnitOfPower,
-    UnitOfTemperature,
-    UnitOfTime,
 )
 
+from .balancing import held_if_silent
+from .charger_sensors import (
+    IF_HOME_ASSISTANT_STOPS,
+    PHASE_NAMES,
+    ChargerSensorDescription,
+    amps,
+    charger_sensors,
+)
 from .const import CONF_KIND, ENTRY_KIND_CHARGER, ENTRY_KIND_METER
 from .coordinator import NOMINAL_VOLTAGE_V
-from .devices.teltocharge import CurrentLimitCause, EvseStatus, IecState
-from .engine.model import Reason
 from .entity import ChargerEntity, GroupEntity, MeterEntity
 
 if TYPE_CHECKING:
@@ -36,27 +40,9 @@ if TYPE_CHECKING:
     from homeassistant.helpers.typing import StateType
 
     from .devices.meters import MeterReading
-    from .devices.teltocharge import TeltoChargeReading
-    from .engine.model import ChargerDecision, GroupFigures
+    from .engine.model import GroupFigures
 
 PARALLEL_UPDATES = 0
-PHASE_NAMES = ("l1", "l2", "l3")
-
-
-def _amps(value: float) -> float:
-    """Round currents to 0.1 A: finer than any fuse decision, coarse enough for the recorder."""
-    return round(value, 1)
-
-
-def _enum_options(enum: type[Any]) -> list[str]:
-    return [member.name.lower() for member in enum]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ChargerSensorDescription(SensorEntityDescription):
-    """A charger sensor: from the reading, from the decision, or both."""
-
-    value_fn: Callable[[TeltoChargeReading, ChargerDecision | None], StateType]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,152 +60,11 @@ class GroupSensorDescription(SensorEntityDescription):
     value_fn: Callable[[GroupFigures], StateType]
 
 
-def _charger_phase(
-    value: Callable[[TeltoChargeReading, int], StateType], index: int
-) -> Callable[[TeltoChargeReading, ChargerDecision | None], StateType]:
-    """Bind a per-phase value to one phase."""
-    return lambda reading, _decision: value(reading, index)
-
-
 def _meter_phase(
     value: Callable[[MeterReading, int], StateType], index: int
 ) -> Callable[[MeterReading], StateType]:
     """Bind a per-phase value to one phase."""
     return lambda reading: value(reading, index)
-
-
-def _phase_current_sensors() -> list[ChargerSensorDescription]:
-    sensors: list[ChargerSensorDescription] = []
-    for index, phase in enumerate(PHASE_NAMES):
-        sensors.append(
-            ChargerSensorDescription(
-                key=f"current_{phase}",
-                translation_key=f"current_{phase}",
-                device_class=SensorDeviceClass.CURRENT,
-                native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-                state_class=SensorStateClass.MEASUREMENT,
-                suggested_display_precision=1,
-                value_fn=_charger_phase(lambda reading, i: _amps(reading.currents_a[i]), index),
-            )
-        )
-        sensors.append(
-            ChargerSensorDescription(
-                key=f"voltage_{phase}",
-                translation_key=f"voltage_{phase}",
-                device_class=SensorDeviceClass.VOLTAGE,
-                native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-                state_class=SensorStateClass.MEASUREMENT,
-                entity_category=EntityCategory.DIAGNOSTIC,
-                entity_registry_enabled_default=False,
-                value_fn=_charger_phase(lambda reading, i: round(reading.voltages_v[i]), index),
-            )
-        )
-    return sensors
-
-
-CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
-    ChargerSensorDescription(
-        key="status",
-        translation_key="status",
-        device_class=SensorDeviceClass.ENUM,
-        options=_enum_options(EvseStatus),
-        value_fn=lambda reading, _d: reading.evse_status.name.lower(),
-    ),
-    ChargerSensorDescription(
-        key="iec_state",
-        translation_key="iec_state",
-        device_class=SensorDeviceClass.ENUM,
-        options=_enum_options(IecState),
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda reading, _d: reading.iec_state.name.lower(),
-    ),
-    ChargerSensorDescription(
-        key="power",
-        translation_key="power",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda reading, _d: reading.power_w,
-    ),
-    ChargerSensorDescription(
-        key="session_energy",
-        translation_key="session_energy",
-        device_class=SensorDeviceClass.ENERGY,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        state_class=SensorStateClass.TOTAL,
-        suggested_display_precision=2,
-        value_fn=lambda reading, _d: round(reading.session_energy_kwh, 2),
-    ),
-    ChargerSensorDescription(
-        key="session_duration",
-        translation_key="session_duration",
-        device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
-        suggested_unit_of_measurement=UnitOfTime.HOURS,
-        state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda reading, _d: reading.session_duration_s,
-    ),
-    ChargerSensorDescription(
-        key="lifetime_energy",
-        translation_key="lifetime_energy",
-        device_class=SensorDeviceClass.ENERGY,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=2,
-        value_fn=lambda reading, _d: round(reading.lifetime_energy_kwh, 2),
-    ),
-    ChargerSensorDescription(
-        key="temperature",
-        translation_key="temperature",
-        device_class=SensorDeviceClass.TEMPERATURE,
-        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-        state_class=SensorStateClass.MEASUREMENT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda reading, _d: round(reading.temperature_c, 1),
-    ),
-    ChargerSensorDescription(
-        key="current_limit_cause",
-        translation_key="current_limit_cause",
-        device_class=SensorDeviceClass.ENUM,
-        options=_enum_options(CurrentLimitCause),
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda reading, _d: reading.current_limit_cause.name.lower(),
-    ),
-    ChargerSensorDescription(
-        key="warnings",
-        translation_key="warnings",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda reading, _d: _flag_names(reading.warnings),
-    ),
-    ChargerSensorDescription(
-        key="errors",
-        translation_key="errors",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda reading, _d: _flag_names(reading.errors),
-    ),
-    ChargerSensorDescription(
-        key="allocated_current",
-        translation_key="allocated_current",
-        device_class=SensorDeviceClass.CURRENT,
-        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-        state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda _r, decision: None if decision is None else decision.target_current,
-    ),
-    ChargerSensorDescription(
-        key="balancing_reason",
-        translation_key="balancing_reason",
-        device_class=SensorDeviceClass.ENUM,
-        options=[reason.value for reason in Reason],
-        value_fn=lambda _r, decision: None if decision is None else decision.reason.value,
-    ),
-    *_phase_current_sensors(),
-)
-
-
-def _flag_names(flags: Any) -> str:
-    """Name the raised flags ("none" when none), e.g. "temperature, overcurrent_draw"."""
-    names = [flag.name.lower() for flag in type(flags) if flag in flags and flag.name]
-    return ", ".join(names) if names else "none"
 
 
 def _meter_phase_sensors() -> list[MeterSensorDescription]:
@@ -240,7 +85,7 @@ def _meter_phase_sensors() -> list[MeterSensorDescription]:
                 native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
                 state_class=SensorStateClass.MEASUREMENT,
                 suggested_display_precision=1,
-                value_fn=_meter_phase(lambda reading, i: _amps(reading.phases[i].current_a), index),
+                value_fn=_meter_phase(lambda reading, i: amps(reading.phases[i].current_a), index),
                 exists_fn=has_phase,
             ),
             MeterSensorDescription(
@@ -316,7 +161,7 @@ def _group_sensors() -> list[GroupSensorDescription]:
 
             def value(figures: GroupFigures, name: str = figure, i: int = index) -> StateType:
                 values: tuple[float, float, float] | None = getattr(figures, name)
-                return None if values is None else _amps(values[i])
+                return None if values is None else amps(values[i])
 
             sensors.append(
                 GroupSensorDescription(
@@ -354,9 +199,11 @@ async def async_setup_entry(
     kind = entry.data[CONF_KIND]
     if kind == ENTRY_KIND_CHARGER:
         coordinator = entry.runtime_data.coordinator
-        async_add_entities(
-            ChargerSensor(coordinator, description) for description in CHARGER_SENSORS
-        )
+        sensors: list[SensorEntity] = [
+            ChargerSensor(coordinator, description) for description in charger_sensors(entry)
+        ]
+        sensors.append(IfHomeAssistantStopsSensor(coordinator, IF_HOME_ASSISTANT_STOPS))
+        async_add_entities(sensors)
     elif kind == ENTRY_KIND_METER:
         meter_coordinator = entry.runtime_data.coordinator
         reading = meter_coordinator.data
@@ -378,6 +225,20 @@ class ChargerSensor(ChargerEntity, SensorEntity):
     def native_value(self) -> StateType:
         """The value from the latest reading and decision."""
         return self.entity_description.value_fn(self.coordinator.data, self.decision)
+
+
+class IfHomeAssistantStopsSensor(ChargerEntity, SensorEntity):
+    """The most the charger may draw if Home Assistant stops, and why (`held_if_silent`)."""
+
+    @property
+    def native_value(self) -> StateType:
+        """The current the charger falls back to, or keeps."""
+        return held_if_silent(self.coordinator.config_entry, self.decision)[0]
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """`fallback`: "watchdog" (the charger's own failsafe) or "last_limit" (it keeps it)."""
+        return {"fallback": held_if_silent(self.coordinator.config_entry, self.decision)[1]}
 
 
 class MeterSensor(MeterEntity, SensorEntity):

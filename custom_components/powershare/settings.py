@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 from .const import (
+    CHARGER_TELTOCHARGE,
+    CONF_CHARGER_TYPE,
     CONF_FUSE,
     CONF_MARGIN,
     CONF_MAX_CURRENT,
@@ -61,6 +63,11 @@ def setting(entry: ConfigEntry[Any], key: str, default: Any = None) -> Any:
     if key in entry.options:
         return entry.options[key]
     return entry.data.get(key, default)
+
+
+def charger_type(entry: ConfigEntry[Any]) -> str:
+    """Return the kind of charger a charger entry drives (`const.CHARGER_*`)."""
+    return str(entry.data.get(CONF_CHARGER_TYPE, CHARGER_TELTOCHARGE))
 
 
 def in_force(entry: ConfigEntry[Any]) -> dict[str, Any]:

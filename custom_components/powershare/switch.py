@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 
+from .const import CHARGER_TELTOCHARGE
 from .devices.teltocharge import LockMode
 from .entity import ChargerEntity
-from .settings import OPT_CHARGING_LOCKED, setting
+from .settings import OPT_CHARGING_LOCKED, charger_type, setting
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -28,9 +29,10 @@ async def async_setup_entry(
 ) -> None:
     """Add a charger's switches (only charger entries forward this platform)."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        [ChargingLockSwitch(coordinator, CHARGING_LOCK), CableLockSwitch(coordinator, CABLE_LOCK)]
-    )
+    switches: list[SwitchEntity] = [ChargingLockSwitch(coordinator, CHARGING_LOCK)]
+    if charger_type(entry) == CHARGER_TELTOCHARGE:
+        switches.append(CableLockSwitch(coordinator, CABLE_LOCK))
+    async_add_entities(switches)
 
 
 class ChargingLockSwitch(ChargerEntity, SwitchEntity):
@@ -63,7 +65,8 @@ class CableLockSwitch(ChargerEntity, SwitchEntity):
     @property
     def is_on(self) -> bool:
         """Whether the socket is set to keep the cable locked."""
-        return self.coordinator.data.settings.lock_mode is LockMode.ALWAYS_LOCKED
+        reading = self.teltocharge.latest
+        return reading is not None and reading.settings.lock_mode is LockMode.ALWAYS_LOCKED
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Keep the cable locked."""
@@ -74,5 +77,5 @@ class CableLockSwitch(ChargerEntity, SwitchEntity):
         await self._write(LockMode.AUTO)
 
     async def _write(self, mode: LockMode) -> None:
-        driver = self.coordinator.charger.driver
+        driver = self.teltocharge.driver
         await self.coordinator.async_run_command(lambda: driver.set_lock_mode(mode))

@@ -176,7 +176,7 @@ async def test_unreachable_charger_goes_unavailable_raises_an_issue_and_recovers
 
     service.clock = time.time
     await site.servers[0].restart()
-    bus = site.charger_entry.runtime_data.coordinator.charger.bus
+    bus = site.charger_entry.runtime_data.coordinator.charger.driver.bus
     bus._retry_at = 0.0  # skip the reconnect backoff the outage started
     await site.cycle()
     await site.cycle()

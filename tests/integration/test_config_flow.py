@@ -40,7 +40,9 @@ from custom_components.powershare.config_flow.options import (
     OPTIONS_ABORT_NOT_ROOT,
 )
 from custom_components.powershare.const import (
+    CHARGER_TELTOCHARGE,
     CONF_BAUDRATE,
+    CONF_CHARGER_TYPE,
     CONF_CONNECTION,
     CONF_CURRENT_ENTITIES,
     CONF_FUSE,
@@ -297,6 +299,7 @@ async def test_charger_over_tcp(
     assert result["result"].unique_id == f"teltocharge_{CHARGER_SERIAL}"
     assert result["data"] == {
         CONF_KIND: ENTRY_KIND_CHARGER,
+        CONF_CHARGER_TYPE: CHARGER_TELTOCHARGE,
         CONF_CONNECTION: CONNECTION_TCP,
         CONF_HOST: LOOPBACK,
         CONF_PORT: port,

@@ -28,7 +28,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         {"coordinator"},
         {"balancing"},
         {"hub"},
-        {"entity"},
+        {"entity", "charger_sensors"},
         {
             "binary_sensor",
             "button",

@@ -226,7 +226,7 @@ async def test_the_watchdog_is_fed_by_a_write_when_nothing_changes(
     writes_before = [r for r in site.charger.requests if r[0] in (6, 16)]
     await site.cycle()  # nothing changed, the last write is recent: nothing is written
     assert [r for r in site.charger.requests if r[0] in (6, 16)] == writes_before
-    link.last_write -= 11.0  # as if the last write were 11 s ago
+    link.coordinator.charger.last_write -= 11.0  # as if the last write were 11 s ago
     await site.cycle()
     writes = [r for r in site.charger.requests if r[0] in (6, 16)]
     assert writes[len(writes_before) :] == [(16, 19, 2)]  # registers 19-20, one request

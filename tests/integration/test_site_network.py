@@ -10,6 +10,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.powershare.balancing.snapshot import _with_unmeasured_line
 from custom_components.powershare.const import (
+    CHARGER_TELTOCHARGE,
+    CONF_CHARGER_TYPE,
     CONF_FUSE,
     CONF_KIND,
     CONF_NAME,
@@ -17,6 +19,7 @@ from custom_components.powershare.const import (
     CONF_PARENT,
     DOMAIN,
     ENTRY_KIND_GROUP,
+    ENTRY_MINOR_VERSION,
 )
 from custom_components.powershare.devices.meters import MeterReading, PhaseReading
 from custom_components.powershare.engine import Network
@@ -53,9 +56,9 @@ async def test_groups_stored_before_the_network_was_asked_are_migrated(
     await hass.async_block_till_done()
     assert root.state is ConfigEntryState.LOADED
     assert child.state is ConfigEntryState.LOADED
-    assert (root.version, root.minor_version) == (1, 2)
+    assert (root.version, root.minor_version) == (1, 3)
     assert root.data[CONF_NETWORK] == "3x400"
-    assert child.minor_version == 2
+    assert child.minor_version == 3
     assert CONF_NETWORK not in child.data
     site = async_get_hub(hass).balancing.site
     assert site is not None
@@ -128,3 +131,16 @@ def test_every_line_a_meter_without_neutral_does_not_measure_is_counted() -> Non
     assert _with_unmeasured_line(single, [6.0, 0.0, 0.0]) == [6.0, 6.0, 6.0]
     measured = _reading((230.0, 8.0), (230.0, 0.0), (230.0, 5.0))
     assert _with_unmeasured_line(measured, [8.0, 0.0, 5.0]) == [8.0, 0.0, 5.0]
+
+
+async def test_chargers_stored_before_the_kind_of_charger_are_teltocharges(site: Site) -> None:
+    # The site's charger entry has the shape of version 1.2 and before: no kind of charger.
+    # Migrated, it drives a TeltoCharge (the only kind there was) and is balanced as before.
+    entry = site.charger_entry
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.minor_version == ENTRY_MINOR_VERSION
+    assert entry.data[CONF_CHARGER_TYPE] == CHARGER_TELTOCHARGE
+    await site.cycle()
+    decision = async_get_hub(site.hass).balancing.decision
+    assert decision is not None
+    assert entry.entry_id in decision.chargers

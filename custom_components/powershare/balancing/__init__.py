@@ -7,7 +7,14 @@ the same `Decision` to the entities, so a dashboard shows exactly what was decid
 `links` holds what the service keeps of each loaded charger and meter.
 """
 
+from .apply import held_if_silent
 from .links import ChargerLink, MeterLink
 from .service import BalancingService, SiteProblem
 
-__all__ = ["BalancingService", "ChargerLink", "MeterLink", "SiteProblem"]
+__all__ = [
+    "BalancingService",
+    "ChargerLink",
+    "MeterLink",
+    "SiteProblem",
+    "held_if_silent",
+]

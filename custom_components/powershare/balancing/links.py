@@ -15,10 +15,7 @@ if TYPE_CHECKING:
         MeterCoordinator,
         SensorMeterCoordinator,
     )
-    from custom_components.powershare.devices.teltocharge import (
-        TeltoChargeReading,
-        TeltoChargeSettings,
-    )
+    from custom_components.powershare.devices.charger import ChargerReading
 
 CHARGER_HISTORY = 8
 """Charger readings kept to line them up with the meter's (several seconds at 1-2 s polls)."""
@@ -30,36 +27,17 @@ class ChargerLink:
 
     entry: ConfigEntry[Any]
     coordinator: ChargerCoordinator
-    history: deque[TeltoChargeReading] = field(
-        default_factory=lambda: deque(maxlen=CHARGER_HISTORY)
-    )
-    last_write: float = float("-inf")
-    """When Powershare last wrote to the charger (the service's clock)."""
-    sent: TeltoChargeSettings | None = None
-    """The charger's settings as Powershare's last write left them."""
-    sent_at: float = float("-inf")
-    """When that write began (the driver's clock, which dates the readings)."""
+    history: deque[ChargerReading] = field(default_factory=lambda: deque(maxlen=CHARGER_HISTORY))
     unsubscribe: CALLBACK_TYPE | None = None
     """Stops following the coordinator (set by the service while the link is in use)."""
 
     def remember(self) -> None:
         """Keep the coordinator's latest reading."""
-        reading: TeltoChargeReading | None = self.coordinator.data
+        reading: ChargerReading | None = self.coordinator.data
         if reading is not None and (not self.history or self.history[-1] is not reading):
             self.history.append(reading)
 
-    def settings_now(self, reading: TeltoChargeReading) -> TeltoChargeSettings:
-        """Return the charger's settings: the reading's, or what was written after it was taken.
-
-        A cycle that runs before the charger is read again would otherwise write the same
-        values a second time; a reading taken after the write is the authority again (what
-        the charger's own app changed is re-asserted).
-        """
-        if self.sent is not None and reading.measured_at < self.sent_at:
-            return self.sent
-        return reading.settings
-
-    def reading_at(self, moment: float) -> TeltoChargeReading | None:
+    def reading_at(self, moment: float) -> ChargerReading | None:
         """Return the reading that tells what the charger drew at `moment`.
 
         Its last reading taken at or before `moment` (the oldest kept when all are newer).

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import voluptuous as vol
 
 from custom_components.powershare.const import (
+    CHARGER_TELTOCHARGE,
+    CONF_CHARGER_TYPE,
     CONF_GROUP,
     CONF_KIND,
     CONF_MAX_CURRENT,
@@ -124,6 +126,7 @@ class ChargerSteps(ModbusSteps):
             title=f"TeltoCharge {self._serial_number}",
             data={
                 CONF_KIND: ENTRY_KIND_CHARGER,
+                CONF_CHARGER_TYPE: CHARGER_TELTOCHARGE,
                 CONF_SERIAL_NUMBER: self._serial_number,
                 **settings,
             },

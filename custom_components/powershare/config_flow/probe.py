@@ -91,7 +91,8 @@ async def async_identify_charger(hass: HomeAssistant, connection: Mapping[str, A
     with _form_error(wrong_device="not_a_teltocharge"):
         charger = await async_open_charger(hass, connection)
         try:
-            return (await charger.driver.identify()).serial
+            identity = await charger.control.identify()
+            return int(identity.unique_id)
         finally:
             await charger.close()
 

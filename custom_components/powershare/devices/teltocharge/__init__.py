@@ -19,6 +19,12 @@ Import from this package, not from its modules: the modules are its layout, not 
 from __future__ import annotations
 
 from .commands import settings_after, validate_amps, validate_watchdog
+from .control import (
+    TELTOCHARGE_CAPABILITIES,
+    WATCHDOG_FEED_S,
+    WATCHDOG_TIMEOUT_S,
+    TeltoChargeControl,
+)
 from .driver import TeltoCharge
 from .reading import (
     TeltoChargeIdentity,
@@ -64,8 +70,11 @@ __all__ = [
     "MAX_CHARGE_CURRENT_A",
     "MAX_WATCHDOG_TIMEOUT_S",
     "MIN_CHARGE_CURRENT_A",
+    "TELTOCHARGE_CAPABILITIES",
     "TELTOCHARGE_ID",
     "TEMPERATURE_SCALE",
+    "WATCHDOG_FEED_S",
+    "WATCHDOG_TIMEOUT_S",
     "WRITE_SINGLE",
     "ChargePointState",
     "CurrentLimitCause",
@@ -78,6 +87,7 @@ __all__ = [
     "Register",
     "StopStartRequest",
     "TeltoCharge",
+    "TeltoChargeControl",
     "TeltoChargeIdentity",
     "TeltoChargeReading",
     "TeltoChargeSettings",

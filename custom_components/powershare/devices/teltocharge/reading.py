@@ -70,6 +70,21 @@ class TeltoChargeIdentity:
         """The serial number as text."""
         return str(self.serial)
 
+    @property
+    def manufacturer(self) -> str:
+        """The maker."""
+        return "Teltonika"
+
+    @property
+    def model_name(self) -> str:
+        """The model as users know it, e.g. "TeltoCharge EVC1234"."""
+        return f"TeltoCharge {self.model}"
+
+    @property
+    def firmware_version(self) -> str:
+        """The firmware number as text."""
+        return str(self.firmware)
+
 
 @dataclass(frozen=True, slots=True)
 class TeltoChargeSettings:
