@@ -112,6 +112,11 @@ class Balancer:
         currents = charger_site_currents(topology, snapshot)
         usage = subtree_sums(topology, currents)  # what the chargers below each group draw
         out_of_control = check_obedience(topology, snapshot, currents, state)
+        unresponsive = frozenset(
+            index
+            for index, charger in enumerate(topology.chargers)
+            if (reported := snapshot.chargers.get(charger.id)) is not None and reported.unresponsive
+        )
         uncontrolled = uncontrolled_sums(topology, currents, out_of_control)
         ramps = ramp_allowances(topology, snapshot, currents, state.chargers)
         ramping = None if ramps is None else subtree_sums(topology, ramps)
@@ -133,6 +138,7 @@ class Balancer:
             waited=order.waited,
             running=order.running,
             out_of_control=out_of_control,
+            unresponsive=unresponsive,
         )
         plan = Plan.start(asks.candidates, cars.phases)
         plan = solar.wait_for_surplus(cycle, plan)
@@ -165,6 +171,8 @@ class Balancer:
             groups=MappingProxyType(group_figures(topology, loads, decisions, usage)),
             stale_meters=loads.stale_meters,
             implausible_meters=loads.implausible_meters,
-            out_of_control=tuple(topology.chargers[index].id for index in sorted(out_of_control)),
+            out_of_control=tuple(
+                topology.chargers[index].id for index in sorted(out_of_control - unresponsive)
+            ),
             surplus_w=loads.surplus_w,
         )

@@ -79,7 +79,7 @@ def observe_car(
     settled = (
         memory.target > 0
         and memory.last_change is not None
-        and now - memory.last_change >= tunables.increase_delay_s
+        and now - memory.last_change >= charger.settle_s(tunables)
         and not memory.switched_within(now, tunables.phase_switch_settle_s)
     )
     if settled:

@@ -36,7 +36,9 @@ class Cycle:
     running: frozenset[int] = frozenset()
     """The chargers charging now."""
     out_of_control: frozenset[int] = frozenset()
-    """The chargers out of control (`obedience`)."""
+    """The chargers out of control (`obedience`), the unresponsive ones included."""
+    unresponsive: frozenset[int] = frozenset()
+    """The chargers that do not answer (`ChargerState.unresponsive`)."""
 
     @property
     def tunables(self) -> Tunables:

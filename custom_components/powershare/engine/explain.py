@@ -117,6 +117,9 @@ class Explainer:
             if index in cycle.out_of_control:
                 reason = Reason.OUT_OF_CONTROL
                 detail = "draws more than it was told: all its draw counts as load until it obeys"
+            if index in cycle.unresponsive:
+                reason = Reason.UNRESPONSIVE
+                detail = "does not answer: its maximum counts as load until it answers"
             target = paced.targets[index]
             changed = paced.changed[index]
             built_from: _Basis = (

@@ -114,6 +114,10 @@ def charger_site_currents(topology: Topology, snapshot: Snapshot) -> list[Curren
         if state is None:
             result.append(ZERO)
             continue
+        if state.unresponsive:
+            # Nobody knows what it draws: the most it may, on every line it is wired to.
+            result.append(on_phases(float(charger.max_current), topology.wired_phases[index]))
+            continue
         currents = state.currents
         if topology.between_lines[index]:
             result.append(on_phases(currents[0], topology.wired_phases[index]))

@@ -144,11 +144,29 @@ class ChargerConfig:
     user_limit: int | None = None
     schedule_limit: int | None = None
     name: str = ""
+    response_s: float = 0.0
+    """How long this charger takes for a new current to show in its readings, when that is
+    longer than the site's `obey_within_s` (a cloud service that polls; 0: no longer)."""
+    min_write_interval_s: float = 0.0
+    """Its increases wait this long after its last change, when that is longer than the site's
+    `increase_delay_s` (a rate-limited cloud service; 0: no longer). Decreases never wait."""
 
     @property
     def label(self) -> str:
         """Return the name shown to users."""
         return self.name or self.id
+
+    def follow_s(self, tunables: Tunables) -> float:
+        """Return how long this charger has to follow a new current (`obey_within_s` or more)."""
+        return max(tunables.obey_within_s, self.response_s)
+
+    def settle_s(self, tunables: Tunables) -> float:
+        """Return how long after a change its draw still shows the old current."""
+        return max(tunables.increase_delay_s, self.response_s)
+
+    def increase_wait_s(self, tunables: Tunables) -> float:
+        """Return how long its increases wait after its last change."""
+        return max(tunables.increase_delay_s, self.min_write_interval_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +276,10 @@ class ChargerState:
     car_phases: frozenset[Phase] | None = None
     max_current: int | None = None
     measured_at: float | None = None
+    unresponsive: bool = False
+    """Nothing known: a charger without a watchdog that does not answer may keep drawing its
+    last limit. Its draw is taken as its maximum current on every phase it is wired to, counted
+    as load nobody controls, until it answers (`obedience`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +322,8 @@ class Reason(StrEnum):
     PACED = "paced"
     OUT_OF_CONTROL = "out_of_control"
     """It draws more than it was told: all its draw counts as load until it obeys."""
+    UNRESPONSIVE = "unresponsive"
+    """It does not answer and has no watchdog: its maximum counts as load until it answers."""
 
 
 class Action(StrEnum):

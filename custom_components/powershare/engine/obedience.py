@@ -43,9 +43,13 @@ def check_obedience(
     """Return the chargers out of control (see the module docstring); remembers who is."""
     tunables = topology.config.tunables
     tolerance = tunables.idle_current_a
-    follow_until = snapshot.measured_at - tunables.obey_within_s
     out: set[int] = set()
     for index, charger in enumerate(topology.chargers):
+        reported = snapshot.chargers.get(charger.id)
+        if reported is not None and reported.unresponsive:
+            out.add(index)  # its maximum counts until it answers (`ChargerState.unresponsive`)
+            continue
+        follow_until = snapshot.measured_at - charger.follow_s(tunables)
         record = state.obedience.get(charger.id)
         drawn = currents[index]
         if record is None:

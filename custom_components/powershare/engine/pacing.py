@@ -1,11 +1,13 @@
 """Pacing: decreases at once, increases only into room that is already free.
 
-A charger told to draw less may still draw its old current for `increase_delay_s` (cars ramp
-in a few seconds, meters report every 1-10 s): that old current keeps counting on its limits
-until then (`BalancerState.ramping_down`). An increase (a start included) goes ahead, in keep
-order, only where it fits on top of everything else and those ramping-down currents, and not
-within `increase_delay_s` of the charger's own last change; else it waits (`Paced.waiting`).
-A change of phases counts as a decrease on the phases it leaves.
+A charger told to draw less may still draw its old current for `increase_delay_s`, or its own
+response time when longer (cars ramp in a few seconds, meters report every 1-10 s, a cloud
+charger follows in tens of seconds): that old current keeps counting on its limits until then
+(`BalancerState.ramping_down`). An increase (a start included) goes ahead, in keep order, only
+where it fits on top of everything else and those ramping-down currents, and not within
+`increase_delay_s` of the charger's own last change, or its shortest write interval when
+longer (a rate-limited charger); else it waits (`Paced.waiting`). A change of phases counts
+as a decrease on the phases it leaves.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def pace(
 ) -> Paced:
     """Return the currents to send now (see the module docstring); records new ramp-downs."""
     topology, now, room = cycle.topology, cycle.now, cycle.room
-    delay = cycle.tunables.increase_delay_s
+    tunables = cycle.tunables
     targets = list(amps)
     waiting: set[int] = set()
     increasing: list[int] = []
@@ -75,13 +77,15 @@ def pace(
         if wanted == was and (wanted == 0 or phases[index] == was_on):
             continue  # nothing changes
         if wanted < was or (was > 0 and phases[index] != was_on):
-            state.ramping_down[charger.id] = RampDown(now + delay, was, was_on)
+            state.ramping_down[charger.id] = RampDown(now + charger.settle_s(tunables), was, was_on)
             continue
         memory = cycle.sessions[index]
         if memory is None:
             continue
         targets[index] = was  # until it is shown to fit
-        if memory.last_change is not None and now - memory.last_change < delay:
+        if memory.last_change is not None and now - memory.last_change < charger.increase_wait_s(
+            tunables
+        ):
             waiting.add(index)
         else:
             increasing.append(index)

@@ -39,7 +39,7 @@ def ramp_allowances(
     None when no charger may be ramping.
     """
     moment = snapshot.measured_at
-    window = topology.config.tunables.obey_within_s
+    tunables = topology.config.tunables
     states = snapshot.chargers
     allowances: list[Currents] | None = None
     for index, charger in enumerate(topology.chargers):
@@ -49,6 +49,7 @@ def ramp_allowances(
             continue
         if memory is None:
             continue
+        window = charger.follow_s(tunables)
         recent = [replaced for when, replaced in memory.replaced if moment - when < window]
         if not recent or memory.target <= min(recent):
             continue

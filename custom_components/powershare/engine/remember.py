@@ -28,7 +28,7 @@ def remember(
     now: float,
 ) -> None:
     """Write the decision into the sessions; forget the sessions that ended."""
-    window = topology.config.tunables.obey_within_s
+    tunables = topology.config.tunables
     for index, charger in enumerate(topology.chargers):
         memory = sessions[index]
         if memory is None:
@@ -43,6 +43,7 @@ def remember(
             memory.paused_since = now
             memory.running_since = None
         if paced.changed[index]:
+            window = charger.follow_s(tunables)
             memory.replaced = [
                 *(change for change in memory.replaced if now - change[0] < window),
                 (now, memory.target),
