@@ -8,6 +8,7 @@ own (or from within its own package), never from a later one, type-only imports 
    Home Assistant, and neither imports the other nor anything else of the integration.
 2. `const`, `schedule`: names and keys; charging-schedule evaluation (pure).
 3. `settings`: a charger's user settings (`OPT_*`, `setting()`); `repairs`: repair issues.
+3b. `entity_charger`: chargers driven through another integration's entities (presets).
 4. `connection`: opens a device's driver on the instance's shared bus registry.
 5. `coordinator`: one DataUpdateCoordinator per device entry.
 6. `balancing/`: the balancing service (`site`, `snapshot`, `apply`, `service`).
@@ -52,6 +53,7 @@ from .coordinator import (
 )
 from .devices.errors import PowershareDeviceError
 from .engine import Network
+from .entity_charger import EntityCharger
 from .hub import async_get_hub
 from .services import async_setup_services
 from .settings import LIVE_SETTINGS, in_force
@@ -156,7 +158,13 @@ async def _async_setup_charger(
         ) from err
     coordinator = ChargerCoordinator(hass, entry, charger.control)
     entry.async_on_unload(charger.close)
-    await coordinator.async_config_entry_first_refresh()
+    if isinstance(charger.control, EntityCharger):
+        # Read whenever one of its entities changes, not only at each poll; and load even when
+        # they are unavailable now: without a watchdog, its maximum must count until it answers.
+        entry.async_on_unload(coordinator.async_follow(charger.control.entities.all))
+        await coordinator.async_refresh()
+    else:
+        await coordinator.async_config_entry_first_refresh()
     return ChargerRuntimeData(
         coordinator=coordinator, identity=identity, applied_settings=in_force(entry)
     )
@@ -200,12 +208,18 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> b
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PowershareConfigEntry) -> bool:
-    """Unload an entry; chargers are left to their own watchdog failsafe."""
+    """Unload an entry; each charger is left at its failsafe current.
+
+    By its own watchdog, or, without one, by a last write (`ChargerControl.release`).
+    """
     kind: str = entry.data[CONF_KIND]
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS_BY_KIND[kind])
     if unloaded:
         hub = async_get_hub(hass)
-        hub.balancing.remove(entry.entry_id)
+        if kind == ENTRY_KIND_CHARGER:
+            await hub.balancing.async_remove_charger(entry.entry_id)
+        else:
+            hub.balancing.remove(entry.entry_id)
         if not hass.config_entries.async_loaded_entries(DOMAIN):
             hub.async_shutdown()
     return unloaded

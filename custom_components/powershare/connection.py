@@ -15,19 +15,31 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_TOKEN
 from homeassistant.core import callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.hass_dict import HassKey
 
 from .const import (
+    CHARGER_HA_ENTITIES,
+    CHARGER_TELTOCHARGE,
     CONF_BAUDRATE,
+    CONF_CHARGER_TYPE,
     CONF_CONNECTION,
+    CONF_DEVICE_ID,
+    CONF_ENTITIES,
+    CONF_MAX_CURRENT,
+    CONF_MIN_CURRENT,
     CONF_MODEL,
     CONF_PARITY,
+    CONF_PRESET,
     CONF_SERIAL_PORT,
     CONF_STOPBITS,
     CONF_UNIT_ID,
+    CONF_WIRING,
     CONNECTION_SERIAL,
     DEFAULT_BAUDRATE,
+    DEFAULT_MAX_CURRENT,
+    DEFAULT_MIN_CURRENT,
     DEFAULT_MODBUS_PORT,
     DEFAULT_UNIT_ID,
     DOMAIN,
@@ -56,6 +68,13 @@ from .devices.modbus import (
     TcpEndpoint,
 )
 from .devices.teltocharge import TeltoCharge, TeltoChargeControl
+from .entity_charger import (
+    CUSTOM,
+    PRESETS,
+    ChargerEntities,
+    EntityCharger,
+    EntityChargerIdentity,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -120,11 +139,38 @@ class OpenMeter:
 
 
 async def async_open_charger(hass: HomeAssistant, data: Mapping[str, Any]) -> OpenCharger:
-    """Open a TeltoCharge's control for an entry's connection data."""
+    """Open the control of the charger an entry's data describes (any kind)."""
+    kind = data.get(CONF_CHARGER_TYPE, CHARGER_TELTOCHARGE)
+    if kind == CHARGER_HA_ENTITIES:
+        return OpenCharger(entity_charger(hass, data))
     buses = async_get_buses(hass)
     bus = await buses.acquire(modbus_endpoint(data))
     unit_id = int(data.get(CONF_UNIT_ID, DEFAULT_UNIT_ID))
     return OpenCharger(TeltoChargeControl(TeltoCharge(bus, unit_id)), buses, bus)
+
+
+def entity_charger(hass: HomeAssistant, data: Mapping[str, Any]) -> EntityCharger:
+    """Return the control of a charger driven through another integration's entities."""
+    preset = PRESETS.get(data.get(CONF_PRESET, ""), CUSTOM)
+    device_id: str | None = data.get(CONF_DEVICE_ID) or None
+    device = None if device_id is None else dr.async_get(hass).async_get(device_id)
+    entities = ChargerEntities.from_data(data.get(CONF_ENTITIES) or {})
+    identity = EntityChargerIdentity(
+        unique_id=device_id or str(entities.limit or entities.power),
+        manufacturer=(device.manufacturer if device else None) or preset.name,
+        model_name=(device.model if device else None) or "Charger",
+        firmware_version=device.sw_version if device else None,
+    )
+    return EntityCharger(
+        hass,
+        preset,
+        entities,
+        device_id=device_id,
+        identity=identity,
+        wired_phases=int(data.get(CONF_WIRING, 3)),
+        min_current_a=int(data.get(CONF_MIN_CURRENT, DEFAULT_MIN_CURRENT)),
+        max_current_a=int(data.get(CONF_MAX_CURRENT, DEFAULT_MAX_CURRENT)),
+    )
 
 
 async def async_open_meter(hass: HomeAssistant, data: Mapping[str, Any]) -> OpenMeter:

@@ -57,6 +57,10 @@ CONF_CHARGER_TYPE: Final = "charger_type"
 CHARGER_TELTOCHARGE: Final = "teltocharge"
 CHARGER_HA_ENTITIES: Final = "ha_entities"
 CHARGER_V2C_TRYDAN: Final = "v2c_trydan"
+# A charger driven through another integration's entities: its device, preset and entities.
+CONF_DEVICE_ID: Final = "device_id"
+CONF_PRESET: Final = "preset"  # a key of entity_charger.PRESETS, or "custom"
+CONF_ENTITIES: Final = "entities"  # entity_charger.ChargerEntities.as_data()
 
 # --- meter entries -----------------------------------------------------------------------------
 CONF_MODEL: Final = "model"  # a key of devices.meters.METER_MODELS, or METER_MODEL_HA_SENSORS

@@ -100,6 +100,18 @@ class ChargerCoordinator(DataUpdateCoordinator["ChargerReading"]):
         except PowershareDeviceError as err:
             raise _update_failed(err) from err
 
+    @callback
+    def async_follow(self, entity_ids: tuple[str, ...]) -> Callable[[], None]:
+        """Refresh when one of `entity_ids` changes; return the function that stops it."""
+
+        @callback
+        def _changed(_event: Event[EventStateChangedData]) -> None:
+            self.hass.async_create_task(
+                self.async_refresh(), "powershare charger entities", eager_start=True
+            )
+
+        return async_track_state_change_event(self.hass, list(entity_ids), _changed)
+
     async def async_run_command(self, command: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         """Run a write on the charger, then read it back so entities show the result.
 

@@ -13,6 +13,11 @@
   that ignores the pilot); its draw is counted as load, but it cannot be stopped from here.
 - `meter_implausible`: a meter keeps sending readings that cannot be real (not a number, or
   more export than its group's fuse can carry); they are ignored as if missing.
+- `limit_overwritten`: something else keeps changing the limit of a charger driven through
+  another integration's entities (its own load balancer, a tariff app); Powershare stopped
+  setting it back.
+- `unattended_overload`: if Home Assistant stopped now, chargers without a watchdog would keep
+  limits that, with the others' failsafe currents, exceed a group's fuse.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ OUT_OF_CONTROL_AFTER = 60.0
 follow one cut is not a fault)."""
 IMPLAUSIBLE_AFTER = 60.0
 """Seconds of readings that cannot be real before a repair issue (one garbled reply is not)."""
+UNATTENDED_AFTER = 120.0
+"""Seconds the held currents must exceed a fuse before a repair issue (a start that the next
+cycle shares out again is not)."""
 
 
 @dataclass
@@ -86,6 +94,22 @@ class RepairTracker:
         """Track a group whose meter measures fewer phases than a charger below it uses."""
         issue_id = f"meter_phases_{group_id}"
         self._set(issue_id, "meter_phases", names or {}, raise_it=names is not None)
+
+    def limit_overwritten(self, entry_id: str, title: str, *, overwritten: bool) -> None:
+        """Track a charger whose limit something else keeps changing."""
+        issue_id = f"limit_overwritten_{entry_id}"
+        self._set(issue_id, "limit_overwritten", {"name": title}, raise_it=overwritten)
+
+    def unattended(self, group_id: str, placeholders: dict[str, str] | None, now: float) -> None:
+        """Track a group a stopped Home Assistant could overload (`balancing.unattended`)."""
+        issue_id = f"unattended_overload_{group_id}"
+        lasting = self.clock.lasting(issue_id, active=placeholders is not None, now=now)
+        self._set(
+            issue_id,
+            "unattended_overload",
+            placeholders or {},
+            raise_it=placeholders is not None and lasting >= UNATTENDED_AFTER,
+        )
 
     def site(self, problem: str | None) -> None:
         """Track whether the site can be balanced at all."""

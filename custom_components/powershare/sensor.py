@@ -231,6 +231,11 @@ class IfHomeAssistantStopsSensor(ChargerEntity, SensorEntity):
     """The most the charger may draw if Home Assistant stops, and why (`held_if_silent`)."""
 
     @property
+    def available(self) -> bool:
+        """Always: it matters most while the charger does not answer."""
+        return True
+
+    @property
     def native_value(self) -> StateType:
         """The current the charger falls back to, or keeps."""
         return held_if_silent(self.coordinator.config_entry, self.decision)[0]

@@ -285,7 +285,7 @@ async def test_charger_over_tcp(
     result = await _configure(hass, result, _tcp(port))
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "charger_settings"
-    assert result["description_placeholders"] == {"serial": str(CHARGER_SERIAL)}
+    assert result["description_placeholders"] == {"name": f"TeltoCharge {CHARGER_SERIAL}"}
 
     # min above max: refused on the field, the values kept.
     result = await _configure(

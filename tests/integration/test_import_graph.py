@@ -24,6 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         {"engine", "devices"},
         {"const", "schedule"},
         {"settings", "repairs"},
+        {"entity_charger"},
         {"connection"},
         {"coordinator"},
         {"balancing"},

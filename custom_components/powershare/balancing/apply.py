@@ -34,13 +34,29 @@ if TYPE_CHECKING:
 
 
 async def async_apply_decision(decision: Decision, chargers: Mapping[str, ChargerLink]) -> None:
-    """Write each charger's part of `decision` (chargers it leaves out: `async_apply_failsafe`)."""
+    """Write each charger's part of `decision` (chargers it leaves out: `async_apply_failsafe`).
+
+    Cuts first: a charger whose service answers slowly must not hold back another's cut.
+    """
+    commands: list[tuple[bool, ChargerLink, ChargerDecision]] = []
     for entry_id, charger_decision in decision.chargers.items():
         link = chargers.get(entry_id)
-        if link is None or link.coordinator.data is None:
+        reading = None if link is None else link.coordinator.data
+        if link is None or reading is None:
             continue
+        cut = charger_decision.target_current < max(reading.currents_a)
+        commands.append((not cut, link, charger_decision))
+    for _, link, charger_decision in sorted(commands, key=lambda command: command[0]):
         phases = tuple(int(phase) for phase in charger_decision.charger_phases)
         await _async_command(link, charger_decision.target_current, phases, decision.now)
+
+
+async def async_release(link: ChargerLink) -> None:
+    """Leave a charger safe on its own: Powershare lets go of it (its entry unloads)."""
+    try:
+        await link.coordinator.charger.release(failsafe_current(link.entry))
+    except PowershareDeviceError as err:
+        LOGGER.warning("Could not leave %s at its failsafe current: %s", link.entry.title, err)
 
 
 async def async_apply_failsafe(chargers: Iterable[ChargerLink], now: float) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.event import async_track_time_interval
@@ -22,9 +23,15 @@ from custom_components.powershare.const import CONF_METER, LOGGER
 from custom_components.powershare.engine import PHASES, Balancer
 from custom_components.powershare.repairs import RepairTracker
 
-from .apply import async_apply_decision, async_apply_failsafe
+from .apply import (
+    async_apply_decision,
+    async_apply_failsafe,
+    async_release,
+    held_if_silent,
+)
 from .site import build_site, schedules_moved, three_phase_chargers_below
 from .snapshot import take_snapshot
+from .unattended import Held, unattended_overloads
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -69,6 +76,7 @@ class BalancingService:
     _debouncer: Debouncer[Any] | None = None
     _cycle_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _timer: CALLBACK_TYPE | None = None
+    _stop_listener: CALLBACK_TYPE | None = None
     clock: Callable[[], float] = time.time
     _last_cycle: float = float("-inf")
     """When the last cycle started, on the event loop's clock."""
@@ -115,6 +123,23 @@ class BalancingService:
                 link.unsubscribe()
         self.groups.pop(entry_id, None)
         self._changed()
+
+    async def async_remove_charger(self, entry_id: str) -> None:
+        """Forget an unloading charger and leave it safe on its own (no cycle in between)."""
+        async with self._cycle_lock:
+            link = self.chargers.get(entry_id)
+            self.remove(entry_id)
+            if link is not None:
+                await async_release(link)
+
+    async def async_release_all(self, _event: Any = None) -> None:
+        """Leave every charger safe on its own: Home Assistant stops.
+
+        A charger without a watchdog would otherwise keep its last limit.
+        """
+        async with self._cycle_lock:
+            for link in list(self.chargers.values()):
+                await async_release(link)
 
     @callback
     def settings_changed(self) -> None:
@@ -173,6 +198,10 @@ class BalancingService:
                 immediate=True,
                 function=self.async_run_cycle,
                 background=True,
+            )
+        if self._stop_listener is None:
+            self._stop_listener = self.hass.bus.async_listen_once(
+                EVENT_HOMEASSISTANT_STOP, self.async_release_all
             )
         if self._timer is None:
             self._timer = async_track_time_interval(
@@ -241,6 +270,12 @@ class BalancingService:
                 now=decision.now,
             )
         titles = {link.entry.entry_id: link.entry.title for link in devices}
+        for charger in self.chargers.values():
+            self.repairs.limit_overwritten(
+                charger.entry.entry_id,
+                charger.entry.title,
+                overwritten=charger.coordinator.charger.overwritten,
+            )
         titles.update((entry_id, entry.title) for entry_id, entry in self.groups.items())
         self.repairs.decision(decision, titles)
         for entry_id, group in self.groups.items():
@@ -250,6 +285,32 @@ class BalancingService:
             )
             self.repairs.meter_removed(entry_id, group.title, removed=removed)
             self.repairs.meter_phases(entry_id, self._unmeasured_charger(entry_id, meter_id))
+        self._track_unattended(decision, titles)
+
+    def _track_unattended(self, decision: Decision, titles: dict[str, str]) -> None:
+        """Raise a repair where a stopped Home Assistant could overload a fuse."""
+        if self._site is None:
+            return
+        held = {
+            entry_id: Held(
+                amps=held_if_silent(link.entry, decision.chargers.get(entry_id))[0],
+                watchdog=link.coordinator.charger.capabilities.watchdog,
+            )
+            for entry_id, link in self.chargers.items()
+        }
+        overloads = unattended_overloads(self._site, held)
+        for group in self._site.groups:
+            found = overloads.get(group.id)
+            placeholders = None
+            if found is not None:
+                placeholders = {
+                    "group": titles.get(group.id, group.id),
+                    "chargers": ", ".join(titles.get(c, c) for c in found.chargers),
+                    "line": f"L{found.line + 1}",
+                    "amps": f"{found.amps:.0f}",
+                    "fuse": f"{found.fuse:.0f}",
+                }
+            self.repairs.unattended(group.id, placeholders, decision.now)
 
     def _unmeasured_charger(self, group_id: str, meter_id: str | None) -> dict[str, str] | None:
         """Name a three-phase charger below a group whose meter measures fewer phases.
@@ -281,6 +342,9 @@ class BalancingService:
         if self._timer is not None:
             self._timer()
             self._timer = None
+        if self._stop_listener is not None:
+            self._stop_listener()
+            self._stop_listener = None
         if self._debouncer is not None:
             self._debouncer.async_shutdown()
             self._debouncer = None

@@ -158,6 +158,7 @@ def _charger_config(link: ChargerLink) -> ChargerConfig:
     mode = ChargingMode.OFF if locked else ChargingMode(setting(entry, OPT_MODE, "fast"))
     user_limit = setting(entry, OPT_USER_LIMIT)
     limit_by_schedule = schedule_limit_now(entry)
+    capabilities = link.coordinator.charger.capabilities
     # Unless the user said otherwise, what the charger reports it can do.
     can_switch = bool(
         setting(entry, CONF_CAN_SWITCH_PHASES, reading.phase_change_possible if reading else False)
@@ -176,4 +177,7 @@ def _charger_config(link: ChargerLink) -> ChargerConfig:
         user_limit=None if user_limit is None else int(user_limit),
         schedule_limit=None if limit_by_schedule is None else int(limit_by_schedule),
         name=entry.title,
+        # What the kind of charger declares: how slowly it follows, how often it may be told.
+        response_s=capabilities.response_s,
+        min_write_interval_s=capabilities.min_write_interval_s,
     )

@@ -71,9 +71,15 @@ def charger_states(chargers: Mapping[str, ChargerLink], moment: float) -> dict[s
     for entry_id, charger in chargers.items():
         data = charger.coordinator.data
         if data is None or not charger.coordinator.last_update_success:
-            # Unreachable: its draw (at most its failsafe current) shows in the meter as
-            # non-EV load, which is the safe way to count it.
-            states[entry_id] = ChargerState(connected=False)
+            # Unreachable. With a watchdog, its draw (at most its failsafe current) shows in
+            # the meter as non-EV load, which is the safe way to count it. Without, it may keep
+            # drawing its last limit where no meter sees it: its maximum counts until it answers.
+            watchdog = charger.coordinator.charger.capabilities.watchdog
+            states[entry_id] = ChargerState(connected=False, unresponsive=not watchdog)
+            continue
+        if charger.coordinator.charger.overwritten:
+            # Something else sets its limit and Powershare yielded: not ours to share.
+            states[entry_id] = ChargerState(connected=False, unresponsive=True)
             continue
         drew = charger.reading_at(moment)
         states[entry_id] = ChargerState(

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import callback
 
 from custom_components.powershare.const import (
+    CHARGER_HA_ENTITIES,
+    CONF_CHARGER_TYPE,
     CONF_CONNECTION,
     CONF_CURRENT_ENTITIES,
     CONF_KIND,
@@ -67,15 +69,18 @@ class PowershareConfigFlow(ChargerSteps, MeterSteps, GroupSteps, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         if entry.data[CONF_KIND] == ENTRY_KIND_GROUP:
             return await self.async_step_group()
+        if entry.data.get(CONF_CHARGER_TYPE) == CHARGER_HA_ENTITIES:
+            return await self.async_step_ha_charger()
         # A charger has no model: that is how the Modbus steps know a charger is reconfigured.
         self._model = METER_MODELS.get(entry.data.get(CONF_MODEL, ""))
-        connection = entry.data[CONF_CONNECTION]
-        if connection == CONNECTION_TCP:
-            return await self.async_step_tcp()
-        if connection == CONNECTION_SERIAL:
-            return await self.async_step_serial()
-        if connection == CONNECTION_HTTP:
-            return await self.async_step_http()
+        steps = {
+            CONNECTION_TCP: self.async_step_tcp,
+            CONNECTION_SERIAL: self.async_step_serial,
+            CONNECTION_HTTP: self.async_step_http,
+        }
+        connection = entry.data.get(CONF_CONNECTION)
+        if connection in steps:
+            return await steps[connection]()
         if CONF_CURRENT_ENTITIES in entry.data:
             return await self.async_step_ha_currents()
         return await self.async_step_ha_powers()

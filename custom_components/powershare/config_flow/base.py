@@ -25,6 +25,8 @@ class PowershareFlowBase(ConfigFlow):
         """The connection that identified the device (or, before pairing, will)."""
         self._serial_number = 0
         """The charger's, once identified."""
+        self._charger_title: str | None = None
+        """A charger found another way than by its serial number (its device's name)."""
         self._group: dict[str, Any] = {}
         """The group's data, kept while the root group's site step is asked."""
 

@@ -30,6 +30,7 @@ from custom_components.powershare.const import (
 from custom_components.powershare.engine.model import PhaseRotation, Wiring
 from custom_components.powershare.settings import in_force
 
+from .entity_charger import EntityChargerSteps
 from .fields import dropdown, entries_of_kind, entry_choices, number_box
 from .modbus import ModbusSteps
 from .probe import async_identify_charger
@@ -58,7 +59,7 @@ def _settings_schema(values: Mapping[str, Any], groups: list[SelectOptionDict]) 
     )
 
 
-class ChargerSteps(ModbusSteps):
+class ChargerSteps(ModbusSteps, EntityChargerSteps):
     """Add a TeltoCharge, or change how it is reached and wired."""
 
     async def async_step_charger(
@@ -68,7 +69,7 @@ class ChargerSteps(ModbusSteps):
         """Add a TeltoCharge: pick how it is connected (a group must exist first)."""
         if not entries_of_kind(self.hass, ENTRY_KIND_GROUP):
             return self.async_abort(reason="no_group")
-        return self.async_show_menu(step_id="charger", menu_options=["tcp", "serial"])
+        return self.async_show_menu(step_id="charger", menu_options=["tcp", "serial", "ha_charger"])
 
     async def _async_connect_charger(self, connection: dict[str, Any]) -> ConfigFlowResult:
         serial_number = await async_identify_charger(self.hass, connection)
@@ -108,7 +109,9 @@ class ChargerSteps(ModbusSteps):
             step_id="charger_settings",
             data_schema=_settings_schema(values, groups),
             errors=errors,
-            description_placeholders={"serial": str(self._serial_number)},
+            description_placeholders={
+                "name": self._charger_title or f"TeltoCharge {self._serial_number}"
+            },
         )
 
     def _charger_done(self, user_input: Mapping[str, Any]) -> ConfigFlowResult:
@@ -122,6 +125,10 @@ class ChargerSteps(ModbusSteps):
         }
         if self._reconfiguring:
             return self._save_reconfigured(self._get_reconfigure_entry(), data_updates=settings)
+        if self._charger_title is not None:  # found another way than by its serial number
+            return self.async_create_entry(
+                title=self._charger_title, data={CONF_KIND: ENTRY_KIND_CHARGER, **settings}
+            )
         return self.async_create_entry(
             title=f"TeltoCharge {self._serial_number}",
             data={

@@ -122,6 +122,10 @@ class ChargerControl(Protocol):
         """What this charger can do (see `ChargerCapabilities`)."""
 
     @property
+    def overwritten(self) -> bool:
+        """Whether something else keeps changing the limit and Powershare stopped fighting it."""
+
+    @property
     def latest(self) -> ChargerReading | None:
         """The last reading `read` returned (None before the first)."""
 

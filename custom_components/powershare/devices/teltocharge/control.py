@@ -67,6 +67,11 @@ class TeltoChargeControl:
         """A watchdog, phase switching where the charger allows it, 6-32 A."""
         return TELTOCHARGE_CAPABILITIES
 
+    @property
+    def overwritten(self) -> bool:
+        """Never: what the charger's app changes is set back every cycle."""
+        return False
+
     def clock(self) -> float:
         """Return the time on the driver's clock."""
         return self.driver.clock()
