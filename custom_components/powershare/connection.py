@@ -22,6 +22,7 @@ from homeassistant.util.hass_dict import HassKey
 from .const import (
     CHARGER_HA_ENTITIES,
     CHARGER_TELTOCHARGE,
+    CHARGER_V2C_TRYDAN,
     CONF_BAUDRATE,
     CONF_CHARGER_TYPE,
     CONF_CONNECTION,
@@ -68,6 +69,7 @@ from .devices.modbus import (
     TcpEndpoint,
 )
 from .devices.teltocharge import TeltoCharge, TeltoChargeControl
+from .devices.v2c import V2CControl, V2CTrydan
 from .entity_charger import (
     CUSTOM,
     PRESETS,
@@ -143,6 +145,11 @@ async def async_open_charger(hass: HomeAssistant, data: Mapping[str, Any]) -> Op
     kind = data.get(CONF_CHARGER_TYPE, CHARGER_TELTOCHARGE)
     if kind == CHARGER_HA_ENTITIES:
         return OpenCharger(entity_charger(hass, data))
+    if kind == CHARGER_V2C_TRYDAN:
+        trydan = V2CTrydan(
+            async_get_clientsession(hass), data[CONF_HOST], port=int(data.get(CONF_PORT, HTTP_PORT))
+        )
+        return OpenCharger(V2CControl(trydan, wired_phases=int(data.get(CONF_WIRING, 3))))
     buses = async_get_buses(hass)
     bus = await buses.acquire(modbus_endpoint(data))
     unit_id = int(data.get(CONF_UNIT_ID, DEFAULT_UNIT_ID))

@@ -17,6 +17,7 @@ import pytest
 from fake_charger import DOMAIN as FAKE
 from fake_charger import FakeCharger, async_setup_fake_charger
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -221,6 +222,17 @@ async def test_unloading_leaves_the_charger_at_its_failsafe_current(site: Entity
     assert await site.hass.config_entries.async_unload(site.entry.entry_id)
     await site.hass.async_block_till_done()
     assert site.limit() == 6  # no watchdog: the failsafe current is written on the way out
+
+
+async def test_home_assistant_stopping_leaves_the_charger_at_its_failsafe_current(
+    site: EntitySite,
+) -> None:
+    for _ in range(3):
+        await site.cycle()
+    assert site.limit() == 16
+    site.hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await site.hass.async_block_till_done()
+    assert site.limit() == 6
 
 
 async def test_a_limit_overwritten_behind_powershares_back_is_set_back_then_left(

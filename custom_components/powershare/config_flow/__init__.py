@@ -21,6 +21,7 @@ from homeassistant.core import callback
 
 from custom_components.powershare.const import (
     CHARGER_HA_ENTITIES,
+    CHARGER_V2C_TRYDAN,
     CONF_CHARGER_TYPE,
     CONF_CONNECTION,
     CONF_CURRENT_ENTITIES,
@@ -71,6 +72,8 @@ class PowershareConfigFlow(ChargerSteps, MeterSteps, GroupSteps, domain=DOMAIN):
             return await self.async_step_group()
         if entry.data.get(CONF_CHARGER_TYPE) == CHARGER_HA_ENTITIES:
             return await self.async_step_ha_charger()
+        if entry.data.get(CONF_CHARGER_TYPE) == CHARGER_V2C_TRYDAN:
+            return await self.async_step_v2c()
         # A charger has no model: that is how the Modbus steps know a charger is reconfigured.
         self._model = METER_MODELS.get(entry.data.get(CONF_MODEL, ""))
         steps = {

@@ -9,10 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
+from homeassistant.const import CONF_HOST, CONF_PORT
 
+from custom_components.powershare.connection import HTTP_PORT
 from custom_components.powershare.const import (
     CHARGER_TELTOCHARGE,
+    CHARGER_V2C_TRYDAN,
     CONF_CHARGER_TYPE,
+    CONF_CONNECTION,
     CONF_GROUP,
     CONF_KIND,
     CONF_MAX_CURRENT,
@@ -20,6 +24,7 @@ from custom_components.powershare.const import (
     CONF_ROTATION,
     CONF_SERIAL_NUMBER,
     CONF_WIRING,
+    CONNECTION_HTTP,
     DEFAULT_MAX_CURRENT,
     DEFAULT_MIN_CURRENT,
     ENTRY_KIND_CHARGER,
@@ -31,9 +36,9 @@ from custom_components.powershare.engine.model import PhaseRotation, Wiring
 from custom_components.powershare.settings import in_force
 
 from .entity_charger import EntityChargerSteps
-from .fields import dropdown, entries_of_kind, entry_choices, number_box
+from .fields import dropdown, entries_of_kind, entry_choices, host_text, number_box
 from .modbus import ModbusSteps
-from .probe import async_identify_charger
+from .probe import ProbeError, async_identify_charger, async_identify_v2c
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -69,7 +74,44 @@ class ChargerSteps(ModbusSteps, EntityChargerSteps):
         """Add a TeltoCharge: pick how it is connected (a group must exist first)."""
         if not entries_of_kind(self.hass, ENTRY_KIND_GROUP):
             return self.async_abort(reason="no_group")
-        return self.async_show_menu(step_id="charger", menu_options=["tcp", "serial", "ha_charger"])
+        return self.async_show_menu(
+            step_id="charger", menu_options=["tcp", "serial", "v2c", "ha_charger"]
+        )
+
+    async def async_step_v2c(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Add a V2C Trydan: its address on the network; it is identified before going on."""
+        errors: dict[str, str] = {}
+        values: Mapping[str, Any] = {CONF_PORT: HTTP_PORT}
+        if self._reconfiguring:
+            values = {**values, **self._get_reconfigure_entry().data}
+        if user_input is not None:
+            values = user_input
+            connection = {
+                CONF_CHARGER_TYPE: CHARGER_V2C_TRYDAN,
+                CONF_CONNECTION: CONNECTION_HTTP,
+                CONF_HOST: user_input[CONF_HOST].strip(),
+                CONF_PORT: int(user_input[CONF_PORT]),
+            }
+            try:
+                unique_id = await async_identify_v2c(self.hass, connection)
+            except ProbeError as err:
+                errors = err.form_errors({"cannot_connect": CONF_HOST, "timeout": CONF_HOST})
+            else:
+                await self.async_set_unique_id(f"v2c_{unique_id}", raise_on_progress=False)
+                if self._reconfiguring:
+                    self._abort_if_unique_id_mismatch()
+                else:
+                    self._abort_if_unique_id_configured()
+                self._connection = connection
+                self._charger_title = f"V2C Trydan {unique_id}"
+                return await self.async_step_charger_settings()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_HOST, default=values.get(CONF_HOST, vol.UNDEFINED)): host_text(),
+                vol.Required(CONF_PORT, default=values[CONF_PORT]): number_box(1, 65535),
+            }
+        )
+        return self.async_show_form(step_id="v2c", data_schema=schema, errors=errors)
 
     async def _async_connect_charger(self, connection: dict[str, Any]) -> ConfigFlowResult:
         serial_number = await async_identify_charger(self.hass, connection)

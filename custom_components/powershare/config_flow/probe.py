@@ -97,6 +97,13 @@ async def async_identify_charger(hass: HomeAssistant, connection: Mapping[str, A
             await charger.close()
 
 
+async def async_identify_v2c(hass: HomeAssistant, connection: Mapping[str, Any]) -> str:
+    """Return the unique id (device id, or host) of the V2C Trydan at `connection`."""
+    with _form_error(wrong_device="not_a_v2c"):
+        charger = await async_open_charger(hass, connection)
+        return (await charger.control.identify()).unique_id
+
+
 async def async_identify_meter(
     hass: HomeAssistant, connection: Mapping[str, Any], model: MeterModel
 ) -> MeterInfo:
