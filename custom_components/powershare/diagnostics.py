@@ -59,6 +59,10 @@ async def async_get_config_entry_diagnostics(
             "last_update_success": coordinator.last_update_success,
             "reading": _plain(coordinator.data),
         }
+        control = getattr(coordinator, "charger", None)
+        if control is not None:  # a charger: what its kind can do, and whether it is fought over
+            device["capabilities"] = _plain(control.capabilities)
+            device["overwritten"] = control.overwritten
     own_decision: Any = None
     if decision is not None:
         own_decision = decision.chargers.get(entry.entry_id) or decision.groups.get(entry.entry_id)

@@ -233,6 +233,8 @@ async def test_diagnostics_are_redacted(hass: HomeAssistant, site: Site, hass_cl
     assert diagnostics["entry"]["data"]["host"] == "**REDACTED**"
     assert diagnostics["device"]["reading"]["evse_status"] == "no_ev"
     assert diagnostics["decision"]["target_current"] == 0
+    assert diagnostics["device"]["capabilities"]["watchdog"] is True
+    assert diagnostics["device"]["overwritten"] is False
     meter = await get_diagnostics_for_config_entry(hass, hass_client, site.meter_entry)
     assert meter["device"]["reading"]["phases"][0]["current_a"] == pytest.approx(10.0, abs=0.1)
     assert meter["device"]["reading"]["phases"][0]["current_derived"] is False
