@@ -27,6 +27,8 @@ class Match:
     """The unique id contains this (ids built from a name the user chose, then a key)."""
     attribute: str | None = None
     """The value is this attribute of the entity's state, not the state itself."""
+    unit: str | None = None
+    """The attribute's unit, when it is not the entity's (KEBA: phases in A on a kW sensor)."""
 
     def matches(self, kind: str, translation_key: str | None, unique_id: str) -> bool:
         """Whether an entity of the device is this one."""
@@ -363,7 +365,7 @@ KEBA = Preset(
     limit_service=ServiceCall("keba.set_current", "current", device_field=None),
     limit_readback=Match("sensor", suffix="_max_current"),
     currents=tuple(
-        Match("sensor", suffix="_charging_power", attribute=f"current_i{phase}")
+        Match("sensor", suffix="_charging_power", attribute=f"current_i{phase}", unit="A")
         for phase in (1, 2, 3)
     ),
     power=Match("sensor", suffix="_charging_power"),

@@ -159,8 +159,10 @@ def _currents(
         times: list[float] = []
         for index, entity_id in enumerate(entities.currents[:3]):
             state = _state(hass, entity_id)
-            attribute = preset.currents[index].attribute if index < len(preset.currents) else None
-            values.append(_converted(state, attribute, ElectricCurrentConverter))
+            match = preset.currents[index] if index < len(preset.currents) else None
+            attribute = None if match is None else match.attribute
+            unit = None if match is None else match.unit
+            values.append(_converted(state, attribute, ElectricCurrentConverter, unit))
             times.append(state.last_reported.timestamp())
         values += [0.0] * (3 - len(values))
         return (values[0], values[1], values[2]), min(times)
@@ -236,13 +238,15 @@ def _number(state: State, attribute: str | None) -> float:
     return value
 
 
-def _converted(state: State, attribute: str | None, converter: Any) -> float:
+def _converted(
+    state: State, attribute: str | None, converter: Any, unit: str | None = None
+) -> float:
     """Return the value in A (currents) or W (power), from the entity's unit."""
     value = _number(state, attribute)
     target = (
         UnitOfElectricCurrent.AMPERE if converter is ElectricCurrentConverter else UnitOfPower.WATT
     )
-    unit = state.attributes.get("unit_of_measurement") or target
+    unit = unit or state.attributes.get("unit_of_measurement") or target
     try:
         converted = float(converter.convert(value, unit, target))
     except Exception as err:  # HomeAssistantError for a unit the converter does not know
