@@ -6,15 +6,18 @@ and unmetered sub-groups, `world.random_site`), then runs the engine against the
 `world.World` for `STEPS` cycles: house loads step up and down (solar on the root board), cars
 come and go, some ignore their charger or draw more than told, some chargers draw with mode
 off, meters go silent, never answer, or send NaN, infinities and impossible exports, in
-some sites the chargers' readings are a step older than the meters' (cars ramp unseen), and
-a quarter of the sites are on 3 x 230 V without neutral (a single-phase draw returns on a
-second line, which the charger does not measure). It
+some sites the chargers' readings are a step older than the meters' (cars ramp unseen), a
+quarter of the sites are on 3 x 230 V without neutral (a single-phase draw returns on a
+second line, which the charger does not measure), and some sites have chargers of other kinds:
+slow and rate-limited (a cloud service: 15-30 s to follow, increases 30 s apart), or without
+a watchdog, which stop answering and keep the last current they were told. It
 returns what happened (`Outcome`): the faults exercised and every invariant broken:
 
 - **fuse**: what really flows through a fuse, on each phase, stays within its rating, except
   for at most `detection_s` after a change (a car's 10 s to follow a cut, one reading to see
   it did not, one cycle to decide, the others' 3 s to follow, the check's 2 s granularity:
-  19 s), when the load nobody controls (the house and the misbehaving cars) alone exceeds it,
+  19 s; the slowest charger's response time where it is longer), when the load nobody
+  controls (the house, the misbehaving cars and the chargers that do not answer) alone exceeds it,
   or where a meter the group's figure depends on has no believable fresh reading (the failsafe
   share applies there, which the installer sizes: the README's safety section);
 - **failsafe**: below a meter without a believable fresh reading, no charger gets more than the

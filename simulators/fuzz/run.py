@@ -33,6 +33,10 @@ LATE_CHARGERS = 0.4
 WITHOUT_NEUTRAL = 0.25
 """The share of sites on 3 x 230 V without neutral (single-phase chargers between lines)."""
 NETWORK_SALT = 0x5A17
+KINDS_SALT = 0xC4A6
+SLOW_SITES = 0.3
+"""The share of sites with chargers of other kinds: slow and rate-limited (a cloud service),
+and without a watchdog (they keep their last current when they stop answering)."""
 TOLERANCE = 1e-6
 _NOT_COMPARED = frozenset(
     {
@@ -40,6 +44,7 @@ _NOT_COMPARED = frozenset(
         Reason.CAR_DRAWS_LESS,
         Reason.CAR_NOT_DRAWING,
         Reason.OUT_OF_CONTROL,
+        Reason.UNRESPONSIVE,
         Reason.SOLAR_HOLDING_MIN,
     }
 )
@@ -68,14 +73,20 @@ def run_case(seed: int, steps: int = STEPS) -> Outcome:
     if random.Random(seed ^ NETWORK_SALT).random() < WITHOUT_NEUTRAL:
         config = dataclasses.replace(config, network=Network.THREE_LINES_WITHOUT_NEUTRAL)
         world.config = config
+    kinds = random.Random(seed ^ KINDS_SALT)
+    if kinds.random() < SLOW_SITES:
+        config = _other_kinds(config, world, kinds)
     balancer = Balancer(config)
     outcome = Outcome(seed, len(config.chargers), len(config.groups))
     if world.late_chargers:
         outcome.faults["charger readings older than the meters'"] += 1
     tunables = config.tunables
     # A car's time to follow a cut, one reading to see that it did not, one cycle to decide,
-    # the others' time to follow that decision, and the 2 s granularity of this check.
-    detection_s = tunables.obey_within_s + FOLLOW_S + 3 * STEP_S
+    # the others' time to follow that decision, and the 2 s granularity of this check (the
+    # slowest charger's response time where it is longer).
+    slowest = max((charger.response_s for charger in config.chargers), default=0.0)
+    follow = max(FOLLOW_S, slowest - STEP_S)
+    detection_s = max(tunables.obey_within_s, slowest) + follow + 3 * STEP_S
     over_since: dict[tuple[str, int], float] = {}
     _count_site(config, outcome.faults)
     decision: Decision | None = None
@@ -92,6 +103,33 @@ def run_case(seed: int, steps: int = STEPS) -> Outcome:
     return outcome
 
 
+def _other_kinds(config: SiteConfig, world: World, kinds: random.Random) -> SiteConfig:
+    """Make some chargers slow or rate-limited, or some without a watchdog (or both).
+
+    Separately for the most part: a slow charger lengthens the time every overload of its
+    site is given (`detection_s`), which would hide what a silent one does.
+    """
+    chargers = []
+    silent: set[str] = set()
+    slow_site = kinds.random() < 0.5
+    silent_site = not slow_site or kinds.random() < 0.2
+    for charger in config.chargers:
+        if slow_site and kinds.random() < 0.3:
+            charger = dataclasses.replace(  # noqa: PLW2901
+                charger,
+                response_s=kinds.choice([15.0, 30.0]),
+                min_write_interval_s=kinds.choice([0.0, 30.0]),
+            )
+        if silent_site and kinds.random() < 0.3:
+            silent.add(charger.id)
+        chargers.append(charger)
+    config = dataclasses.replace(config, chargers=tuple(chargers))
+    world.config = config
+    world.without_watchdog = frozenset(silent)
+    world.kinds_rng = kinds
+    return config
+
+
 def _count_site(config: SiteConfig, faults: Counter[str]) -> None:
     if config.network.without_neutral:
         faults["site: 3 x 230 V without neutral"] += 1
@@ -102,11 +140,19 @@ def _count_site(config: SiteConfig, faults: Counter[str]) -> None:
             faults["site: house-only meter"] += 1
         if len(set(group.fuse)) > 1:
             faults["site: per-phase fuses"] += 1
+    _count_chargers(config, faults)
+
+
+def _count_chargers(config: SiteConfig, faults: Counter[str]) -> None:
     for charger in config.chargers:
         if charger.mode is ChargingMode.OFF:
             faults["site: charger with mode off"] += 1
         if charger.rotation is not PhaseRotation.L1L2L3:
             faults["site: rotated charger"] += 1
+        if charger.response_s:
+            faults["site: slow charger (cloud)"] += 1
+        if charger.min_write_interval_s:
+            faults["site: rate-limited charger"] += 1
 
 
 def _count_cars(world: World, draws: dict[str, Triple], faults: Counter[str]) -> None:
@@ -214,7 +260,7 @@ def check_fuses(
             car = world.cars[charger.id]
             if (
                 car is not None
-                and car.behaviour != "obeys"
+                and (car.behaviour != "obeys" or charger.id in world.unresponsive)
                 and world.below(charger.group_id, group.id)
             ):
                 uncontrolled = [a + b for a, b in zip(uncontrolled, draws[charger.id], strict=True)]

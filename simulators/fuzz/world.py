@@ -50,6 +50,8 @@ class FuzzCar:
     fixed: float = 16.0
     drawing: float = 0.0
     target_since: tuple[int, float] = (0, 0.0)
+    follow_s: float = FOLLOW_S
+    """How long it takes to follow a cut (longer behind a slow charger)."""
 
     def draw(self, told: int, now: float) -> float:
         """Return the current the car draws per used phase at `now`."""
@@ -60,7 +62,7 @@ class FuzzCar:
         wanted = min(float(told), self.max_current) if told >= 1 else 0.0
         if self.behaviour == "overdraws" and told >= 1:
             wanted = min(float(told) + 3.0, self.max_current + 3.0)
-        if wanted < self.drawing and now - self.target_since[1] < FOLLOW_S:
+        if wanted < self.drawing and now - self.target_since[1] < self.follow_s:
             return self.drawing  # still following the cut
         self.drawing = wanted
         return wanted
@@ -126,6 +128,13 @@ class World:
     """Chargers report what they drew one step before the meters (as a charger read every
     2 s beside a meter read every second does): a car that ramped up since is not in it."""
     _reported: dict[str, Triple] | None = None
+    without_watchdog: frozenset[str] = frozenset()
+    """Chargers that may stop answering: they keep the last current they were told."""
+    unresponsive: dict[str, int] = field(default_factory=dict)
+    """Chargers not answering now, with the current they keep."""
+    told: dict[str, int] = field(default_factory=dict)
+    kinds_rng: random.Random | None = None
+    """The generator of the charger-kind faults (its own: the other faults stay the seed's)."""
     measured: dict[str, Triple] = field(default_factory=dict)
     """What each charger measured at the last `draws` (per charger phase)."""
 
@@ -188,9 +197,22 @@ class World:
             self.lies.pop(meter, None)
             if rng.random() < 0.04:
                 self.lies[meter] = rng.choice(["nan", "inf", "-inf", "export"])
+        self._silence_chargers()
+        faults.update("charger without watchdog does not answer" for _ in self.unresponsive)
         faults.update("meter never answers" for _ in self.never)
         faults.update("meter silent" for _ in self.silent)
         faults.update(f"meter sends {lie}" for lie in self.lies.values())
+
+    def _silence_chargers(self) -> None:
+        """Let some chargers without a watchdog stop answering (or answer again)."""
+        if self.kinds_rng is None:
+            return
+        for charger_id in sorted(self.without_watchdog):  # a set: no fixed order
+            if self.kinds_rng.random() < 0.04:
+                if charger_id in self.unresponsive:
+                    del self.unresponsive[charger_id]
+                else:
+                    self.unresponsive[charger_id] = self.told.get(charger_id, 0)
 
     def draws(self, decision: Decision | None, now: float) -> dict[str, Triple]:
         """Return what each charger's car draws per SITE line, given the last decision.
@@ -205,11 +227,15 @@ class World:
             car = self.cars[charger.id]
             verdict = None if decision is None else decision.chargers[charger.id]
             told = 0 if verdict is None else verdict.target_current
+            if charger.id in self.unresponsive:
+                told = self.unresponsive[charger.id]  # commands do not arrive: it keeps its last
+            self.told[charger.id] = told
             if car is None:
                 result[charger.id] = self.measured[charger.id] = ZERO
                 continue
             if charger.mode is ChargingMode.OFF and car.behaviour == "obeys":
                 told = 0
+            car.follow_s = max(FOLLOW_S, charger.response_s - STEP_S)
             amps = car.draw(told, now)
             phases = car.phases if charger.wiring is Wiring.THREE_PHASE else {Phase.L1}
             if verdict is not None and len(verdict.charger_phases) == 1 and told:
@@ -246,6 +272,8 @@ class World:
                 currents=reported.get(charger.id, ZERO),
                 measured_at=measured_at,
             )
+            if charger.id not in self.unresponsive
+            else ChargerState(connected=False, unresponsive=True)
             for charger in self.config.chargers
         }
         return Snapshot(now=now, meters=meters, chargers=chargers)
