@@ -49,13 +49,14 @@ async def async_setup_entry(
     entry: ConfigEntry[Any],
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """Add a charger's selects (phase mode only for three-phase wiring).
+    """Add a charger's selects (phase mode only for three-phase wiring of a kind that switches).
 
     Only charger entries forward this platform.
     """
     coordinator = entry.runtime_data.coordinator
     descriptions = [CHARGING_MODE]
-    if int(setting(entry, CONF_WIRING, 3)) == 3:  # noqa: PLR2004
+    three_phase = int(setting(entry, CONF_WIRING, 3)) == 3  # noqa: PLR2004
+    if three_phase and coordinator.charger.capabilities.phase_switching:
         descriptions.append(PHASE_MODE)
     async_add_entities(ChargerSelect(coordinator, description) for description in descriptions)
 

@@ -185,6 +185,20 @@ async def test_a_house_load_step_sets_the_number_in_the_same_cycle(site: EntityS
     assert site.charger.writes[-1][1:] == ("limit", 10)
 
 
+async def test_its_entities_are_those_of_the_balancing(site: EntitySite) -> None:
+    await site.cycle()
+    states = site.hass.states
+    assert states.get("sensor.fake_charger_allocated_current") is not None
+    assert states.get("select.fake_charger_charging_mode") is not None
+    # No phase control among its entities: no phase mode that would do nothing.
+    assert states.get("select.fake_charger_phase_mode") is None
+    # Nothing only a TeltoCharge has.
+    assert states.get("switch.fake_charger_cable_locked") is None
+    assert states.get("button.fake_charger_restart") is None
+    stops = states.get("sensor.fake_charger_current_if_home_assistant_stops")
+    assert stops.attributes["fallback"] == "last_limit"
+
+
 async def test_a_cut_below_the_minimum_pauses_through_the_switch(site: EntitySite) -> None:
     for _ in range(3):
         await site.cycle()
