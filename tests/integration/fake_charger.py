@@ -10,6 +10,7 @@ changed by "its own app" (`app_sets_limit`), and go unavailable.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,11 @@ class FakeCharger:
     """(when, what, value) of every write Home Assistant made (not the app's)."""
     refused: int = 0
     entities: list[Entity] = field(default_factory=list)
+    takes_time: Callable[[], None] | None = None
+    """Called as a write arrives, before the entity shows it (a test moves the clock)."""
+    answer_takes: Callable[[], Awaitable[None]] | None = None
+    """Awaited after a write showed, before the call returns (the device takes time to answer:
+    a test moves the clock, and a poll may read the entity meanwhile)."""
 
     def target(self) -> float:
         """The current the car follows: the limit set at least `follow_s` ago."""
@@ -137,8 +143,12 @@ class LimitNumber(_FakeEntity, NumberEntity):
 
     async def async_set_native_value(self, value: float) -> None:
         self.charger.write("limit", value)
+        if self.charger.takes_time is not None:
+            self.charger.takes_time()
         self.charger.set_limit(value)
-        self.async_write_ha_state()
+        self.async_write_ha_state()  # the new value, reported during the call
+        if self.charger.answer_takes is not None:
+            await self.charger.answer_takes()
 
 
 class PhaseCurrent(_FakeEntity, SensorEntity):

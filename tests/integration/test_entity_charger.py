@@ -162,7 +162,7 @@ async def _site(
 
 
 FAST = dataclasses.replace(CUSTOM, key=FAKE, domain=FAKE, response_s=0.0)
-CLOUD = dataclasses.replace(FAST, cloud=True, response_s=0.0, min_write_interval_s=30.0)
+CLOUD = dataclasses.replace(FAST, min_write_interval_s=30.0)
 
 
 @pytest.fixture
@@ -247,6 +247,27 @@ async def test_home_assistant_stopping_leaves_the_charger_at_its_failsafe_curren
     site.hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
     await site.hass.async_block_till_done()
     assert site.limit() == 6
+    await site.cycle()  # a cycle that comes after does not undo it
+    assert site.limit() == 6
+
+
+async def test_its_own_writes_are_not_taken_for_overwrites(site: EntitySite) -> None:
+    # The integration reports the new value during the call, and Powershare reads the charger
+    # before the call returns.
+    async def answer_takes() -> None:
+        await site.entry.runtime_data.coordinator.async_refresh()
+
+    site.charger.takes_time = lambda: site.freezer.tick(0.3)
+    site.charger.answer_takes = answer_takes
+    for _ in range(3):
+        await site.cycle()
+    for house in (10.0, 12.0, 14.0, 16.0, 18.0):  # five cuts by Powershare, each sent at once
+        site.house_a = house
+        await site.cycle()
+        assert site.limit() == FUSE_A - house
+    issue_id = f"limit_overwritten_{site.entry.entry_id}"
+    assert ir.async_get(site.hass).async_get_issue(DOMAIN, issue_id) is None
+    assert site.decision.reason is not Reason.UNRESPONSIVE
 
 
 async def test_a_limit_overwritten_behind_powershares_back_is_set_back_then_left(

@@ -152,3 +152,27 @@ async def test_without_a_device_a_preset_must_be_chosen(hass: HomeAssistant) -> 
     result = await _menu(hass, await _start(hass, "charger"), "ha_charger")
     result = _checked(await _configure(hass, result, {CONF_PRESET: "auto"}))
     assert result["errors"] == {CONF_DEVICE_ID: "device_required"}
+
+
+async def test_a_preset_other_than_keba_needs_its_device(hass: HomeAssistant) -> None:
+    _group(hass)
+    result = await _menu(hass, await _start(hass, "charger"), "ha_charger")
+    result = _checked(await _configure(hass, result, {CONF_PRESET: "ocpp"}))
+    assert result["errors"] == {CONF_DEVICE_ID: "device_required"}
+    result = _checked(await _configure(hass, result, {CONF_PRESET: "keba"}))
+    assert result["step_id"] == "ha_charger_entities"  # KEBA has no device
+
+
+async def test_keba_phase_currents_in_a_kw_sensor_pass(hass: HomeAssistant) -> None:
+    # KEBA's phase currents are attributes in A of its charging power sensor, in kW.
+    _group(hass)
+    hass.states.async_set("sensor.keba_charging_power", "3.7", {"unit_of_measurement": "kW"})
+    result = await _menu(hass, await _start(hass, "charger"), "ha_charger")
+    result = _checked(await _configure(hass, result, {CONF_PRESET: "keba"}))
+    power = "sensor.keba_charging_power"
+    result = _checked(
+        await _configure(
+            hass, result, {"current_l1": power, "current_l2": power, "current_l3": power}
+        )
+    )
+    assert result["step_id"] == "charger_settings"

@@ -9,6 +9,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+import voluptuous as vol
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError
 
@@ -113,9 +114,10 @@ async def test_ocpp_phases_in_attributes_and_a_pause_through_both_controls(
     hass.states.async_set("sensor.cp1_status_connector", "SuspendedEVSE")
     await charger.read()
     assert await charger.command(ChargeCommand(amps=10, failsafe_a=6), now=1.0) == 2
+    # The limit first: a resumed charger starts at the new current, not its old one.
     assert services.calls[-2:] == [
-        ("switch.turn_on", {"entity_id": "switch.cp1_charge_control"}),
         ("number.set_value", {"entity_id": "number.cp1_maximum_current", "value": 10}),
+        ("switch.turn_on", {"entity_id": "switch.cp1_charge_control"}),
     ]
     # Read back, nothing goes out again.
     await charger.read()
@@ -146,13 +148,13 @@ async def test_easee_is_driven_through_its_services(hass: HomeAssistant) -> None
     assert charger.capabilities.phase_switching
     await charger.command(ChargeCommand(amps=13, phases=(0,), failsafe_a=6), now=0.0)
     assert services.calls == [
-        # Nothing reads its pause back: resumed once, then what was sent is believed.
-        ("easee.action_command", {"action_command": "resume", "device_id": "dev1"}),
         ("easee.set_charger_phase_mode", {"phase_mode": "1_phase", "device_id": "dev1"}),
         (
             "easee.set_charger_dynamic_limit",
             {"time_to_live": 0, "current": 13, "device_id": "dev1"},
         ),
+        # Nothing reads its pause back: resumed once, then what was sent is believed.
+        ("easee.action_command", {"action_command": "resume", "device_id": "dev1"}),
     ]
     services.calls.clear()
     await charger.command(ChargeCommand(amps=0, failsafe_a=6), now=1.0)  # a cut: at once
@@ -192,9 +194,9 @@ async def test_go_e_pauses_and_switches_phases_through_selects(hass: HomeAssista
     await charger.read()
     await charger.command(ChargeCommand(amps=8, phases=(1,), failsafe_a=6), now=1.0)
     assert services.calls[1:] == [
-        ("select.select_option", {"entity_id": "select.goe_frc", "option": "0"}),
         ("select.select_option", {"entity_id": "select.goe_psm", "option": "1"}),
         ("number.set_value", {"entity_id": "number.goe_amp", "value": 8}),
+        ("select.select_option", {"entity_id": "select.goe_frc", "option": "0"}),
     ]
 
 
@@ -226,7 +228,7 @@ async def test_keba_without_a_device_strings_and_a_plug(hass: HomeAssistant) -> 
     assert reading.currents_a == (16.1, 0.0, 0.0)
     assert (reading.ev_connected, reading.charging) == (True, True)
     await charger.command(ChargeCommand(amps=10, failsafe_a=6), now=0.0)
-    assert services.calls[-1] == ("keba.set_current", {"current": 10})
+    assert services.calls == [("keba.set_current", {"current": 10}), ("keba.enable", {})]
 
 
 async def test_power_over_the_wired_phases_when_there_are_no_currents(hass: HomeAssistant) -> None:
@@ -239,6 +241,15 @@ async def test_power_over_the_wired_phases_when_there_are_no_currents(hass: Home
     reading = await _charger(hass, PRESETS["wallbox"], entities, wired=1).read()
     assert reading.currents_a == pytest.approx((32.0, 0.0, 0.0))
     assert reading.charging
+    # Wired on three phases, 7.36 kW is 10.7 A on each, or 32 A on L1 alone: only what no
+    # phase can be below counts (so a meter's house load is never underestimated), and the car
+    # counts on all three phases.
+    reading = await _charger(hass, PRESETS["wallbox"], entities, wired=3).read()
+    assert reading.currents_a == pytest.approx((32.0 / 3, 0.0, 0.0))
+    assert reading.car_phases == frozenset({0, 1, 2})
+    hass.states.async_set("sensor.wallbox_power", "7360", {"unit_of_measurement": "kW"})
+    with pytest.raises(ImplausibleValueError):  # a wrong unit: thousands of amps
+        await _charger(hass, PRESETS["wallbox"], entities, wired=3).read()
 
 
 @pytest.mark.parametrize(
@@ -261,6 +272,24 @@ async def test_bad_readings_are_refused(
         await _charger(hass, CUSTOM, entities, wired=1).read()
 
 
+async def test_an_echo_of_its_own_write_is_no_overwrite(hass: HomeAssistant) -> None:
+    services = Services(hass)
+    services.register("number.set_value")  # a cloud service: the entity shows it on a poll
+    hass.states.async_set("number.limit", "16")
+    hass.states.async_set("sensor.current", "16", {"unit_of_measurement": "A"})
+    entities = ChargerEntities(limit="number.limit", currents=("sensor.current",))
+    charger = _charger(hass, CUSTOM, entities, wired=1)
+    await charger.read()
+    await charger.command(ChargeCommand(amps=10, failsafe_a=6), now=0.0)
+    await charger.command(ChargeCommand(amps=8, failsafe_a=6), now=1.0)
+    hass.states.async_set("number.limit", "10")  # the poll shows the first write, late
+    await charger.read()
+    assert not charger.overwrites
+    hass.states.async_set("number.limit", "25")  # something else set it
+    await charger.read()
+    assert len(charger.overwrites) == 1
+
+
 async def test_a_failing_or_hanging_service_is_a_device_error(hass: HomeAssistant) -> None:
     hass.states.async_set("number.limit", "16")
     hass.states.async_set("sensor.current", "16", {"unit_of_measurement": "A"})
@@ -274,6 +303,13 @@ async def test_a_failing_or_hanging_service_is_a_device_error(hass: HomeAssistan
     hass.services.async_register("number", "set_value", refuse)
     with pytest.raises(DeviceUnreachableError):
         await charger.command(ChargeCommand(amps=10, failsafe_a=6), now=0.0)
+
+    async def invalid(_call: ServiceCall) -> None:
+        raise vol.Invalid("expected int for dictionary value @ data['value']")
+
+    hass.services.async_register("number", "set_value", invalid)
+    with pytest.raises(DeviceUnreachableError):
+        await charger.command(ChargeCommand(amps=11, failsafe_a=6), now=0.0)
 
     async def hang(_call: ServiceCall) -> None:
         await asyncio.sleep(5)

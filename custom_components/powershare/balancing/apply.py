@@ -55,7 +55,7 @@ async def async_release(link: ChargerLink) -> None:
     """Leave a charger safe on its own: Powershare lets go of it (its entry unloads)."""
     try:
         await link.coordinator.charger.release(failsafe_current(link.entry))
-    except PowershareDeviceError as err:
+    except Exception as err:  # noqa: BLE001  # every charger is released, whatever one does
         LOGGER.warning("Could not leave %s at its failsafe current: %s", link.entry.title, err)
 
 
@@ -102,6 +102,10 @@ async def _async_command(
         # The coordinator reports the device as unavailable; the next cycle retries (all of
         # it: what was sent before the failure is not known to have arrived).
         LOGGER.debug("Writing %s failed: %s", link.entry.title, err)
+        return
+    except Exception:  # noqa: BLE001
+        # A bug in one kind of charger must not keep the others from their commands.
+        LOGGER.exception("Writing %s failed", link.entry.title)
         return
     if written:
         await link.coordinator.async_request_refresh()

@@ -77,6 +77,8 @@ class BalancingService:
     _cycle_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _timer: CALLBACK_TYPE | None = None
     _stop_listener: CALLBACK_TYPE | None = None
+    _released: bool = False
+    """Home Assistant stops and the chargers were released: no more cycles."""
     clock: Callable[[], float] = time.time
     _last_cycle: float = float("-inf")
     """When the last cycle started, on the event loop's clock."""
@@ -137,7 +139,9 @@ class BalancingService:
 
         A charger without a watchdog would otherwise keep its last limit.
         """
+        self._stop_listener = None  # it fired: nothing to remove any more
         async with self._cycle_lock:
+            self._released = True  # no cycle after this one undoes it
             for link in list(self.chargers.values()):
                 await async_release(link)
 
@@ -234,6 +238,8 @@ class BalancingService:
         Cycles never overlap: the decision of one is written before the next one looks.
         """
         async with self._cycle_lock:
+            if self._released:
+                return  # Home Assistant stops: the chargers were left at their failsafe
             self._last_cycle = self.hass.loop.time()
             await self._async_run_cycle()
 

@@ -11,7 +11,13 @@ from custom_components.powershare.coordinator import (
     read_sensor_meter,
 )
 from custom_components.powershare.devices.meters.reading import MIN_PLAUSIBLE_VOLTAGE_V
-from custom_components.powershare.engine import ChargerState, MeterReading, Network, Snapshot
+from custom_components.powershare.engine import (
+    ChargerState,
+    MeterReading,
+    Network,
+    Phase,
+    Snapshot,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -86,6 +92,7 @@ def charger_states(chargers: Mapping[str, ChargerLink], moment: float) -> dict[s
             connected=data.ev_connected,
             charging=data.charging,
             currents=(0.0, 0.0, 0.0) if drew is None else drew.currents_a,
+            car_phases=None if data.car_phases is None else frozenset(map(Phase, data.car_phases)),
             max_current=data.amp_limit_a or None,
             measured_at=None if drew is None else drew.measured_at,
         )

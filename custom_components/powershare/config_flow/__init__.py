@@ -50,7 +50,7 @@ class PowershareConfigFlow(ChargerSteps, MeterSteps, GroupSteps, domain=DOMAIN):
     """Add a Powershare charger, meter or group."""
 
     VERSION = 1
-    MINOR_VERSION = ENTRY_MINOR_VERSION  # 2: the root group's network (`async_migrate_entry`)
+    MINOR_VERSION = ENTRY_MINOR_VERSION  # see `async_migrate_entry`
 
     @staticmethod
     @callback

@@ -65,13 +65,13 @@ def _settings_schema(values: Mapping[str, Any], groups: list[SelectOptionDict]) 
 
 
 class ChargerSteps(ModbusSteps, EntityChargerSteps):
-    """Add a TeltoCharge, or change how it is reached and wired."""
+    """Add a charger of any kind, or change how it is reached and wired."""
 
     async def async_step_charger(
         self,
         user_input: dict[str, Any] | None = None,  # noqa: ARG002
     ) -> ConfigFlowResult:
-        """Add a TeltoCharge: pick how it is connected (a group must exist first)."""
+        """Add a charger: pick how it is reached (a group must exist first)."""
         if not entries_of_kind(self.hass, ENTRY_KIND_GROUP):
             return self.async_abort(reason="no_group")
         return self.async_show_menu(

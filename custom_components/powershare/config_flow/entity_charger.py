@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
 AUTO = "auto"
+NO_DEVICE_PRESET = "keba"
+"""The integration whose chargers have no device (set up in YAML)."""
 CURRENTS = ("current_l1", "current_l2", "current_l3")
 ROLE_KINDS: dict[str, list[str]] = {
     "limit": ["number"],
@@ -100,7 +102,11 @@ class EntityChargerSteps(PowershareFlowBase):
                 preset = detect_preset(self.hass, device_id) if device_id else None
             if chosen == CUSTOM.key or (chosen == AUTO and device_id and preset is None):
                 preset = CUSTOM
-            if preset is None:
+            # Without a device only KEBA (which has none) and entities picked by hand: another
+            # preset would search every entity of its integration and could mix two chargers.
+            if preset is None or (
+                device_id is None and preset.key not in (CUSTOM.key, NO_DEVICE_PRESET)
+            ):
                 errors[CONF_DEVICE_ID] = "device_required"
             else:
                 self._preset, self._device_id = preset, device_id
@@ -185,6 +191,9 @@ class EntityChargerSteps(PowershareFlowBase):
             unit: Any = None
             if role in CURRENTS:
                 unit = ElectricCurrentConverter
+                match = dict(zip(CURRENTS, preset.currents, strict=False)).get(role)
+                if match is not None and match.unit is not None:
+                    unit = None  # the preset knows the unit of the attribute it reads
             elif role == "power":
                 unit = PowerConverter
             if error := _entity_error(self.hass, entity_id, unit):

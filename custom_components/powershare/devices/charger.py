@@ -79,6 +79,28 @@ class ChargerReading(Protocol):
     def phase_change_possible(self) -> bool:
         """Whether the charger can switch phases now."""
 
+    @property
+    def car_phases(self) -> frozenset[int] | None:
+        """The charger phases (0-2) the car is to be counted on; None: found from the currents.
+
+        A charger that knows only its power cannot tell a one-phase car from a three-phase
+        one: it says all its wired phases, and reports in `currents_a` what the car draws at
+        least on each (`power_lower_bound`).
+        """
+
+
+def power_lower_bound(
+    power_w: float, voltage_v: float, wired_phases: int
+) -> tuple[float, float, float]:
+    """Return, from a charger's power alone, a current no phase can be below.
+
+    A three-phase car draws P / 3U on each phase, a one-phase car P / U on the charger's L1
+    (where type 2 chargers feed single-phase cars): L1 carries at least P / (U x phases), the
+    others nothing for sure. A meter that includes the charger has only that subtracted, so
+    the house is never underestimated on any phase.
+    """
+    return (max(power_w, 0.0) / (voltage_v * wired_phases), 0.0, 0.0)
+
 
 class ChargerIdentity(Protocol):
     """Who a charger is, for its device in Home Assistant and its entities' unique ids."""

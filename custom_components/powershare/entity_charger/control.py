@@ -9,11 +9,14 @@ Traps it handles:
 - Such a charger has no watchdog Powershare controls: if Home Assistant stops, it keeps its
   last limit. Its capabilities say so; on release it is set to its failsafe current.
 - Something else may set the limit (the charger's own load balancer, a tariff app). A limit
-  that changes to another value after Powershare wrote it is an overwrite: it is set back, but
-  after `OVERWRITES_TO_YIELD` overwrites within `OVERWRITE_WINDOW_S` Powershare stops writing
-  to the charger for `OVERWRITE_WINDOW_S` and reports it (`overwritten`), instead of fighting
-  in a loop (through the limit or through its pause switch). Meanwhile the charger counts at
-  its maximum, as load nobody controls, like one that does not answer.
+  that changes to a value Powershare did not write lately is an overwrite: it is set back, but
+  after `OVERWRITES_TO_YIELD` overwrites within `OVERWRITE_WINDOW_S` Powershare stops setting
+  the charger's current for `OVERWRITE_WINDOW_S` and reports it (`overwritten`), instead of
+  fighting in a loop (neither through the limit nor by resuming it); only a pause still goes
+  out. Meanwhile the charger counts at its maximum, as load nobody controls.
+- A rate-limited service gets only cuts (a lower current, a pause, fewer phases) before its
+  interval; the limit is written before a resume, so a paused charger never restarts at its
+  old limit.
 - A service that hangs must not hold the cycle: each call has `CALL_TIMEOUT_S`.
 """
 
@@ -25,6 +28,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import voluptuous as vol
 from homeassistant.const import SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.exceptions import HomeAssistantError
 
@@ -46,6 +50,9 @@ if TYPE_CHECKING:
 CALL_TIMEOUT_S = 10.0
 OVERWRITES_TO_YIELD = 3
 OVERWRITE_WINDOW_S = 600.0
+ECHO_S = 10.0
+"""Beyond the charger's response time, how long a value Powershare wrote may still show up
+(an integration's next poll) without counting as an overwrite."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +106,8 @@ class EntityCharger:
         self.sent_allowed_at = float("-inf")
         self.last_write_at = float("-inf")
         self.overwrites: deque[float] = deque(maxlen=OVERWRITES_TO_YIELD)
+        self.written: deque[tuple[float, int]] = deque(maxlen=8)
+        """(when, amps) of the limits Powershare wrote lately."""
         self.yielded_until = float("-inf")
 
     @property
@@ -126,12 +135,19 @@ class EntityCharger:
         return self.latest
 
     def _notice_overwrite(self, reading: EntityChargerReading) -> None:
-        """Count a limit changed to another value after Powershare wrote it."""
+        """Count a limit changed to another value after Powershare wrote it.
+
+        Not a value Powershare itself wrote in the charger's response time: a late echo of an
+        earlier write, or a cloud entity that shows the old value until its next poll.
+        """
         if self.sent_limit is None or reading.limit_a is None or reading.limit_changed_at is None:
             return
         if reading.limit_changed_at <= self.sent_at or round(reading.limit_a) == self.sent_limit:
             return
         now = time.time()
+        recent = now - self.preset.response_s - ECHO_S
+        if any(when >= recent and amps == round(reading.limit_a) for when, amps in self.written):
+            return
         self.overwrites.append(now)
         self.sent_limit = None  # set back once (if it is not yielded)
         if (
@@ -144,20 +160,25 @@ class EntityCharger:
     async def command(self, command: ChargeCommand, now: float) -> int:  # noqa: ARG002
         """Pause, resume, switch phases and set the limit where they differ; return the writes."""
         reading = self.latest
-        if reading is None or self.overwritten:
-            return 0  # yielded: counted at its maximum, not fought over (`overwritten`)
+        if reading is None:
+            return 0
         amps = self._capabilities.settable(command.amps)
+        if self.overwritten and amps > 0:
+            return 0  # yielded: counted at its maximum, not fought over; a pause still goes out
         held = self.sent_limit if self.sent_limit is not None else reading.limit_a
-        cut = amps == 0 or (held is not None and amps < held)
+        fewer_phases = command.phases is not None and len(command.phases) == 1
+        cut = amps == 0 or (held is not None and amps < held) or fewer_phases
         if not cut and time.time() - self.last_write_at < self._capabilities.min_write_interval_s:
             return 0  # a rate-limited service: only a cut goes out before its interval
         writes = 0
         if amps == 0:
             writes += await self._pause(reading)
+            writes += await self._limit(reading, amps)
         else:
-            writes += await self._resume(reading)
+            # The limit before the resume: a paused charger must not start at its old limit.
             writes += await self._phases(reading, command.phases)
-        writes += await self._limit(reading, amps)
+            writes += await self._limit(reading, amps)
+            writes += await self._resume(reading)
         if writes:
             self.last_write_at = time.time()
         return writes
@@ -181,7 +202,7 @@ class EntityCharger:
             if self.entities.pause is not None or _paused_by_service(preset):
                 return 0  # the pause control stops it; the limit keeps its last value
             amps = self._capabilities.min_current_a  # nothing stops it: as little as it takes
-        if self.overwritten:
+        if self.overwritten and amps > 0:
             return 0
         held = self.sent_limit if self.sent_at > (reading.limit_changed_at or 0.0) else None
         if held is None and reading.limit_a is not None:
@@ -189,14 +210,16 @@ class EntityCharger:
         if held == amps:
             self.sent_limit = amps
             return 0
-        self.sent_at = time.time()
+        # Known before the call: the integration may report the new value during it, and that
+        # is Powershare's own write, not an overwrite (`_service` forgets it if the call fails).
+        self.sent_at, self.sent_limit = time.time(), amps
+        self.written.append((self.sent_at, amps))
         if preset.limit_service is not None:
             await self._call(preset.limit_service, amps)
         elif self.entities.limit is not None:
             await self._service(
                 "number", "set_value", {"entity_id": self.entities.limit, "value": amps}
             )
-        self.sent_limit = amps
         return 1
 
     async def _pause(self, reading: EntityChargerReading) -> int:
@@ -291,7 +314,9 @@ class EntityCharger:
             raise DeviceTimeoutError(
                 f"{domain}.{service} did not answer in {CALL_TIMEOUT_S} s"
             ) from err
-        except (HomeAssistantError, ValueError) as err:
+        except (HomeAssistantError, vol.Invalid, ValueError) as err:
+            # A refused call (429, an entity gone, data its schema refuses): the device's error,
+            # which the cycle handles for this charger alone.
             self.sent_limit = None
             raise DeviceUnreachableError(f"{domain}.{service} failed: {err}") from err
 

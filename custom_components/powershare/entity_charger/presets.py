@@ -110,11 +110,8 @@ class Preset:
     pause: Pause | None = None
     phase_switch: PhaseSwitch | None = None
     zero_amps_pauses: bool = False
-    """Whether a limit of 0 A stops a charge (else the pause control must)."""
-    pause_with_zero: bool = False
-    """Also set 0 A when pausing (OCPP: 0 A does not always stop a charger, nor does the
-    switch alone on every one)."""
-    cloud: bool = False
+    """Whether a limit of 0 A stops a charge. A pause sets 0 A where it does and uses the pause
+    control besides where there is one (OCPP: 0 A does not stop every charger)."""
     response_s: float = 5.0
     min_write_interval_s: float = 0.0
     notes: str = ""
@@ -138,7 +135,6 @@ OCPP = Preset(
     ),
     pause=Pause(match=Match("switch", suffix=".charge_control"), on_allows=True),
     zero_amps_pauses=True,
-    pause_with_zero=True,
     response_s=15.0,
     notes="0 A alone does not stop every charger: Powershare also turns Charge control off "
     "(which ends the transaction). Set the charger's meter interval to 10 s or less.",
@@ -190,7 +186,6 @@ EASEE = Preset(
         three_phase="3_phase",
     ),
     zero_amps_pauses=True,
-    cloud=True,
     response_s=30.0,
     min_write_interval_s=30.0,
     notes="Cloud: increases wait 30 s. Enable the disabled-by-default Current sensor (its "
@@ -211,7 +206,6 @@ ZAPTEC = Preset(
         charging=frozenset({"connected_charging"}),
     ),
     zero_amps_pauses=True,
-    cloud=True,
     response_s=60.0,
     min_write_interval_s=900.0,
     notes="Cloud, polled every 60 s while charging; Zaptec asks for at most one change of "
@@ -246,7 +240,6 @@ WALLBOX = Preset(
         charging=frozenset({"Charging"}),
     ),
     pause=Pause(match=Match("switch", translation_key="pause_resume"), on_allows=True),
-    cloud=True,
     response_s=35.0,
     min_write_interval_s=30.0,
     notes="Cloud, polled every 30 s; no per-phase currents (power only, over the wired "

@@ -23,6 +23,7 @@ from homeassistant.const import (
 )
 from homeassistant.util.unit_conversion import ElectricCurrentConverter, PowerConverter
 
+from custom_components.powershare.devices.charger import power_lower_bound
 from custom_components.powershare.devices.errors import (
     DeviceUnreachableError,
     ImplausibleValueError,
@@ -113,6 +114,8 @@ class EntityChargerReading:
     one_phase: bool | None
     """Whether its phase control is on one phase (None without one)."""
     power_w: float | None
+    car_phases: frozenset[int] | None = None
+    """All wired phases when only the power is known (`power_lower_bound`)."""
 
 
 def read_entities(
@@ -121,7 +124,7 @@ def read_entities(
     """Read the charger; raise `DeviceUnreachableError` or `ImplausibleValueError`."""
     limit_state = _state(hass, entities.limit) if entities.limit else None
     limit = None if limit_state is None else _number(limit_state, None)
-    currents, measured = _currents(hass, preset, entities, wired_phases)
+    currents, measured, by_power = _currents(hass, preset, entities, wired_phases)
     power_state = _state(hass, entities.power) if entities.power else None
     power = None if power_state is None else _converted(power_state, None, PowerConverter)
     drawing = max(currents) > IDLE_CURRENT_A
@@ -143,6 +146,7 @@ def read_entities(
         allowed=_allowed(hass, preset, entities),
         one_phase=one_phase,
         power_w=power,
+        car_phases=frozenset(range(wired_phases)) if by_power else None,
     )
 
 
@@ -152,8 +156,12 @@ def _phase_service(preset: Preset) -> bool:
 
 def _currents(
     hass: HomeAssistant, preset: Preset, entities: ChargerEntities, wired_phases: int
-) -> tuple[tuple[float, float, float], float]:
-    """Return the phase currents and when they were reported (the oldest source)."""
+) -> tuple[tuple[float, float, float], float, bool]:
+    """Return the phase currents, when they were reported, and whether from the power alone.
+
+    Reported: the oldest source's time. From the power alone, the currents are a lower bound
+    per phase (`power_lower_bound`).
+    """
     if entities.currents:
         values: list[float] = []
         times: list[float] = []
@@ -165,14 +173,15 @@ def _currents(
             values.append(_converted(state, attribute, ElectricCurrentConverter, unit))
             times.append(state.last_reported.timestamp())
         values += [0.0] * (3 - len(values))
-        return (values[0], values[1], values[2]), min(times)
+        return (values[0], values[1], values[2]), min(times), False
     if entities.power is None:
         raise DeviceUnreachableError("neither phase currents nor power to read")
     state = _state(hass, entities.power)
     watts = _converted(state, None, PowerConverter)
-    amps = max(watts, 0.0) / (NOMINAL_VOLTAGE_V * wired_phases)
-    on = [amps if phase < wired_phases else 0.0 for phase in range(3)]
-    return (on[0], on[1], on[2]), state.last_reported.timestamp()
+    if watts / NOMINAL_VOLTAGE_V > MAX_PLAUSIBLE_CURRENT_A * wired_phases:
+        raise ImplausibleValueError(f"{state.entity_id}: {watts:.0f} W is not a charger's")
+    bound = power_lower_bound(watts, NOMINAL_VOLTAGE_V, wired_phases)
+    return bound, state.last_reported.timestamp(), True
 
 
 def _status(

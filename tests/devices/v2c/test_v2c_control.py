@@ -47,8 +47,10 @@ async def test_identity_and_reading(http_session: ClientSession, emulator: Tryda
     )
     reading = await control.read()
     assert (reading.ev_connected, reading.charging) == (True, True)
-    # 16 A on three phases: the power over the three wired phases at 230 V.
-    assert reading.currents_a == pytest.approx((16.0, 16.0, 16.0))
+    # 16 A on three phases, known only by the power: at least P / 3U on L1, nothing for sure
+    # on L2 and L3 (a one-phase car would draw 48 A on L1), counted on every wired phase.
+    assert reading.currents_a == pytest.approx((16.0, 0.0, 0.0))
+    assert reading.car_phases == frozenset({0, 1, 2})
     assert reading.amp_limit_a == 32
     assert control.capabilities.watchdog is False
 
@@ -84,6 +86,18 @@ async def test_its_own_dynamic_control_is_held_then_given_back(
     assert reading.answer.intensity_a == 10  # no longer overwritten by its own control
     await control.release(failsafe_a=8)
     assert emulator.writes[-2:] == [("Intensity", 8), ("PauseDynamic", 0)]
+
+
+async def test_below_its_own_minimum_it_pauses_never_raised(
+    http_session: ClientSession, emulator: TrydanEmulator
+) -> None:
+    emulator.charger.min_intensity_a = 8
+    control = _control(http_session, emulator)
+    await control.read()
+    await control.command(ChargeCommand(amps=6, failsafe_a=6), now=0.0)
+    assert emulator.writes == [("Paused", 1)]
+    await control.release(failsafe_a=6)
+    assert emulator.writes[-1] == ("Paused", 1)
 
 
 async def test_release_at_zero_pauses(

@@ -144,6 +144,11 @@ class TeltoChargeReading:
         """Whether a car is plugged in."""
         return self.evse_status not in (EvseStatus.NO_EV, EvseStatus.ERROR, EvseStatus.UNKNOWN)
 
+    @property
+    def car_phases(self) -> None:
+        """Found from the phase currents the charger measures."""
+        return None
+
 
 # -- decoding -------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from custom_components.powershare.devices.charger import ChargerCapabilities
+from custom_components.powershare.devices.charger import ChargerCapabilities, power_lower_bound
 
 from .reading import MAX_INTENSITY_A, MIN_INTENSITY_A
 
@@ -63,11 +63,14 @@ class V2CChargerReading:
 
     @property
     def currents_a(self) -> tuple[float, float, float]:
-        """The car's draw per phase, from the charge power over the wired phases."""
+        """What the car draws at least per phase, from the charge power (`power_lower_bound`)."""
         volts = self.answer.voltage_v or NOMINAL_VOLTAGE_V
-        amps = max(self.answer.power_w, 0.0) / (volts * self.wired_phases)
-        on = [amps if phase < self.wired_phases else 0.0 for phase in range(3)]
-        return (on[0], on[1], on[2])
+        return power_lower_bound(self.answer.power_w, volts, self.wired_phases)
+
+    @property
+    def car_phases(self) -> frozenset[int]:
+        """Every wired phase: from its power alone, the car's phases are not known."""
+        return frozenset(range(self.wired_phases))
 
     @property
     def amp_limit_a(self) -> int:
@@ -149,13 +152,14 @@ class V2CControl:
                 answer = replace(answer, pause_dynamic=True)
                 writes += 1
             amps = V2C_CAPABILITIES.settable(command.amps)
-            if amps == 0:
+            if amps < answer.min_intensity_a:
+                amps = 0  # below the Trydan's own minimum: paused, never raised to it
                 if not answer.paused:
                     await self.driver.set_paused(True)
                     answer = replace(answer, paused=True)
                     writes += 1
             else:
-                amps = min(max(amps, answer.min_intensity_a), answer.max_intensity_a)
+                amps = min(amps, answer.max_intensity_a)
                 if answer.intensity_a != amps:
                     await self.driver.set_intensity(amps)
                     answer = replace(answer, intensity_a=amps)
@@ -175,14 +179,12 @@ class V2CControl:
         """Leave it at its failsafe current (paused at 0 A), its own control given back."""
         if self.latest is None:
             return
+        answer = self.latest.answer
         amps = V2C_CAPABILITIES.settable(failsafe_a)
-        if amps == 0:
-            await self.driver.set_paused(True)
+        if amps < answer.min_intensity_a:
+            await self.driver.set_paused(True)  # never raised to its own minimum
         else:
-            answer = self.latest.answer
-            await self.driver.set_intensity(
-                min(max(amps, answer.min_intensity_a), answer.max_intensity_a)
-            )
+            await self.driver.set_intensity(min(amps, answer.max_intensity_a))
         if self.held_dynamic:
             await self.driver.set_pause_dynamic(False)
             self.held_dynamic = False
