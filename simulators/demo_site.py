@@ -1,8 +1,12 @@
-"""The demo's virtual site in real time: two TeltoCharges, a Shelly Pro 3EM, a house, solar.
+"""The demo's virtual site in real time: three chargers, a Shelly Pro 3EM, a house, solar.
 
-Everything is served on 127.0.0.1 with the real protocols (Modbus TCP): each charger and the
-meter get a port of their own, as separate devices on a network would. `LiveSite` keeps the
-meter at the main fuse equal to house load - solar + what the emulated chargers draw.
+A mixed site on one 25 A fuse: a Teltonika TeltoCharge (Modbus TCP), a V2C Trydan (its local
+HTTP API) and a wallbox Powershare only reaches through the Home Assistant entities another
+integration makes of it (`simulators.wallbox`, served to the demo's `demo_wallbox`
+integration over HTTP). Everything is served on 127.0.0.1 with the real protocols: each
+charger and the meter get a port of their own, as separate devices on a network would.
+`LiveSite` keeps the meter at the main fuse equal to house load - solar + what every car
+draws.
 
 Time scale: the house and the sun follow a simulated day that runs `time_scale` times faster
 than the wall clock (default 20: one real minute is twenty simulated minutes, a day lasts 72
@@ -20,12 +24,14 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from simulators.live_site import LiveCharger, LiveSite
+from simulators.live_site import ChargerDraw, LiveCharger, LiveSite
 from simulators.meters.modbus import ModbusMeterEmulator
 from simulators.meters.state import MeterState
 from simulators.modbus_server import LOOPBACK, EmulatorServer, free_tcp_port
 from simulators.site import ZERO, Currents, PhaseProfile, SumProfile, solar_day, switched
 from simulators.teltocharge import AMPS_TO_USE, EmulatedCar, TeltoChargeEmulator
+from simulators.v2c import TrydanEmulator, TrydanState
+from simulators.wallbox import WallboxEmulator, WallboxState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -93,20 +99,36 @@ def solar_profile() -> PhaseProfile:
     )
 
 
+TELTOCHARGE: Final = "teltocharge"
+V2C_TRYDAN: Final = "v2c"
+HA_WALLBOX: Final = "ha_wallbox"
+CHARGER_KINDS: Final = {
+    TELTOCHARGE: "Teltonika TeltoCharge, Modbus TCP",
+    V2C_TRYDAN: "V2C Trydan, HTTP",
+    HA_WALLBOX: "wallbox through Home Assistant entities",
+}
+"""What each kind of demo charger is, as the dashboard says it."""
+
+
 @dataclass(frozen=True, slots=True)
 class DemoCharger:
     """One emulated charger of the demo and the car plugged into it."""
 
     name: str
-    serial: int
-    max_supported_power: int
-    """Register 37: 0 = 1-phase 32 A, 1 = 3-phase 16 A, 2 = 3-phase 32 A."""
+    kind: str
+    """TELTOCHARGE, V2C_TRYDAN or HA_WALLBOX."""
     wiring: int
     rotation: str
     """How the charger's L1, L2, L3 land on the site's phases (a PhaseRotation value)."""
     max_current: int
     car_phases: int
     car_max_current: float
+    serial: int = 0
+    """The TeltoCharge's serial number."""
+    max_supported_power: int = 1
+    """The TeltoCharge's register 37: 0 = 1-phase 32 A, 1 = 3-phase 16 A, 2 = 3-phase 32 A."""
+    device_id: str = ""
+    """The Trydan's `ID`, the wallbox's serial."""
 
     @property
     def site_phases(self) -> tuple[int, int, int]:
@@ -114,10 +136,16 @@ class DemoCharger:
         first, second, third = (int(self.rotation[i * 2 + 1]) - 1 for i in range(3))
         return (first, second, third)
 
+    @property
+    def kind_label(self) -> str:
+        """What the charger is ("V2C Trydan, HTTP")."""
+        return CHARGER_KINDS[self.kind]
+
 
 DEMO_CHARGERS: Final = (
     DemoCharger(
         name="Driveway",
+        kind=TELTOCHARGE,
         serial=1_000_001,
         max_supported_power=1,
         wiring=3,
@@ -126,33 +154,135 @@ DEMO_CHARGERS: Final = (
         car_phases=3,
         car_max_current=16.0,
     ),
-    # A single-phase charger wired to site L2 (its L1 on site L2), with a 32 A car.
+    # A single-phase Trydan wired to site L2 (its L1 on site L2), with a 32 A car.
     DemoCharger(
         name="Garage",
-        serial=1_000_002,
-        max_supported_power=0,
+        kind=V2C_TRYDAN,
+        device_id="DEMOTRYDAN1",
         wiring=1,
         rotation="L2L3L1",
         max_current=32,
         car_phases=1,
         car_max_current=32.0,
     ),
+    # A three-phase wallbox Powershare drives through its Home Assistant entities.
+    DemoCharger(
+        name="Carport",
+        kind=HA_WALLBOX,
+        device_id="WB-CARPORT",
+        wiring=3,
+        rotation="L1L2L3",
+        max_current=16,
+        car_phases=3,
+        car_max_current=16.0,
+    ),
 )
+
+type ChargerEmulator = TeltoChargeEmulator | TrydanEmulator | WallboxEmulator
 
 
 @dataclass(slots=True)
 class RunningCharger:
-    """A demo charger as it runs: its emulator, its Modbus server and port."""
+    """A demo charger as it runs: its emulator and the port it answers on."""
 
     spec: DemoCharger
-    emulator: TeltoChargeEmulator
-    server: EmulatorServer
+    emulator: ChargerEmulator
+    server: EmulatorServer | None = None
+    """The TeltoCharge's Modbus server (the HTTP emulators serve themselves)."""
     port: int = 0
 
     @property
-    def amps_to_use(self) -> int:
-        """Register 15 as Powershare last wrote it."""
-        return self.emulator.settings[AMPS_TO_USE]
+    def draw(self) -> ChargerDraw:
+        """What its car draws (the site meter counts it)."""
+        emulator = self.emulator
+        if isinstance(emulator, TrydanEmulator):
+            return emulator.charger
+        if isinstance(emulator, WallboxEmulator):
+            return emulator.wallbox
+        return emulator
+
+    @property
+    def setpoint_a(self) -> int:
+        """The current Powershare last set: register 15, `Intensity`, or the wallbox's limit."""
+        emulator = self.emulator
+        if isinstance(emulator, TrydanEmulator):
+            return emulator.charger.intensity_a
+        if isinstance(emulator, WallboxEmulator):
+            return emulator.wallbox.limit_a
+        return emulator.settings[AMPS_TO_USE]
+
+    @property
+    def offered_a(self) -> int:
+        """The setpoint, or 0 while Powershare has it paused (Trydan, wallbox)."""
+        emulator = self.emulator
+        if isinstance(emulator, TrydanEmulator) and emulator.charger.paused:
+            return 0
+        if isinstance(emulator, WallboxEmulator) and not emulator.wallbox.allowed:
+            return 0
+        return self.setpoint_a
+
+    @property
+    def currents_a(self) -> tuple[float, float, float]:
+        """What its car draws now on the charger's L1, L2, L3."""
+        return self.draw.currents_a
+
+    def site_currents_a(self) -> list[float]:
+        """Return what its car draws now on the site's L1, L2, L3."""
+        site = [0.0, 0.0, 0.0]
+        for charger_phase, current in enumerate(self.currents_a):
+            site[self.spec.site_phases[charger_phase]] += current
+        return site
+
+    async def start(self) -> None:
+        """Serve it on a free loopback port, the car plugged in."""
+        spec = self.spec
+        emulator = self.emulator
+        if isinstance(emulator, TeltoChargeEmulator):
+            emulator.plug_in(
+                EmulatedCar(phases=spec.car_phases, max_current_a=spec.car_max_current)
+            )
+            self.server = EmulatorServer({CHARGER_UNIT_ID: emulator})
+            self.port = await _serve(self.server)
+            return
+        if isinstance(emulator, TrydanEmulator):
+            emulator.charger.plug_in()
+        await emulator.start()
+        self.port = emulator.port
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        if self.server is not None:
+            await self.server.stop()
+        elif not isinstance(self.emulator, TeltoChargeEmulator):
+            await self.emulator.stop()
+
+
+def build_emulator(spec: DemoCharger, clock: Callable[[], float]) -> ChargerEmulator:
+    """Return the emulator of `spec`, its car not plugged in yet."""
+    if spec.kind == TELTOCHARGE:
+        return TeltoChargeEmulator(
+            serial=spec.serial, max_supported_power=spec.max_supported_power, clock=clock
+        )
+    if spec.kind == V2C_TRYDAN:
+        return TrydanEmulator(
+            TrydanState(
+                clock=clock,
+                device_id=spec.device_id,
+                phases=spec.car_phases,
+                max_intensity_a=spec.max_current,
+                car_max_current_a=spec.car_max_current,
+            )
+        )
+    if spec.kind == HA_WALLBOX:
+        return WallboxEmulator(
+            WallboxState(
+                clock=clock,
+                serial=spec.device_id,
+                phases=spec.car_phases,
+                car_max_current_a=spec.car_max_current,
+            )
+        )
+    raise ValueError(f"unknown charger kind {spec.kind!r}")
 
 
 @dataclass
@@ -209,16 +339,10 @@ class DemoSite:
         self.meter_port = await _serve(self._meter_server)
         live = LiveSite(meter=self.meter_state)
         for spec in DEMO_CHARGERS:
-            emulator = TeltoChargeEmulator(
-                serial=spec.serial, max_supported_power=spec.max_supported_power, clock=self.clock
-            )
-            emulator.plug_in(
-                EmulatedCar(phases=spec.car_phases, max_current_a=spec.car_max_current)
-            )
-            server = EmulatorServer({CHARGER_UNIT_ID: emulator})
-            port = await _serve(server)
-            self.chargers.append(RunningCharger(spec, emulator, server, port))
-            live.chargers.append(LiveCharger(emulator, spec.site_phases))
+            running = RunningCharger(spec, build_emulator(spec, self.clock))
+            self.chargers.append(running)
+            await running.start()
+            live.chargers.append(LiveCharger(running.draw, spec.site_phases))
         self._live = live
         # The meter measures what flows when it is read, like a real one.
         self._meter.on_read = self.step
@@ -237,6 +361,15 @@ class DemoSite:
         live.solar_a = list(self.solar_a())
         return live.sync()
 
+    def status_line(self) -> str:
+        """Return one line on the site now: the meter and each charger, per site phase (A)."""
+        meter = "/".join(f"{phase.current_a:.1f}" for phase in self.meter_state.phases)
+        parts = [f"{self.simulated_clock()} main fuse {meter} A"]
+        for charger in self.chargers:
+            draw = "/".join(f"{amps:.1f}" for amps in charger.site_currents_a())
+            parts.append(f"{charger.spec.name} set {charger.offered_a} A, draws {draw}")
+        return " | ".join(parts)
+
     async def _run(self) -> None:
         while True:
             self.step()
@@ -250,7 +383,7 @@ class DemoSite:
                 await self._task
             self._task = None
         for charger in self.chargers:
-            await charger.server.stop()
+            await charger.stop()
         if self._meter_server is not None:
             await self._meter_server.stop()
             self._meter_server = None
@@ -270,4 +403,16 @@ async def _serve(server: EmulatorServer, attempts: int = 5) -> int:
     return port
 
 
-__all__ = ["DEMO_CHARGERS", "ZERO", "DemoCharger", "DemoSite", "RunningCharger"]
+__all__ = [
+    "CHARGER_KINDS",
+    "DEMO_CHARGERS",
+    "HA_WALLBOX",
+    "TELTOCHARGE",
+    "V2C_TRYDAN",
+    "ZERO",
+    "ChargerEmulator",
+    "DemoCharger",
+    "DemoSite",
+    "RunningCharger",
+    "build_emulator",
+]

@@ -1,7 +1,9 @@
 """A live site in real time: emulated chargers and a meter at the main fuse, kept consistent.
 
 The meter at the main fuse must show the house load, minus solar production, plus what the
-emulated chargers draw (mapped through their phase rotation). `LiveSite.sync()` writes that
+emulated chargers draw (mapped through their phase rotation): any charger model whose car's
+draw can be asked (`ChargerDraw`: a TeltoCharge emulator, a V2C Trydan's state, the demo's
+HTTP wallbox). `LiveSite.sync()` writes that
 sum into the meter's state; `measure_on_read(emulator)` makes the meter emulator do so at every
 read, as a real meter measures what flows when it is asked (and `run()` keeps the state in step
 for HTTP meters), so Powershare running against the emulators closes the loop exactly as it
@@ -13,21 +15,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from simulators.meters.modbus import ModbusMeterEmulator
     from simulators.meters.state import MeterState
-    from simulators.teltocharge import TeltoChargeEmulator
 
 PHASE_COUNT = 3
+
+
+class ChargerDraw(Protocol):
+    """An emulated charger as the site sees it: what its car draws now."""
+
+    def update(self) -> None:
+        """Advance the model to now."""
+
+    @property
+    def currents_a(self) -> tuple[float, float, float]:
+        """The current drawn on the charger's L1, L2, L3 now."""
 
 
 @dataclass
 class LiveCharger:
     """An emulated charger and how its L1, L2, L3 land on the site's phases (0-based)."""
 
-    emulator: TeltoChargeEmulator
+    emulator: ChargerDraw
     site_phases: tuple[int, int, int] = (0, 1, 2)
 
 

@@ -1,21 +1,33 @@
-"""Powershare's main job on one machine: a real Home Assistant balancing emulated chargers.
+"""Powershare's main job on one machine: a real Home Assistant balancing a mixed site.
 
 `python -m simulators.demo` (what `scripts/demo` runs), all on 127.0.0.1:
 
-1. starts the virtual site (`simulators.demo_site`: two TeltoCharges, a Shelly Pro 3EM at the
-   main fuse, a house with steps, a solar curve in compressed time, cars plugged in);
-2. writes a fresh configuration directory (a minimal `configuration.yaml`, Powershare linked
-   into `custom_components/`, a YAML dashboard) and starts `hass -c <dir>`;
+1. starts the virtual site (`simulators.demo_site`): a Shelly Pro 3EM at a 25 A main fuse
+   and three kinds of charger on it, each with a car plugged in: "Driveway", a Teltonika
+   TeltoCharge over Modbus TCP (a three-phase car of 16 A); "Garage", a V2C Trydan over its
+   HTTP API, wired to site L2 (a single-phase car of 32 A); "Carport", a small HTTP wallbox
+   (`simulators.wallbox`, a three-phase car of 16 A) that Powershare reaches only through
+   Home Assistant entities. The meter shows a house with steps, a solar curve in compressed
+   time and every car's draw; all three cars are on L2, which they share;
+2. writes a fresh configuration directory (a minimal `configuration.yaml`, Powershare and the
+   demo-only `demo_wallbox` integration (`simulators/demo/demo_wallbox`, which makes the
+   wallbox's device and entities: a limit number, current sensors, a switch) linked into
+   `custom_components/`, a YAML dashboard) and starts `hass -c <dir>`;
 3. onboards a demo user over HTTP, as the browser would (user, core config, analytics,
    integration steps), and takes a token;
-4. creates the meter, the root group and both chargers through Powershare's real config flow
-   over REST (`/api/config/config_entries/flow`);
+4. creates the entries through the real config flows over REST
+   (`/api/config/config_entries/flow`): Powershare's meter and root group, the TeltoCharge
+   (`tcp`), the Trydan (`v2c`), the `demo_wallbox` entry, then the wallbox as a Powershare
+   charger through its entities (`ha_charger`, `ha_charger_entities`, with the device from
+   the device registry and the entities from the entity registry);
 5. generates the dashboard from the entity registry (by config entry and translation key, so
-   it stays right when entity names change);
-6. runs until Ctrl-C, SIGTERM or `--duration`, then stops Home Assistant and the emulators.
+   it stays right when entity names change): the fuse per phase, each charger with what it
+   has, the allocations of the three over time;
+6. runs until Ctrl-C, SIGTERM or `--duration`, printing the meter and each charger's current
+   every 10 s, then stops Home Assistant and the emulators.
 
 The package: `options` (constants, `DemoOptions`), `config_dir`, `hass` (the process and the
-HTTP client), `entries` (the config flow), `dashboard` and `orchestration` (`Demo`, `run`);
+HTTP client), `entries` (the config flows), `dashboard` and `orchestration` (`Demo`, `run`);
 the command line is here, and the public names are re-exported here.
 """
 
@@ -32,9 +44,9 @@ from simulators.demo_site import DEFAULT_TIME_SCALE
 from .config_dir import configuration_yaml, write_config_dir
 from .dashboard import RegisteredEntity, build_dashboard, registered_entities, wait_for_entities
 from .entries import DemoEntries, create_entries, remove_onboarding_extras
-from .hass import HassClient, HassProcess, port_is_free
+from .hass import HassClient, HassProcess, hass_environment, port_is_free
 from .options import (
-    CHARGER_SENSORS,
+    CHARGER_ROWS,
     DASHBOARD_FILE,
     DASHBOARD_URL,
     DEFAULT_CONFIG_DIR,
@@ -53,7 +65,11 @@ from .options import (
     PHASES,
     REPO_ROOT,
     STARTUP_TIMEOUT_S,
+    STATUS_PERIOD_S,
     STOP_TIMEOUT_S,
+    WALLBOX_DOMAIN,
+    WALLBOX_INTEGRATION_DIR,
+    WALLBOX_ROWS,
     DemoError,
     DemoOptions,
 )
@@ -63,7 +79,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = [
-    "CHARGER_SENSORS",
+    "CHARGER_ROWS",
     "DASHBOARD_FILE",
     "DASHBOARD_URL",
     "DEFAULT_CONFIG_DIR",
@@ -82,7 +98,11 @@ __all__ = [
     "PHASES",
     "REPO_ROOT",
     "STARTUP_TIMEOUT_S",
+    "STATUS_PERIOD_S",
     "STOP_TIMEOUT_S",
+    "WALLBOX_DOMAIN",
+    "WALLBOX_INTEGRATION_DIR",
+    "WALLBOX_ROWS",
     "Demo",
     "DemoEntries",
     "DemoError",
@@ -93,6 +113,7 @@ __all__ = [
     "build_dashboard",
     "configuration_yaml",
     "create_entries",
+    "hass_environment",
     "main",
     "parse_args",
     "port_is_free",

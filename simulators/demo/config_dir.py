@@ -1,4 +1,8 @@
-"""The demo's configuration directory: a minimal `configuration.yaml`, Powershare linked in."""
+"""The demo's configuration directory: a minimal `configuration.yaml`, the integrations linked.
+
+`custom_components/` links Powershare and the demo-only `demo_wallbox` integration (the
+wallbox Powershare drives through its entities).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from .options import (
     INTEGRATION_DIR,
     LOOPBACK,
     MARKER_FILE,
+    WALLBOX_DOMAIN,
+    WALLBOX_INTEGRATION_DIR,
     DemoError,
 )
 
@@ -72,6 +78,7 @@ def write_config_dir(config_dir: Path, port: int) -> None:
     (config_dir / MARKER_FILE).write_text("Created by scripts/demo; wiped by its next run.\n")
     (config_dir / "configuration.yaml").write_text(configuration_yaml(port))
     (config_dir / "custom_components" / DOMAIN).symlink_to(INTEGRATION_DIR)
+    (config_dir / "custom_components" / WALLBOX_DOMAIN).symlink_to(WALLBOX_INTEGRATION_DIR)
     placeholder = {
         "title": "Powershare",
         "views": [

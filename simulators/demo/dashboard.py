@@ -11,21 +11,25 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from simulators.demo_site import HA_WALLBOX
+
 from .options import (
-    CHARGER_SENSORS,
+    CHARGER_ROWS,
     DOMAIN,
     ENTITY_TIMEOUT_S,
     FUSE_A,
     GROUP_FIGURES,
     GROUP_NAME,
     PHASES,
+    WALLBOX_DOMAIN,
+    WALLBOX_ROWS,
     DemoError,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from simulators.demo_site import DemoSite
+    from simulators.demo_site import DemoCharger, DemoSite
 
     from .entries import DemoEntries
     from .hass import HassClient
@@ -46,11 +50,11 @@ class RegisteredEntity:
 
 
 def registered_entities(registry: Sequence[Mapping[str, Any]]) -> list[RegisteredEntity]:
-    """Powershare's enabled entities from `config/entity_registry/list`."""
+    """Powershare's and the demo wallbox's enabled entities from `config/entity_registry/list`."""
     return [
         RegisteredEntity(item["entity_id"], item["config_entry_id"], item.get("translation_key"))
         for item in registry
-        if item.get("platform") == DOMAIN and not item.get("disabled_by")
+        if item.get("platform") in (DOMAIN, WALLBOX_DOMAIN) and not item.get("disabled_by")
     ]
 
 
@@ -75,7 +79,13 @@ def _rows(
 def build_dashboard(
     entities: Sequence[RegisteredEntity], entries: DemoEntries, site: DemoSite
 ) -> dict[str, Any]:
-    """Return the demo's dashboard: the main fuse per phase, the meter, each charger."""
+    """Return the demo's dashboard: the main fuse per phase, the meter, each charger.
+
+    A charger's card shows the rows of `CHARGER_ROWS` it has (a TeltoCharge has a status and
+    a power sensor; a Trydan and a charger driven through entities do not), its selects and
+    numbers; the wallbox's card also the wallbox integration's own entities, which Powershare
+    writes.
+    """
     cards: list[dict[str, Any]] = []
     for index, phase in enumerate(PHASES, start=1):
         rows = _rows(
@@ -99,15 +109,33 @@ def build_dashboard(
     cards.append(
         {"type": "history-graph", "title": "Main fuse", "hours_to_show": 0.5, "entities": history}
     )
+    allocated = [
+        {"entity": entity_id, "name": running.spec.name}
+        for running, entry in zip(site.chargers, entries.chargers, strict=True)
+        if (entity_id := _find(entities, entry, "allocated_current")) is not None
+    ]
+    cards.append(
+        {
+            "type": "history-graph",
+            "title": "Allocated current per charger",
+            "hours_to_show": 0.5,
+            "entities": allocated,
+        }
+    )
     for running, entry in zip(site.chargers, entries.chargers, strict=True):
-        rows = _rows(entities, entry, [(key, _label(key)) for key in CHARGER_SENSORS])
+        rows = _rows(entities, entry, [(key, _label(key)) for key in CHARGER_ROWS])
         rows += [
             {"entity": e.entity_id, "name": _label(e.translation_key or e.entity_id)}
             for e in entities
-            if e.config_entry_id == entry and e.domain == "select"
+            if e.config_entry_id == entry and e.domain in ("select", "number")
         ]
+        if running.spec.kind == HA_WALLBOX and entries.wallbox is not None:
+            rows += _rows(entities, entries.wallbox, WALLBOX_ROWS)
         spec = running.spec
-        title = f"{spec.name} ({spec.wiring}-phase, {spec.max_current} A)"
+        title = (
+            f"{spec.name}: {spec.kind_label} ({spec.wiring}-phase on "
+            f"{_site_lines(spec)}, {spec.max_current} A)"
+        )
         cards.append({"type": "entities", "title": title, "entities": rows})
     meter_rows = _rows(
         entities,
@@ -129,12 +157,21 @@ def _label(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
 
+def _site_lines(spec: DemoCharger) -> str:
+    """Return the site lines a charger's phases land on ("L2", "L1 L2 L3")."""
+    return " ".join(f"L{spec.site_phases[phase] + 1}" for phase in range(spec.wiring))
+
+
 def _about(site: DemoSite) -> str:
     return (
-        "**Powershare demo**: two emulated Teltonika TeltoCharges and a Shelly Pro 3EM at a "
-        f"{FUSE_A:.0f} A main fuse, over Modbus TCP on 127.0.0.1. Driveway: a three-phase car "
-        "of 16 A. Garage: a single-phase 32 A car on a charger wired to L2. The house (heat "
-        "pump, kettle, oven, washing machine) and the sun follow a simulated day that runs "
+        f"**Powershare demo**: a mixed site on one {FUSE_A:.0f} A main fuse metered by an "
+        "emulated Shelly Pro 3EM (Modbus TCP), everything on 127.0.0.1. Driveway: a Teltonika "
+        "TeltoCharge over Modbus TCP, a three-phase car of 16 A. Garage: a V2C Trydan over its "
+        "HTTP API, wired to L2, a single-phase car of 32 A. Carport: a wallbox Powershare only "
+        "reaches through the Home Assistant entities of another integration (the demo's "
+        "`demo_wallbox`: a limit number, current sensors, a switch), a three-phase car of "
+        "16 A. The three share the fuse, per phase. The house (heat pump, kettle, oven, "
+        "washing machine) and the sun follow a simulated day that runs "
         f"{site.time_scale:g} times faster than real time, from {site.start_hour:g}:00."
     )
 
@@ -145,7 +182,10 @@ async def wait_for_entities(client: HassClient, entries: DemoEntries) -> list[Re
     while True:
         entities = registered_entities(await client.ws_command("config/entity_registry/list"))
         have = {entity.config_entry_id for entity in entities}
-        if {entries.meter, entries.group, *entries.chargers} <= have:
+        wanted = {entries.meter, entries.group, *entries.chargers}
+        if entries.wallbox is not None:
+            wanted.add(entries.wallbox)
+        if wanted <= have:
             return entities
         if time.monotonic() > deadline:
             raise DemoError("Powershare's entities did not appear")

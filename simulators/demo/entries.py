@@ -1,18 +1,42 @@
-"""The demo's config entries: the meter, the root group and the chargers, by the config flow."""
+"""The demo's config entries, all made by config flows over REST, as a user would make them.
+
+Powershare's meter and root group; then its chargers, one flow per kind of charger:
+
+- the TeltoCharge: menu `charger` -> `tcp` (host, port, unit id) -> `charger_settings`;
+- the V2C Trydan: menu `charger` -> `v2c` (host, port) -> `charger_settings`;
+- the wallbox through Home Assistant entities: first the demo-only `demo_wallbox`
+  integration's own flow (its address), which makes a device and its entities; then menu
+  `charger` -> `ha_charger` (that device, preset "custom") -> `ha_charger_entities` (its limit
+  number, its three current sensors, its switch as the pause) -> `charger_settings`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from simulators.demo_site import CHARGER_UNIT_ID, METER_MODEL, METER_UNIT_ID
+from simulators.demo_site import (
+    CHARGER_UNIT_ID,
+    HA_WALLBOX,
+    METER_MODEL,
+    METER_UNIT_ID,
+    TELTOCHARGE,
+    V2C_TRYDAN,
+)
 
-from .options import DOMAIN, FUSE_A, GROUP_NAME
+from .options import DOMAIN, ENTITY_TIMEOUT_S, FUSE_A, GROUP_NAME, WALLBOX_DOMAIN, DemoError
 
 if TYPE_CHECKING:
     from simulators.demo_site import DemoSite, RunningCharger
 
     from .hass import HassClient
+
+WALLBOX_LIMIT: Final = "charge_limit"
+WALLBOX_CURRENTS: Final = ("current_l1", "current_l2", "current_l3")
+WALLBOX_ALLOWED: Final = "charging_allowed"
+"""The translation keys of the `demo_wallbox` entities Powershare drives."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +46,9 @@ class DemoEntries:
     meter: str
     group: str
     chargers: tuple[str, ...]
+    """Powershare's chargers, in the order of the site's chargers."""
+    wallbox: str | None = None
+    """The `demo_wallbox` entry (the device behind the charger driven through entities)."""
 
 
 async def create_entries(client: HassClient, site: DemoSite) -> DemoEntries:
@@ -47,31 +74,103 @@ async def create_entries(client: HassClient, site: DemoSite) -> DemoEntries:
             "group_site": {"solar_reserve_w": 0, "import_allowance_w": 0},
         },
     )
-    chargers = [
-        await client.run_flow(DOMAIN, _charger_answers(site.host, charger, group["entry_id"]))
-        for charger in site.chargers
-    ]
+    chargers: list[str] = []
+    wallbox: str | None = None
+    for charger in site.chargers:
+        connection: dict[str, dict[str, Any]]
+        kind = charger.spec.kind
+        if kind == TELTOCHARGE:
+            connection = {
+                "charger": {"next_step_id": "tcp"},
+                "tcp": {"host": site.host, "port": charger.port, "unit_id": CHARGER_UNIT_ID},
+            }
+        elif kind == V2C_TRYDAN:
+            connection = {
+                "charger": {"next_step_id": "v2c"},
+                "v2c": {"host": site.host, "port": charger.port},
+            }
+        elif kind == HA_WALLBOX:
+            wallbox, connection = await _wallbox_integration(client, site.host, charger)
+        else:
+            raise DemoError(f"no config flow for a charger of kind {kind!r}")
+        answers = {
+            "user": {"next_step_id": "charger"},
+            **connection,
+            "charger_settings": _settings(charger, group["entry_id"]),
+        }
+        chargers.append((await client.run_flow(DOMAIN, answers))["entry_id"])
     return DemoEntries(
         meter=meter["entry_id"],
         group=group["entry_id"],
-        chargers=tuple(charger["entry_id"] for charger in chargers),
+        chargers=tuple(chargers),
+        wallbox=wallbox,
     )
 
 
-def _charger_answers(host: str, charger: RunningCharger, group: str) -> dict[str, dict[str, Any]]:
+def _settings(charger: RunningCharger, group: str) -> dict[str, Any]:
     spec = charger.spec
     return {
-        "user": {"next_step_id": "charger"},
-        "charger": {"next_step_id": "tcp"},
-        "tcp": {"host": host, "port": charger.port, "unit_id": CHARGER_UNIT_ID},
-        "charger_settings": {
-            "rotation": spec.rotation,
-            "wiring": str(spec.wiring),
-            "min_current": 6,
-            "max_current": spec.max_current,
-            "group": group,
+        "rotation": spec.rotation,
+        "wiring": str(spec.wiring),
+        "min_current": 6,
+        "max_current": spec.max_current,
+        "group": group,
+    }
+
+
+async def _wallbox_integration(
+    client: HassClient, host: str, charger: RunningCharger
+) -> tuple[str, dict[str, dict[str, Any]]]:
+    """Add the wallbox's own integration; return its entry and Powershare's answers for it.
+
+    Powershare's `ha_charger_entities` step checks that every entity has a state, so this
+    waits until the wallbox's entities have reported.
+    """
+    entry = await client.run_flow(
+        WALLBOX_DOMAIN,
+        {"user": {"host": host, "port": charger.port, "name": f"{charger.spec.name} wallbox"}},
+    )
+    entry_id: str = entry["entry_id"]
+    device_id, entities = await wait_for_wallbox(client, entry_id)
+    answers = {
+        "charger": {"next_step_id": "ha_charger"},
+        "ha_charger": {"device_id": device_id, "preset": "custom"},
+        "ha_charger_entities": {
+            "limit": entities[WALLBOX_LIMIT],
+            **{key: entities[key] for key in WALLBOX_CURRENTS},
+            "pause": entities[WALLBOX_ALLOWED],
         },
     }
+    return entry_id, answers
+
+
+async def wait_for_wallbox(client: HassClient, entry_id: str) -> tuple[str, dict[str, str]]:
+    """Wait for the wallbox's device and entities (with states); return them.
+
+    The device comes from the device registry (`config/device_registry/list`), the entity ids
+    by translation key from the entity registry: never guessed from names.
+    """
+    wanted = {WALLBOX_LIMIT, *WALLBOX_CURRENTS, WALLBOX_ALLOWED}
+    deadline = time.monotonic() + ENTITY_TIMEOUT_S
+    while True:
+        devices = [
+            device["id"]
+            for device in await client.ws_command("config/device_registry/list")
+            if entry_id in device.get("config_entries", ())
+        ]
+        entities = {
+            item["translation_key"]: item["entity_id"]
+            for item in await client.ws_command("config/entity_registry/list")
+            if item.get("config_entry_id") == entry_id and item.get("translation_key") in wanted
+        }
+        if devices and set(entities) == wanted:
+            states = await client.states()
+            reported = [states.get(entity_id) for entity_id in entities.values()]
+            if all(s and s["state"] not in ("unknown", "unavailable") for s in reported):
+                return devices[0], entities
+        if time.monotonic() > deadline:
+            raise DemoError(f"the {WALLBOX_DOMAIN} device or its entities did not appear")
+        await asyncio.sleep(0.5)
 
 
 async def remove_onboarding_extras(client: HassClient) -> list[str]:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 from homeassistant.const import REQUIRED_PYTHON_VER
 
-from .options import LOOPBACK, STARTUP_TIMEOUT_S, STOP_TIMEOUT_S, DemoError
+from .options import LOOPBACK, REPO_ROOT, STARTUP_TIMEOUT_S, STOP_TIMEOUT_S, DemoError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
 
 def port_is_free(port: int) -> bool:
@@ -33,6 +34,29 @@ _UNCHECKED_MAIN: Final = (
     "import sys; import homeassistant.__main__ as ha; "
     "ha.validate_python = lambda: None; sys.argv[0] = 'hass'; sys.exit(ha.main())"
 )
+
+
+def hass_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the environment for `hass`: this one, without the repository on PYTHONPATH.
+
+    Home Assistant finds custom integrations in the namespace package `custom_components`,
+    which it imports with the configuration directory on `sys.path` and then takes that
+    directory off again: a `custom_components` folder elsewhere on the path (the repository's,
+    which `scripts/demo` puts on PYTHONPATH) would then be the only one left, and the
+    integrations linked into the configuration directory (the demo wallbox) would not be
+    found.
+    """
+    env = dict(os.environ if environ is None else environ)
+    kept = [
+        entry
+        for entry in env.get("PYTHONPATH", "").split(os.pathsep)
+        if entry and Path(entry).resolve() != REPO_ROOT
+    ]
+    if kept:
+        env["PYTHONPATH"] = os.pathsep.join(kept)
+    else:
+        env.pop("PYTHONPATH", None)
+    return env
 
 
 class HassProcess:
@@ -73,6 +97,9 @@ class HassProcess:
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
+                # Not the repository: `python -c` puts the working directory on the path.
+                cwd=self.config_dir,
+                env=hass_environment(),
             )
 
     async def wait(self) -> int | None:

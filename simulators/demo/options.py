@@ -13,6 +13,9 @@ DOMAIN: Final = "powershare"
 LOOPBACK: Final = "127.0.0.1"
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 INTEGRATION_DIR: Final = REPO_ROOT / "custom_components" / DOMAIN
+WALLBOX_DOMAIN: Final = "demo_wallbox"
+WALLBOX_INTEGRATION_DIR: Final = Path(__file__).resolve().parent / WALLBOX_DOMAIN
+"""The demo-only integration of the wallbox Powershare drives through entities."""
 DEFAULT_CONFIG_DIR: Final = REPO_ROOT / ".demo" / "config"
 DEFAULT_PORT: Final = 8123
 DEMO_USER: Final = "demo"
@@ -27,9 +30,30 @@ STARTUP_TIMEOUT_S: Final = 180.0
 ENTITY_TIMEOUT_S: Final = 60.0
 STOP_TIMEOUT_S: Final = 30.0
 HTTP_TIMEOUT_S: Final = 30.0
+STATUS_PERIOD_S: Final = 10.0
+"""How often the running demo prints the site's state."""
 PHASES: Final = ("l1", "l2", "l3")
 GROUP_FIGURES: Final = ("meter", "available", "requested", "allocated")
-CHARGER_SENSORS: Final = ("status", "allocated_current", "balancing_reason", "power")
+CHARGER_ROWS: Final = (
+    "status",
+    "car_connected",
+    "charging",
+    "allocated_current",
+    "balancing_reason",
+    "power",
+    "if_home_assistant_stops",
+    "charging_lock",
+)
+"""A charger card's rows by translation key, where the charger has them (a TeltoCharge has a
+status and a power sensor, the others do not)."""
+WALLBOX_ROWS: Final = (
+    ("charge_limit", "Wallbox limit (its number)"),
+    ("charging_allowed", "Wallbox allows charging (its switch)"),
+    ("current_l1", "Wallbox current L1"),
+    ("current_l2", "Wallbox current L2"),
+    ("current_l3", "Wallbox current L3"),
+)
+"""The wallbox integration's own entities, shown on its charger's card."""
 
 
 class DemoError(Exception):

@@ -16,7 +16,14 @@ from .config_dir import write_config_dir
 from .dashboard import RegisteredEntity, build_dashboard, wait_for_entities
 from .entries import DemoEntries, create_entries, remove_onboarding_extras
 from .hass import HassClient, HassProcess, port_is_free
-from .options import DASHBOARD_FILE, DASHBOARD_URL, HTTP_TIMEOUT_S, DemoError, DemoOptions
+from .options import (
+    DASHBOARD_FILE,
+    DASHBOARD_URL,
+    HTTP_TIMEOUT_S,
+    STATUS_PERIOD_S,
+    DemoError,
+    DemoOptions,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -83,6 +90,17 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
+async def _report(demo: Demo) -> None:
+    """Print the site's state every `STATUS_PERIOD_S`: the meter and what each charger draws."""
+    _say(
+        f"Every {STATUS_PERIOD_S:g} s: simulated time, the main fuse's meter L1/L2/L3, and per "
+        "charger the current Powershare set and what its car draws on L1/L2/L3 (A)."
+    )
+    while True:
+        _say(demo.site.status_line())
+        await asyncio.sleep(STATUS_PERIOD_S)
+
+
 async def run(options: DemoOptions, ready: Callable[[Demo], Awaitable[None]] | None = None) -> None:
     """Run the demo until SIGINT/SIGTERM or `options.duration_s` after it is ready.
 
@@ -115,6 +133,7 @@ async def run(options: DemoOptions, ready: Callable[[Demo], Awaitable[None]] | N
                 await ready(demo)
             stopped = loop.create_task(stop.wait())
             hass_exited = loop.create_task(demo.hass.wait())
+            status = loop.create_task(_report(demo))
             await asyncio.wait(
                 (stopped, hass_exited),
                 timeout=options.duration_s,
@@ -122,6 +141,7 @@ async def run(options: DemoOptions, ready: Callable[[Demo], Awaitable[None]] | N
             )
             stopped.cancel()
             hass_exited.cancel()
+            status.cancel()
             if demo.hass.returncode is not None:
                 raise DemoError(
                     f"Home Assistant exited ({demo.hass.returncode}):\n{demo.hass.log_tail()}"

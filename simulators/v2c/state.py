@@ -118,6 +118,13 @@ class TrydanState:
             return 0.0
         return min(float(self.followed_setpoint_a()), self.car_max_current_a)
 
+    @property
+    def currents_a(self) -> tuple[float, float, float]:
+        """What the car draws on the charger's L1, L2, L3 now (on its first `phases`)."""
+        amps = self.car_current_a()
+        on = [amps if phase < self.phases else 0.0 for phase in range(3)]
+        return (on[0], on[1], on[2])
+
     def power_w(self) -> float:
         """ChargePower: current x voltage x phases."""
         return self.car_current_a() * self.voltage_v * self.phases

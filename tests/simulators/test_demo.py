@@ -1,16 +1,17 @@
-"""The demo (`scripts/demo`): its real Home Assistant balances the emulated chargers.
+"""The demo (`scripts/demo`): its real Home Assistant balances a mixed site on one fuse.
 
-The end-to-end test starts the whole demo (emulators, `hass`, onboarding, config flow,
-dashboard) on a free port, checks what a user would see and that the chargers' register 15
-follows the decisions, then lets `--duration` stop it; it is skipped only where the `hass`
-executable is absent. The other tests check the pieces without Home Assistant.
+The end-to-end test starts the whole demo (emulators, `hass`, onboarding, config flows,
+dashboard) on a free port, checks what a user would see, that the three chargers (a
+TeltoCharge, a V2C Trydan, a wallbox driven through Home Assistant entities) all get a share
+of L2 and do what Powershare decided, and that the main fuse holds before and after a step
+of load; then lets `--duration` stop it. It is skipped only where the `hass` executable is
+absent. The other tests check the pieces without Home Assistant.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
-import sys
+import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,22 +22,22 @@ import yaml
 from simulators.demo import (
     DASHBOARD_FILE,
     DOMAIN,
+    FUSE_A,
     MARKER_FILE,
+    WALLBOX_DOMAIN,
     Demo,
-    DemoEntries,
     DemoError,
     DemoOptions,
     HassClient,
     RegisteredEntity,
-    build_dashboard,
     configuration_yaml,
     parse_args,
-    registered_entities,
     run,
     write_config_dir,
 )
-from simulators.demo_site import DEMO_CHARGERS, DemoSite
-from simulators.meters.state import ManualClock
+from simulators.demo_site import (
+    RunningCharger,
+)
 from simulators.modbus_server import free_tcp_port
 
 if TYPE_CHECKING:
@@ -70,7 +71,23 @@ def _number(state: dict[str, Any] | None) -> float | None:
         return None
 
 
+def _site_sum(chargers: list[tuple[RunningCharger, str]], amps: dict[str, float]) -> list[float]:
+    """Add up per-charger currents per SITE phase, through each charger's wiring and rotation."""
+    totals = [0.0, 0.0, 0.0]
+    for running, entry in chargers:
+        spec = running.spec
+        for phase in range(spec.wiring):
+            totals[spec.site_phases[phase]] += amps[entry]
+    return totals
+
+
 async def _check_running_demo(demo: Demo, seen: dict[str, Any]) -> None:
+    await _check_entries(demo)
+    await _check_sharing(demo, seen)
+    await _check_dashboard(demo)
+
+
+async def _check_entries(demo: Demo) -> None:
     client = demo.client
     entries = demo.entries
     assert client is not None
@@ -90,7 +107,8 @@ async def _check_running_demo(demo: Demo, seen: dict[str, Any]) -> None:
     with pytest.raises(Exception, match="401"):
         await anonymous.request("GET", "/api/states")
 
-    # The four entries came from the user flow and are loaded.
+    # Powershare's five entries came from the user flow and are loaded: the meter, the group
+    # and one charger of each kind; the wallbox's own integration too.
     listed = await client.request("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
     assert {entry["entry_id"] for entry in listed} == {
         entries.meter,
@@ -99,73 +117,136 @@ async def _check_running_demo(demo: Demo, seen: dict[str, Any]) -> None:
     }
     assert {entry["source"] for entry in listed} == {"user"}
     assert {entry["state"] for entry in listed} == {"loaded"}
-    assert sorted(entry["title"] for entry in listed)[-1].startswith("TeltoCharge")
-
-    # The group's Allocated sensors show numbers.
-    allocated = [
-        _entity(demo.entities, entries.group, f"allocated_{p}") for p in ("l1", "l2", "l3")
+    titles = {entry["entry_id"]: entry["title"] for entry in listed}
+    driveway, garage, carport = entries.chargers
+    assert titles[driveway] == "TeltoCharge 1000001"
+    assert titles[garage] == "V2C Trydan DEMOTRYDAN1"
+    assert titles[carport] == "Carport wallbox"
+    wallbox = await client.request(
+        "GET", f"/api/config/config_entries/entry?domain={WALLBOX_DOMAIN}"
+    )
+    assert [(entry["entry_id"], entry["state"]) for entry in wallbox] == [
+        (entries.wallbox, "loaded")
     ]
 
-    async def allocated_numbers() -> list[float] | None:
+
+async def _chargers_follow(
+    client: HassClient,
+    chargers: list[tuple[RunningCharger, str]],
+    decided: dict[str, str],
+    group_figures: tuple[list[str], list[str]],
+) -> dict[str, float] | None:
+    """Each charger's allocation once every device does what was decided, else None."""
+    allocated, available = group_figures
+    states = await client.states()
+    result: dict[str, float] = {}
+    for running, entry in chargers:
+        value = _number(states.get(decided[entry]))
+        if value is None or round(value) != running.offered_a:
+            return None
+        result[entry] = value
+    # What the group shows is what its chargers were given, within what is available.
+    group = [_number(states.get(entity_id)) for entity_id in allocated]
+    room = [_number(states.get(entity_id)) for entity_id in available]
+    if None in group or None in room or group != pytest.approx(_site_sum(chargers, result)):
+        return None  # read between two cycles' updates
+    if any((a or 0.0) > (b or 0.0) + 0.5 for a, b in zip(group, room, strict=True)):
+        return None  # the room just shrank: the next cycle gives less
+    return result
+
+
+async def _check_sharing(demo: Demo, seen: dict[str, Any]) -> None:
+    client = demo.client
+    entries = demo.entries
+    assert client is not None
+    assert entries is not None
+
+    # The group's figures show numbers.
+    figures = {
+        f"{figure}_{p}": _entity(demo.entities, entries.group, f"{figure}_{p}")
+        for figure in ("allocated", "available")
+        for p in ("l1", "l2", "l3")
+    }
+    allocated = [figures[f"allocated_{p}"] for p in ("l1", "l2", "l3")]
+    available = [figures[f"available_{p}"] for p in ("l1", "l2", "l3")]
+
+    async def group_numbers() -> dict[str, float] | None:
         states = await client.states()
-        values = [_number(states.get(entity_id)) for entity_id in allocated]
-        return None if None in values else [v for v in values if v is not None]
+        values = {key: _number(states.get(entity_id)) for key, entity_id in figures.items()}
+        return None if None in values.values() else {k: v or 0.0 for k, v in values.items()}
 
-    seen["allocated"] = await _until(allocated_numbers, "the group's allocated currents")
+    seen["group"] = await _until(group_numbers, "the group's figures")
 
-    # Each charger's register 15 is what Powershare decided for it.
+    # Each charger does what Powershare decided for it: the TeltoCharge's register 15, the
+    # Trydan's Intensity (or Paused), the wallbox's limit number (or its switch off).
     chargers = list(zip(demo.site.chargers, entries.chargers, strict=True))
     decided = {entry: _entity(demo.entities, entry, "allocated_current") for _, entry in chargers}
 
-    async def registers_follow() -> dict[str, int] | None:
-        states = await client.states()
-        result: dict[str, int] = {}
-        for running, entry in chargers:
-            value = _number(states.get(decided[entry]))
-            if value is None or round(value) != running.amps_to_use:
-                return None
-            result[entry] = running.amps_to_use
-        return result
+    async def chargers_follow() -> dict[str, float] | None:
+        return await _chargers_follow(client, chargers, decided, (allocated, available))
 
-    # With the simulated day frozen at 10:00, the Garage (one phase, on site L2) settles.
-    garage, garage_entry = chargers[1]
-    settled: list[int] = []
-
-    async def garage_settled() -> dict[str, int] | None:
-        now = await registers_follow()
-        if now is None:
+    # With the simulated day frozen at 10:00, the three chargers share L2 (the Garage's
+    # single-phase car is there, with both three-phase cars): each charges, they fill most
+    # of the line, and the main fuse holds.
+    async def all_sharing() -> dict[str, float] | None:
+        now = await chargers_follow()
+        if now is None or min(now.values()) < 6 or _site_sum(chargers, now)[1] < 24:
             return None
-        settled.append(now[garage_entry])
-        return now if len(settled) >= 3 and settled[-1] == settled[-3] >= 12 else None
+        meter = [phase.current_a for phase in demo.site.meter_state.phases]
+        return now if max(meter) <= FUSE_A + 0.5 else None
 
     # A first reading may catch a car at its charger's own current before Powershare's first
     # write (out of control for that cycle): its first target is lower and the increase after
-    # it is paced, so settling can take longer than the other waits on a loaded machine.
-    before = await _until(garage_settled, "the Garage's register 15 to settle", timeout_s=60.0)
+    # it is paced, so sharing can take longer than the other waits on a loaded machine.
+    before = await _until(all_sharing, "the three chargers to share L2", timeout_s=60.0)
+    # L2 is the shared line: the three cars are on it.
+    assert _site_sum(chargers, before)[1] > _site_sum(chargers, before)[0]
 
-    # A 20 A step on L2: the Garage's register 15 drops, as its decision says.
-    demo.site.extra_load_a[1] = 20.0
+    # A 10 A step on L2: what the three share there drops, all within the fuse.
+    demo.site.extra_load_a[1] = 10.0
 
-    async def dropped() -> dict[str, int] | None:
-        after = await registers_follow()
-        return after if after and after[garage_entry] < before[garage_entry] else None
+    async def dropped() -> dict[str, float] | None:
+        after = await chargers_follow()
+        if after is None or _site_sum(chargers, after)[1] >= _site_sum(chargers, before)[1]:
+            return None
+        return after
 
-    after = await _until(dropped, "the Garage's register 15 to drop")
+    after = await _until(dropped, "the chargers' share of L2 to drop")
     seen["before_step"], seen["after_step"] = before, after
 
-    async def car_follows() -> bool:
-        return garage.emulator.currents_a[0] <= garage.amps_to_use + 0.01
+    async def cars_follow() -> bool:
+        within = all(
+            amps <= running.offered_a + 0.01
+            for running, _ in chargers
+            for amps in running.currents_a
+        )
+        meter = [phase.current_a for phase in demo.site.meter_state.phases]
+        return within and max(meter) <= FUSE_A + 0.5
 
-    await _until(car_follows, "the car to draw no more than register 15")
+    await _until(cars_follow, "the cars to draw no more than they are given, within the fuse")
 
-    # The dashboard names the entities that exist.
+
+async def _check_dashboard(demo: Demo) -> None:
+    client = demo.client
+    entries = demo.entries
+    assert client is not None
+    assert entries is not None
+
+    # The dashboard names the entities that exist: the group's, each charger's, the wallbox's.
     dashboard = yaml.safe_load((demo.options.config_dir / DASHBOARD_FILE).read_text())
     states = await client.states()
     shown = [
         row["entity"] for card in dashboard["views"][0]["cards"] for row in card.get("entities", [])
     ]
-    assert set(allocated) | set(decided.values()) <= set(shown)
+    for entry, key in [
+        *((entries.group, f"allocated_{p}") for p in ("l1", "l2", "l3")),
+        *((entry, "allocated_current") for entry in entries.chargers),
+    ]:
+        assert _entity(demo.entities, entry, key) in shown
     assert all(entity_id in states for entity_id in shown)
+    wallbox_entities = {e.entity_id for e in demo.entities if e.config_entry_id == entries.wallbox}
+    assert len(wallbox_entities) == 5
+    assert wallbox_entities <= set(shown)
 
 
 @pytest.mark.skipif(not HASS.exists(), reason=f"{HASS} is not installed")
@@ -185,7 +266,7 @@ async def test_demo_end_to_end(tmp_path: Path, socket_enabled: None) -> None:
 
     started = time.monotonic()
     await asyncio.wait_for(run(options, ready=ready), 140)
-    assert set(seen) == {"allocated", "before_step", "after_step"}
+    assert set(seen) == {"group", "before_step", "after_step"}
     assert time.monotonic() - started < 140
     # Home Assistant was stopped: nobody answers on the port any more.
     with pytest.raises(ConnectionRefusedError):
@@ -221,95 +302,14 @@ def test_config_dir_is_fresh_and_only_ours_is_wiped(tmp_path: Path) -> None:
     assert not (target / "left-over.db").exists()
     assert (target / MARKER_FILE).exists()
     assert (target / "custom_components" / DOMAIN / "manifest.json").exists()
+    manifest = json.loads(
+        (target / "custom_components" / WALLBOX_DOMAIN / "manifest.json").read_text()
+    )
+    assert manifest["domain"] == WALLBOX_DOMAIN
+    assert manifest["version"]
     foreign = tmp_path / "someone-else"
     foreign.mkdir()
     (foreign / "configuration.yaml").write_text("{}")
     with pytest.raises(DemoError, match="not a Powershare demo directory"):
         write_config_dir(foreign, 18002)
     assert (foreign / "configuration.yaml").read_text() == "{}"
-
-
-def test_dashboard_follows_the_registry() -> None:
-    site = DemoSite()
-    site.chargers = []  # only the specs matter here
-    registry = [
-        {
-            "entity_id": "sensor.fuse_x",
-            "config_entry_id": "g",
-            "platform": DOMAIN,
-            "translation_key": "allocated_l1",
-        },
-        {
-            "entity_id": "sensor.other",
-            "config_entry_id": "g",
-            "platform": "shelly",
-            "translation_key": "allocated_l2",
-        },
-        {
-            "entity_id": "sensor.hidden",
-            "config_entry_id": "g",
-            "platform": DOMAIN,
-            "translation_key": "meter_l1",
-            "disabled_by": "user",
-        },
-        {
-            "entity_id": "sensor.meter_p",
-            "config_entry_id": "m",
-            "platform": DOMAIN,
-            "translation_key": "power",
-        },
-    ]
-    entities = registered_entities(registry)
-    assert [e.entity_id for e in entities] == ["sensor.fuse_x", "sensor.meter_p"]
-    dashboard = build_dashboard(entities, DemoEntries(meter="m", group="g", chargers=()), site)
-    cards = dashboard["views"][0]["cards"]
-    assert cards[0]["entities"] == [{"entity": "sensor.fuse_x", "name": "Allocated"}]
-    assert cards[1]["entities"] == []
-    meter_card = next(card for card in cards if "Shelly" in card.get("title", ""))
-    assert meter_card["entities"] == [{"entity": "sensor.meter_p", "name": "Power"}]
-
-
-def test_garage_charger_lands_on_site_l2() -> None:
-    driveway, garage = DEMO_CHARGERS
-    assert driveway.site_phases == (0, 1, 2)
-    assert garage.site_phases == (1, 2, 0)
-
-
-async def test_site_meter_is_house_minus_solar_plus_cars(socket_enabled: None) -> None:
-    clock = ManualClock()
-    site = DemoSite(clock=clock)
-    await site.start()
-    try:
-        clock.advance(3.0 * 60 / site.time_scale)  # three simulated minutes; cars ramped up
-        site.extra_load_a[2] = 4.0
-        written = site.step()
-        house, solar = site.house_a(), site.solar_a()
-        cars = [0.0, 0.0, 0.0]
-        for running in site.chargers:
-            for charger_phase, current in enumerate(running.emulator.currents_a):
-                cars[running.spec.site_phases[charger_phase]] += current
-        expected = [house[i] - solar[i] + cars[i] for i in range(3)]
-        assert written == pytest.approx(expected)
-        assert [p.current_a for p in site.meter_state.phases] == pytest.approx(expected)
-        assert site.simulated_clock() == "10:03"
-        assert cars == [16.0, 32.0, 16.0]  # register 15 at its default, 16 A
-        assert house == pytest.approx((1.5 + 2000 / 230, 1.0, 1.2 + 4.0))  # the kettle is on
-        assert solar[0] > 5.0  # a sunny 10:00
-        assert all(running.port > 0 for running in site.chargers)
-        assert site.meter_port > 0
-    finally:
-        await site.stop()
-
-
-async def test_a_busy_port_is_refused_before_anything_starts(
-    tmp_path: Path, socket_enabled: None
-) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        options = DemoOptions(port=port, config_dir=tmp_path / "config", hass=Path(sys.executable))
-        with pytest.raises(DemoError, match=f"port {port} is in use"):
-            async with Demo(options):
-                pass
-    assert not (tmp_path / "config").exists()
