@@ -80,6 +80,14 @@ class ChargerReading(Protocol):
         """Whether the charger can switch phases now."""
 
     @property
+    def session_energy_kwh(self) -> float | None:
+        """The energy of the current session, where the charger knows it."""
+
+    @property
+    def lifetime_energy_kwh(self) -> float | None:
+        """The charger's total energy, where it knows it."""
+
+    @property
     def car_phases(self) -> frozenset[int] | None:
         """The charger phases (0-2) the car is to be counted on; None: found from the currents.
 

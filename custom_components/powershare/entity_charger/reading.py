@@ -116,6 +116,9 @@ class EntityChargerReading:
     power_w: float | None
     car_phases: frozenset[int] | None = None
     """All wired phases when only the power is known (`power_lower_bound`)."""
+    session_energy_kwh: float | None = None
+    """Not read: the charger's own integration shows its energies."""
+    lifetime_energy_kwh: float | None = None
 
 
 def read_entities(

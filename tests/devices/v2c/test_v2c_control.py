@@ -107,3 +107,14 @@ async def test_release_at_zero_pauses(
     await control.read()
     await control.release(failsafe_a=0)
     assert emulator.writes == [("Paused", 1)]
+
+
+async def test_the_interface_reads_the_session_energy(
+    http_session: ClientSession, emulator: TrydanEmulator, car_clock: ManualClock
+) -> None:
+    control = _control(http_session, emulator)
+    car_clock.advance(3600.0)  # an hour at 16 A on three phases
+    reading = await control.read()
+    assert reading.session_energy_kwh == pytest.approx(reading.answer.session_energy_kwh)
+    assert reading.session_energy_kwh > 0
+    assert reading.lifetime_energy_kwh is None

@@ -68,6 +68,16 @@ class V2CChargerReading:
         return power_lower_bound(self.answer.power_w, volts, self.wired_phases)
 
     @property
+    def session_energy_kwh(self) -> float:
+        """The session's energy (`ChargeEnergy`)."""
+        return self.answer.session_energy_kwh
+
+    @property
+    def lifetime_energy_kwh(self) -> None:
+        """Not in `/RealTimeData`."""
+        return None
+
+    @property
     def car_phases(self) -> frozenset[int]:
         """Every wired phase: from its power alone, the car's phases are not known."""
         return frozenset(range(self.wired_phases))
