@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import Platform
 from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
 
 from .balancing import ChargerLink, MeterLink
 from .connection import async_open_charger, async_open_meter
@@ -116,6 +117,10 @@ class GroupRuntimeData(RuntimeDataBase):
 
 type PowershareRuntimeData = ChargerRuntimeData | MeterRuntimeData | GroupRuntimeData
 type PowershareConfigEntry = ConfigEntry[PowershareRuntimeData]
+
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+"""Set up through the UI only: a `powershare:` YAML key is reported, not read."""
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001

@@ -384,7 +384,7 @@ async def test_charger_over_serial(
         {
             CONF_SERIAL_PORT: charger_rtu,
             CONF_BAUDRATE: "9600",
-            CONF_PARITY: "N",
+            CONF_PARITY: "n",
             CONF_STOPBITS: "1",
             CONF_UNIT_ID: 1,
         },
@@ -395,6 +395,7 @@ async def test_charger_over_serial(
     assert result["data"][CONF_CONNECTION] == CONNECTION_SERIAL
     assert result["data"][CONF_SERIAL_PORT] == charger_rtu
     assert result["data"][CONF_BAUDRATE] == 9600
+    assert result["data"][CONF_PARITY] == "N"
     assert result["data"][CONF_STOPBITS] == 1
 
 
@@ -413,7 +414,7 @@ async def test_serial_port_in_use_with_other_line_settings(
             {
                 CONF_SERIAL_PORT: "/dev/ttyUSB7",
                 CONF_BAUDRATE: "19200",
-                CONF_PARITY: "E",
+                CONF_PARITY: "e",
                 CONF_STOPBITS: "1",
                 CONF_UNIT_ID: 2,
             },
@@ -1097,6 +1098,7 @@ async def test_reconfigure_charger_over_serial(
     result = await _configure(hass, result, result["data_schema"]({}))
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_SERIAL_PORT] == charger_rtu
+    assert entry.data[CONF_PARITY] == "N"  # offered as "n" (a translation key), stored as before
     await hass.async_block_till_done()
 
 

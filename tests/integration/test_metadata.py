@@ -276,3 +276,39 @@ def test_translation_strings_are_non_empty(translations: dict[str, Any]) -> None
             assert node.strip(), path
 
     walk(translations, "en")
+
+
+TRANSLATION_KEY = re.compile(r"^[a-z0-9-_]+$")
+
+
+def _keys(node: Any, path: str = "") -> list[tuple[str, str]]:
+    """Every key of a translations tree, with where it is."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found.append((f"{path}.{key}" if path else key, key))
+            found += _keys(value, f"{path}.{key}" if path else key)
+    return found
+
+
+def test_selector_and_state_keys_are_what_hassfest_accepts(translations: dict[str, Any]) -> None:
+    # hassfest refuses option and state keys outside [a-z0-9-_] (the parity keys N, E, O were).
+    for section in ("selector", "entity"):
+        for where, key in _keys(translations.get(section, {})):
+            if ".options." in f"{where}." or ".state." in f"{where}.":
+                assert TRANSLATION_KEY.match(key), f"{section}.{where}"
+
+
+def test_async_setup_comes_with_a_config_schema() -> None:
+    # hassfest: an integration with async_setup must say how it treats YAML (CONFIG_SCHEMA).
+    tree = ast.parse((INTEGRATION / "__init__.py").read_text(encoding="utf-8"))
+    functions = {node.name for node in tree.body if isinstance(node, ast.AsyncFunctionDef)}
+    assigned = {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    if "async_setup" in functions:
+        assert "CONFIG_SCHEMA" in assigned

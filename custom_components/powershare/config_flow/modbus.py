@@ -136,7 +136,9 @@ class ModbusSteps(PowershareFlowBase):
                 CONF_CONNECTION: CONNECTION_SERIAL,
                 CONF_SERIAL_PORT: user_input[CONF_SERIAL_PORT],
                 CONF_BAUDRATE: int(user_input[CONF_BAUDRATE]),
-                CONF_PARITY: user_input[CONF_PARITY],
+                # The form offers lower-case keys (translation keys must be); entries store
+                # the Modbus letters, as they always did.
+                CONF_PARITY: str(user_input[CONF_PARITY]).upper(),
                 CONF_STOPBITS: int(user_input[CONF_STOPBITS]),
                 CONF_UNIT_ID: int(user_input[CONF_UNIT_ID]),
             }
@@ -153,8 +155,8 @@ class ModbusSteps(PowershareFlowBase):
                 vol.Required(CONF_BAUDRATE, default=str(values[CONF_BAUDRATE])): dropdown(
                     [str(rate) for rate in BAUDRATES]
                 ),
-                vol.Required(CONF_PARITY, default=values[CONF_PARITY]): dropdown(
-                    list(PARITIES), translation_key="parity"
+                vol.Required(CONF_PARITY, default=str(values[CONF_PARITY]).lower()): dropdown(
+                    [parity.lower() for parity in PARITIES], translation_key="parity"
                 ),
                 vol.Required(CONF_STOPBITS, default=str(values[CONF_STOPBITS])): dropdown(
                     [str(bits) for bits in STOPBITS]
