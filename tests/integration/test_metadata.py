@@ -45,9 +45,9 @@ HACS_KEYS = {
     "hide_default_branch",
     "homeassistant",
     "persistent_directory",
-    "render_readme",
     "zip_release",
 }
+"""The keys HACS reads today (`render_readme` is no longer one)."""
 QUALITY_RULES = {
     "bronze": [
         "action-setup",
