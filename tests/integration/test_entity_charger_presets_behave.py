@@ -5,6 +5,7 @@ called with (and changing the states as the integration would)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 from unittest.mock import patch
 
@@ -27,6 +28,7 @@ from custom_components.powershare.entity_charger import (
     EntityChargerIdentity,
 )
 from custom_components.powershare.entity_charger import control as control_module
+from custom_components.powershare.entity_charger.presets import Match, PhaseSwitch
 
 IDENTITY = EntityChargerIdentity("dev1", "Maker", "Model", None)
 
@@ -320,3 +322,68 @@ async def test_a_failing_or_hanging_service_is_a_device_error(hass: HomeAssistan
         pytest.raises(DeviceTimeoutError),
     ):
         await charger.command(ChargeCommand(amps=9, failsafe_a=6), now=1.0)
+
+
+async def test_what_a_charger_cannot_do_is_not_sent(hass: HomeAssistant) -> None:
+    services = Services(hass)
+    services.register("number.set_value", services.entity_setter("value", float))
+    hass.states.async_set("number.limit", "16")
+    hass.states.async_set("sensor.current", "16", {"unit_of_measurement": "A"})
+    entities = ChargerEntities(limit="number.limit", currents=("sensor.current",))
+    # A preset whose 0 A does not pause and without a pause control: held at its minimum.
+    plain = dataclasses.replace(CUSTOM, pause=None, phase_switch=None, zero_amps_pauses=False)
+    charger = _charger(hass, plain, entities, wired=1)
+    assert await charger.command(ChargeCommand(amps=0, failsafe_a=6), now=0.0) == 0  # unread
+    await charger.read()
+    assert charger.clock() == pytest.approx(charger.latest.measured_at, abs=60.0)
+    assert await charger.command(ChargeCommand(amps=0, phases=(0,), failsafe_a=6), now=0.0) == 1
+    assert services.calls[-1][1]["value"] == 6
+    # Yielded (something else keeps setting the limit): no current goes out, a pause would.
+    charger.yielded_until = float("inf")
+    assert charger.overwritten
+    await charger.read()
+    assert await charger.command(ChargeCommand(amps=12, failsafe_a=6), now=1.0) == 0
+    # Released: the yield ends, the failsafe current is written.
+    await charger.release(failsafe_a=8)
+    assert services.calls[-1][1]["value"] == 8
+    assert not charger.overwritten
+
+
+async def test_a_release_before_any_reading_writes_nothing(hass: HomeAssistant) -> None:
+    entities = ChargerEntities(limit="number.limit", currents=("sensor.current",))
+    charger = _charger(hass, CUSTOM, entities, wired=1)
+    await charger.release(failsafe_a=0)  # nothing read yet: nothing known to write
+
+
+async def test_phase_switch_entities_of_each_kind(hass: HomeAssistant) -> None:
+    services = Services(hass)
+    for name in ("number.set_value", "switch.turn_on", "switch.turn_off"):
+        services.register(name)
+    hass.states.async_set("number.limit", "16")
+    hass.states.async_set("sensor.current", "16", {"unit_of_measurement": "A"})
+    for kind, one, three, expected in (
+        ("number", "32", "0", ("number.set_value", {"entity_id": "number.phases", "value": 32.0})),
+        ("switch", "on", "off", ("switch.turn_on", {"entity_id": "switch.phases"})),
+    ):
+        hass.states.async_set(f"{kind}.phases", three)
+        entities = ChargerEntities(
+            limit="number.limit", currents=("sensor.current",), phase=f"{kind}.phases"
+        )
+        preset = dataclasses.replace(
+            CUSTOM,
+            pause=None,
+            phase_switch=PhaseSwitch(match=Match(kind), one_phase=one, three_phase=three),
+        )
+        charger = _charger(hass, preset, entities, wired=3)
+        reading = await charger.read()
+        assert reading.one_phase is False
+        services.calls.clear()
+        await charger.command(ChargeCommand(amps=16, phases=(0,), failsafe_a=6), now=0.0)
+        assert services.calls == [expected]
+        # Already on three phases when asked for three: nothing to switch.
+        services.calls.clear()
+        hass.states.async_set(f"{kind}.phases", three)
+        await charger.read()
+        charger.sent_phases = None
+        await charger.command(ChargeCommand(amps=16, phases=(0, 1, 2), failsafe_a=6), now=1.0)
+        assert services.calls == []
