@@ -283,7 +283,7 @@ PEBLAR = Preset(
     ),
     response_s=10.0,
     notes="Enable the disabled-by-default phase current sensors. With Charge off, the limit "
-    "is only stored: Powershare turns Charge on before it sets a current.",
+    "is only stored: Powershare sets it first, then turns Charge on, which applies it.",
 )
 
 ALFEN = Preset(
