@@ -103,14 +103,7 @@ class ChargerCoordinator(DataUpdateCoordinator["ChargerReading"]):
     @callback
     def async_follow(self, entity_ids: tuple[str, ...]) -> Callable[[], None]:
         """Refresh when one of `entity_ids` changes; return the function that stops it."""
-
-        @callback
-        def _changed(_event: Event[EventStateChangedData]) -> None:
-            self.hass.async_create_task(
-                self.async_refresh(), "powershare charger entities", eager_start=True
-            )
-
-        return async_track_state_change_event(self.hass, list(entity_ids), _changed)
+        return _async_refresh_on_change(self, entity_ids, "powershare charger entities")
 
     async def async_run_command(self, command: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         """Run a write on the charger, then read it back so entities show the result.
@@ -264,12 +257,20 @@ class SensorMeterCoordinator(DataUpdateCoordinator[MeterReading]):
     @callback
     def async_start(self) -> Callable[[], None]:
         """Follow the source entities; return the function that stops following them."""
+        return _async_refresh_on_change(self, self.entities.all, "powershare sensor meter")
 
-        @callback
-        def _changed(_event: Event[EventStateChangedData]) -> None:
-            # Reading the states is synchronous: an eager refresh updates the entities now.
-            self.hass.async_create_task(
-                self.async_refresh(), "powershare sensor meter", eager_start=True
-            )
 
-        return async_track_state_change_event(self.hass, list(self.entities.all), _changed)
+@callback
+def _async_refresh_on_change(
+    coordinator: DataUpdateCoordinator[Any], entity_ids: tuple[str, ...], name: str
+) -> Callable[[], None]:
+    """Refresh `coordinator` whenever one of `entity_ids` changes; return how to stop.
+
+    Reading states is synchronous: an eager refresh updates the entities at once.
+    """
+
+    @callback
+    def _changed(_event: Event[EventStateChangedData]) -> None:
+        coordinator.hass.async_create_task(coordinator.async_refresh(), name, eager_start=True)
+
+    return async_track_state_change_event(coordinator.hass, list(entity_ids), _changed)

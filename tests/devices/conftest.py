@@ -1,4 +1,5 @@
-"""Fixtures shared by the device tests: a free loopback TCP port and a pseudo-terminal pair."""
+"""Fixtures shared by the device tests: a free loopback TCP port, a pseudo-terminal pair, and
+the aiohttp session the HTTP drivers get."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 from typing import TYPE_CHECKING
 
 import pytest
+from aiohttp import ClientSession
 
 from simulators.modbus_server import PtyPair, free_tcp_port, open_pty_pair, socat_available
 
@@ -37,3 +39,10 @@ async def pty_pair() -> AsyncIterator[PtyPair]:
         pytest.skip("socat is not installed (Debian package socat): RTU over a pty needs it")
     async with open_pty_pair() as pair:
         yield pair
+
+
+@pytest.fixture
+async def http_session() -> AsyncIterator[ClientSession]:
+    """The aiohttp session the HTTP drivers get injected."""
+    async with ClientSession() as session:
+        yield session

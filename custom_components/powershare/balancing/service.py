@@ -295,7 +295,7 @@ class BalancingService:
 
     def _track_unattended(self, decision: Decision, titles: dict[str, str]) -> None:
         """Raise a repair where a stopped Home Assistant could overload a fuse."""
-        if self._site is None:
+        if self._balancer is None:
             return
         held = {
             entry_id: Held(
@@ -304,8 +304,9 @@ class BalancingService:
             )
             for entry_id, link in self.chargers.items()
         }
-        overloads = unattended_overloads(self._site, held)
-        for group in self._site.groups:
+        topology = self._balancer.topology
+        overloads = unattended_overloads(topology, held)
+        for group in topology.groups:
             found = overloads.get(group.id)
             placeholders = None
             if found is not None:

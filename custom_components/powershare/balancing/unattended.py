@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from custom_components.powershare.engine import PHASES
-from custom_components.powershare.engine.topology import Topology
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from custom_components.powershare.engine import SiteConfig
+    from custom_components.powershare.engine.topology import Topology
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +41,12 @@ class UnattendedOverload:
 
 
 def unattended_overloads(
-    site: SiteConfig, held: Mapping[str, Held]
+    topology: Topology, held: Mapping[str, Held]
 ) -> dict[str, UnattendedOverload]:
-    """Return, by group id, the groups a stopped Home Assistant could overload."""
-    topology = Topology(site)
+    """Return, by group id, the groups a stopped Home Assistant could overload.
+
+    `topology` is the balancer's: its tree and wiring, indexed once per configuration.
+    """
     found: dict[str, UnattendedOverload] = {}
     for group_index, group in enumerate(topology.groups):
         load = [0.0, 0.0, 0.0]

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+NOMINAL_VOLTAGE_V = 230.0
+"""Phase to neutral, where a charger gives a power and no voltage."""
 DEFAULT_RESPONSE_S = 5.0
 """IEC 61851-1 gives the car 5 s to follow a lower pilot current."""
 

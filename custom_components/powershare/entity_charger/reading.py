@@ -23,7 +23,7 @@ from homeassistant.const import (
 )
 from homeassistant.util.unit_conversion import ElectricCurrentConverter, PowerConverter
 
-from custom_components.powershare.devices.charger import power_lower_bound
+from custom_components.powershare.devices.charger import NOMINAL_VOLTAGE_V, power_lower_bound
 from custom_components.powershare.devices.errors import (
     DeviceUnreachableError,
     ImplausibleValueError,
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
     from .presets import Preset
 
-NOMINAL_VOLTAGE_V = 230.0
 IDLE_CURRENT_A = 1.0
 """Below this no phase counts as charging (when no status entity says)."""
 MAX_PLAUSIBLE_CURRENT_A = 80.0

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from aiohttp import ClientSession
 
 from custom_components.powershare.devices.modbus import BusSettings, ModbusBus, TcpEndpoint
 from simulators.meters.state import ManualClock
@@ -46,10 +45,3 @@ async def modbus_tcp() -> AsyncIterator[ServeModbus]:
         await bus.close()
     for server in servers:
         await server.stop()
-
-
-@pytest.fixture
-async def http_session() -> AsyncIterator[ClientSession]:
-    """The aiohttp session the HTTP drivers get injected."""
-    async with ClientSession() as session:
-        yield session

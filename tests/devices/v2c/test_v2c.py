@@ -34,18 +34,6 @@ CAPTURES = Path(__file__).parent / "captures"
 
 
 @pytest.fixture
-async def http_session() -> AsyncIterator[ClientSession]:
-    async with ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def car_clock() -> ManualClock:
-    """The emulated charger's time: the car's response delay and energy follow it."""
-    return ManualClock()
-
-
-@pytest.fixture
 async def emulator(car_clock: ManualClock) -> AsyncIterator[TrydanEmulator]:
     async with TrydanEmulator(TrydanState(clock=car_clock)) as running:
         yield running

@@ -14,17 +14,6 @@ from simulators.v2c import TrydanEmulator, TrydanState
 
 
 @pytest.fixture
-async def http_session() -> AsyncIterator[ClientSession]:
-    async with ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def car_clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 async def emulator(car_clock: ManualClock) -> AsyncIterator[TrydanEmulator]:
     state = TrydanState(clock=car_clock, phases=3, max_intensity_a=32)
     async with TrydanEmulator(state) as running:

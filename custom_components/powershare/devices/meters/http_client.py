@@ -87,9 +87,9 @@ async def send(
 def json_object(answer: HttpAnswer, what: str) -> dict[str, Any]:
     """Return the answer's JSON object, or raise a typed error for a bad status or body."""
     if answer.status == HTTPStatus.UNAUTHORIZED:
-        raise MeterAuthenticationError(f"{what}: the meter refused the credentials (401)")
+        raise MeterAuthenticationError(f"{what}: the device refused the credentials (401)")
     if answer.status != HTTPStatus.OK:
-        raise DeviceUnreachableError(f"{what}: the meter answered HTTP {answer.status}")
+        raise DeviceUnreachableError(f"{what}: the device answered HTTP {answer.status}")
     try:
         data = json.loads(answer.body)
     except (ValueError, UnicodeDecodeError) as err:

@@ -17,7 +17,11 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from custom_components.powershare.devices.charger import ChargerCapabilities, power_lower_bound
+from custom_components.powershare.devices.charger import (
+    NOMINAL_VOLTAGE_V,
+    ChargerCapabilities,
+    power_lower_bound,
+)
 
 from .reading import MAX_INTENSITY_A, MIN_INTENSITY_A
 
@@ -26,8 +30,6 @@ if TYPE_CHECKING:
 
     from .driver import V2CTrydan
     from .reading import V2CReading
-
-NOMINAL_VOLTAGE_V = 230.0
 
 V2C_CAPABILITIES = ChargerCapabilities(
     watchdog=False,

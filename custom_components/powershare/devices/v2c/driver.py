@@ -6,7 +6,6 @@ Any other write answer raises: the charger did not take the setting.
 
 from __future__ import annotations
 
-import json
 import time
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
@@ -20,7 +19,7 @@ from custom_components.powershare.devices.errors import (
     PowershareDeviceError,
     UnsupportedDeviceError,
 )
-from custom_components.powershare.devices.meters.http_client import HttpAnswer, send
+from custom_components.powershare.devices.meters.http_client import HttpAnswer, json_object, send
 
 from .reading import (
     MAX_INTENSITY_A,
@@ -155,14 +154,4 @@ class V2CTrydan:
         )
 
     def _json_object(self, answer: HttpAnswer) -> dict[str, Any]:
-        if answer.status != HTTPStatus.OK:
-            raise DeviceUnreachableError(
-                f"{self.host}: /RealTimeData answered HTTP {answer.status}"
-            )
-        try:
-            data = json.loads(answer.body)
-        except (ValueError, UnicodeDecodeError) as err:
-            raise ImplausibleValueError(f"{self.host}: the answer is not JSON") from err
-        if not isinstance(data, dict):
-            raise ImplausibleValueError(f"{self.host}: the answer is not a JSON object")
-        return data
+        return json_object(answer, f"{self.host}: /RealTimeData")

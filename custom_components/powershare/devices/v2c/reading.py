@@ -10,7 +10,6 @@ decoded, so a change in them cannot break a reading.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Final
@@ -19,6 +18,7 @@ from custom_components.powershare.devices.errors import (
     ImplausibleValueError,
     UnsupportedDeviceError,
 )
+from custom_components.powershare.devices.meters.http_client import optional_number
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -208,14 +208,9 @@ def decode_reading(data: Mapping[str, Any], measured_at: float) -> V2CReading:
 
 def _optional(data: Mapping[str, Any], key: str, low: float, high: float) -> float | None:
     """Return a finite number within [low, high]; None when the key is absent or null."""
-    value = data.get(key)
-    if value is None:
+    result = optional_number(data, key)
+    if result is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ImplausibleValueError(f"{key!r} is not a number: {value!r}")
-    result = float(value)
-    if not math.isfinite(result):
-        raise ImplausibleValueError(f"{key!r} is {result}, not a measurement")
     if not low <= result <= high:
         raise ImplausibleValueError(f"{key!r} {result:g} is outside {low:g}..{high:g}")
     return result
