@@ -4,8 +4,9 @@ Architecture: imports point one way. A module imports only from the layers liste
 own (or from within its own package), never from a later one, type-only imports included;
 `tests/integration/test_import_graph.py` checks it:
 
-1. `engine/` (the balancing engine) and `devices/` (drivers, shared Modbus buses): both free of
-   Home Assistant, and neither imports the other nor anything else of the integration.
+1. `engine/` (the balancing engine), `devices/` (drivers, shared Modbus buses) and `peak/` (the
+   capacity tariff's peak budget): free of Home Assistant, and none imports another nor
+   anything else of the integration.
 2. `const`, `schedule`: names and keys; charging-schedule evaluation (pure).
 3. `settings`: a charger's user settings (`OPT_*`, `setting()`); `repairs`: repair issues.
 3b. `entity_charger`: chargers driven through another integration's entities (presets).
@@ -37,6 +38,9 @@ from .const import (
     CONF_MODEL,
     CONF_NETWORK,
     CONF_PARENT,
+    CONF_PEAK_FLOOR,
+    CONF_PEAK_MODE,
+    CONF_PEAK_WINDOW,
     CONF_POLL_INTERVAL,
     DOMAIN,
     ENTRY_KIND_CHARGER,
@@ -56,6 +60,7 @@ from .devices.errors import PowershareDeviceError
 from .engine import Network
 from .entity_charger import EntityCharger
 from .hub import async_get_hub
+from .peak import DEFAULT_FLOOR_W, WINDOW_MINUTES, PeakMode
 from .services import async_setup_services
 from .settings import LIVE_SETTINGS, in_force
 
@@ -84,7 +89,7 @@ PLATFORMS_BY_KIND: dict[str, list[Platform]] = {
         Platform.SWITCH,
     ],
     ENTRY_KIND_METER: [Platform.SENSOR],
-    ENTRY_KIND_GROUP: [Platform.NUMBER, Platform.SENSOR],
+    ENTRY_KIND_GROUP: [Platform.NUMBER, Platform.SELECT, Platform.SENSOR],
 }
 
 
@@ -142,6 +147,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PowershareConfigEntry) -
         hub.balancing.add_meter(MeterLink(entry, meter.coordinator))
     else:
         entry.runtime_data = GroupRuntimeData(applied_settings=in_force(entry))
+        await hub.balancing.peak.async_load()  # this month's peak, from before a restart
         hub.balancing.add_group(entry)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS_BY_KIND[kind])
@@ -195,7 +201,10 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> b
 
     1.1 -> 1.2: the root group stores the site's network; one made before it was asked is on
     3 x 400 V with neutral, what Powershare took every site to be. 1.2 -> 1.3: a charger entry
-    stores the kind of charger it drives; every older one drives a TeltoCharge. Refuses a newer
+    stores the kind of charger it drives; every older one drives a TeltoCharge. 1.3 -> 1.4: the
+    root group stores its capacity tariff, off (as before) with the default floor and a
+    quarter-hour window (a meter of Home Assistant sensors may also name energy and demand
+    sensors for it; older ones name none, which needs nothing). Refuses a newer
     version (a downgrade) rather than guess at it.
     """
     if entry.version > 1:
@@ -205,6 +214,10 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> b
         kind = data.get(CONF_KIND)
         if kind == ENTRY_KIND_GROUP and not data.get(CONF_PARENT):
             data.setdefault(CONF_NETWORK, Network.THREE_PHASE_WITH_NEUTRAL.value)
+            # 1.4: the capacity tariff, off until the user turns it on.
+            data.setdefault(CONF_PEAK_MODE, PeakMode.OFF.value)
+            data.setdefault(CONF_PEAK_FLOOR, DEFAULT_FLOOR_W / 1000)
+            data.setdefault(CONF_PEAK_WINDOW, WINDOW_MINUTES[0])
         if kind == ENTRY_KIND_CHARGER:
             data.setdefault(CONF_CHARGER_TYPE, CHARGER_TELTOCHARGE)
         hass.config_entries.async_update_entry(entry, data=data, minor_version=ENTRY_MINOR_VERSION)

@@ -70,6 +70,11 @@ CONF_METER_ID: Final = "meter_id"  # serial or MAC, the unique id's source
 CONF_CURRENT_ENTITIES: Final = "current_entities"  # list of three entity ids (L1, L2, L3)
 CONF_POWER_ENTITIES: Final = "power_entities"  # list of three entity ids (signed W)
 CONF_VOLTAGE_ENTITIES: Final = "voltage_entities"  # list of three entity ids (optional)
+# Optional, for the capacity tariff's energy so far: counters and a Belgian meter's own figures.
+CONF_IMPORT_ENERGY_ENTITY: Final = "import_energy_entity"  # kWh (or Wh, MWh), increasing
+CONF_EXPORT_ENERGY_ENTITY: Final = "export_energy_entity"
+CONF_AVERAGE_DEMAND_ENTITY: Final = "average_demand_entity"  # DSMR current_average_demand
+CONF_MONTH_PEAK_ENTITY: Final = "month_peak_entity"  # DSMR maximum_demand_current_month
 
 # --- group entries -----------------------------------------------------------------------------
 CONF_NAME: Final = "name"
@@ -80,9 +85,13 @@ CONF_METER_INCLUDES_CHARGERS: Final = "meter_includes_chargers"
 CONF_PARENT: Final = "parent"  # the config entry id of the parent group; absent on the root
 CONF_SOLAR_RESERVE: Final = "solar_reserve_w"  # root only
 CONF_IMPORT_ALLOWANCE: Final = "import_allowance_w"  # root only
-ENTRY_MINOR_VERSION: Final = 3
+CONF_PEAK_MODE: Final = "peak_mode"  # root only: peak.PeakMode's value
+CONF_PEAK_LIMIT: Final = "peak_limit_kw"  # root only: the fixed limit (mode fixed)
+CONF_PEAK_FLOOR: Final = "peak_floor_kw"  # root only: the lowest limit (mode month_peak)
+CONF_PEAK_WINDOW: Final = "peak_window_min"  # root only: 15 or 60
+ENTRY_MINOR_VERSION: Final = 4
 """The config entries' minor version (`async_migrate_entry`): 2 added the root group's network,
-3 the kind of charger a charger entry drives."""
+3 the kind of charger a charger entry drives, 4 the root group's capacity tariff."""
 CONF_NETWORK: Final = "network"  # root only: engine.Network's value ("3x400", "3x230", "1x230")
 MIN_FUSE: Final = 6
 MAX_FUSE: Final = 4000

@@ -20,11 +20,16 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util.unit_conversion import (
     ElectricCurrentConverter,
     ElectricPotentialConverter,
+    EnergyConverter,
     PowerConverter,
 )
 
 from .const import (
+    CONF_AVERAGE_DEMAND_ENTITY,
     CONF_CURRENT_ENTITIES,
+    CONF_EXPORT_ENERGY_ENTITY,
+    CONF_IMPORT_ENERGY_ENTITY,
+    CONF_MONTH_PEAK_ENTITY,
     CONF_POLL_INTERVAL,
     CONF_POWER_ENTITIES,
     CONF_VOLTAGE_ENTITIES,
@@ -149,6 +154,12 @@ class SensorMeterEntities:
     currents: tuple[str, ...] = ()
     powers: tuple[str, ...] = ()
     voltages: tuple[str, ...] = ()
+    import_energy: str | None = None
+    export_energy: str | None = None
+    average_demand: str | None = None
+    """The meter's own average import of the running window (DSMR `current_average_demand`)."""
+    month_peak: str | None = None
+    """The meter's own month peak (DSMR `maximum_demand_current_month`)."""
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> SensorMeterEntities:
@@ -157,6 +168,10 @@ class SensorMeterEntities:
             currents=tuple(data.get(CONF_CURRENT_ENTITIES) or ()),
             powers=tuple(data.get(CONF_POWER_ENTITIES) or ()),
             voltages=tuple(data.get(CONF_VOLTAGE_ENTITIES) or ()),
+            import_energy=data.get(CONF_IMPORT_ENERGY_ENTITY),
+            export_energy=data.get(CONF_EXPORT_ENERGY_ENTITY),
+            average_demand=data.get(CONF_AVERAGE_DEMAND_ENTITY),
+            month_peak=data.get(CONF_MONTH_PEAK_ENTITY),
         )
 
     @property
@@ -220,10 +235,27 @@ def read_sensor_meter(hass: HomeAssistant, entities: SensorMeterEntities) -> Met
     return MeterReading(
         phases=tuple(phases),
         total_power_w=sum(phase.power_w for phase in phases),
-        import_energy_kwh=None,
-        export_energy_kwh=None,
+        import_energy_kwh=_extra(hass, entities.import_energy, EnergyConverter, "kWh"),
+        export_energy_kwh=_extra(hass, entities.export_energy, EnergyConverter, "kWh"),
         measured_at=min(reported),
+        average_demand_w=_extra(hass, entities.average_demand, PowerConverter, UnitOfPower.WATT),
+        month_peak_w=_extra(hass, entities.month_peak, PowerConverter, UnitOfPower.WATT),
     )
+
+
+def _extra(hass: HomeAssistant, entity_id: str | None, converter: Any, unit: str) -> float | None:
+    """Return an optional figure for the capacity tariff; None when it cannot be had.
+
+    Only the peak budget uses them, and only to count more energy than it measured itself:
+    one that is unavailable or not a number neither fails the reading nor makes it stale.
+    """
+    if entity_id is None:
+        return None
+    try:
+        value = _number(hass.states.get(entity_id), converter, unit)
+    except SensorMeterError:
+        return None
+    return value if value >= 0 else None
 
 
 class SensorMeterCoordinator(DataUpdateCoordinator[MeterReading]):

@@ -82,6 +82,12 @@ async def async_get_config_entry_diagnostics(
                 "cycles": service.cycles,
                 "stale_meters": [] if decision is None else list(decision.stale_meters),
                 "surplus_w": None if decision is None else decision.surplus_w,
+                "peak": {
+                    "settings": _plain(service.peak.settings),
+                    "budget": _plain(service.peak.budget),
+                    "month_peak": _plain(service.peak.tracker.month_peak),
+                    "meter_month_peak_w": service.peak.tracker.meter_month_peak_w,
+                },
             },
         },
         TO_REDACT,

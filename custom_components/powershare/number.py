@@ -1,4 +1,4 @@
-"""Numbers: a charger's current limits and failsafe current, and a group's fuse."""
+"""Numbers: a charger's current limits and failsafe current, a group's fuse, the peak limit."""
 
 from __future__ import annotations
 
@@ -11,15 +11,20 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import EntityCategory, Platform, UnitOfElectricCurrent
+from homeassistant.const import EntityCategory, Platform, UnitOfElectricCurrent, UnitOfPower
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 
+from .balancing.peak import connection_kw
 from .const import (
     CONF_FUSE,
     CONF_KIND,
     CONF_MAX_CURRENT,
     CONF_MIN_CURRENT,
+    CONF_NETWORK,
+    CONF_PARENT,
+    CONF_PEAK_FLOOR,
+    CONF_PEAK_LIMIT,
     DEFAULT_MAX_CURRENT,
     DEFAULT_MIN_CURRENT,
     DOMAIN,
@@ -30,7 +35,9 @@ from .const import (
     MIN_CURRENT_LIMIT,
     MIN_FUSE,
 )
+from .engine import Network
 from .entity import ChargerEntity, GroupEntity
+from .peak import DEFAULT_FLOOR_W, MIN_LIMIT_W
 from .settings import DEFAULT_FAILSAFE_CURRENT, OPT_FAILSAFE_CURRENT, setting
 
 if TYPE_CHECKING:
@@ -130,6 +137,21 @@ GROUP_PHASE_FUSES = tuple(
 )
 """A group whose phases have different fuses gets a number per phase instead of one."""
 
+PEAK_LIMIT = SettingNumberDescription(
+    key="peak_limit",
+    translation_key="peak_limit",
+    device_class=NumberDeviceClass.POWER,
+    native_unit_of_measurement=UnitOfPower.KILO_WATT,
+    native_step=0.1,
+    native_min_value=MIN_LIMIT_W / 1000,
+    native_max_value=MAX_FUSE * 3 * 0.23,
+    entity_category=EntityCategory.CONFIG,
+    mode=NumberMode.BOX,
+    option=CONF_PEAK_LIMIT,
+    default=DEFAULT_FLOOR_W / 1000,
+)
+"""The capacity tariff's fixed limit (mode fixed), at the root group."""
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -143,7 +165,7 @@ async def async_setup_entry(
         async_add_entities(ChargerNumber(coordinator, desc) for desc in CHARGER_NUMBERS)
     elif kind == ENTRY_KIND_GROUP:
         if len(set(_fuses(entry))) == 1:
-            numbers = [GroupFuseNumber(entry, GROUP_FUSE)]
+            numbers: list[NumberEntity] = [GroupFuseNumber(entry, GROUP_FUSE)]
             unused: tuple[SettingNumberDescription, ...] = GROUP_PHASE_FUSES
         else:
             numbers = [
@@ -157,6 +179,8 @@ async def async_setup_entry(
             unique_id = f"{entry.unique_id or entry.entry_id}_{description.key}"
             if entity_id := registry.async_get_entity_id(Platform.NUMBER, DOMAIN, unique_id):
                 registry.async_remove(entity_id)
+        if not entry.data.get(CONF_PARENT):
+            numbers.append(PeakLimitNumber(entry, PEAK_LIMIT))
         async_add_entities(numbers)
 
 
@@ -234,3 +258,34 @@ class GroupFuseNumber(GroupEntity, NumberEntity):
             fuses[self.phase] = float(value)
         _store(self.entry, self.hass, CONF_FUSE, fuses)
         self.async_write_ha_state()
+
+
+class PeakLimitNumber(GroupEntity, NumberEntity):
+    """The capacity tariff's fixed limit, in kW: from 1 kW to what the connection carries."""
+
+    entity_description: SettingNumberDescription
+
+    @property
+    def available(self) -> bool:
+        """A setting is always available."""
+        return True
+
+    @property
+    def native_max_value(self) -> float:
+        """What the connection's fuses carry."""
+        return round(self._most_kw(), 1)
+
+    @property
+    def native_value(self) -> float:
+        """The fixed limit in force (the floor until one is set)."""
+        floor = setting(self.entry, CONF_PEAK_FLOOR, DEFAULT_FLOOR_W / 1000)
+        return float(setting(self.entry, CONF_PEAK_LIMIT, floor))
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Store a new limit (Home Assistant refused one outside the range already)."""
+        _store(self.entry, self.hass, CONF_PEAK_LIMIT, float(value))
+        self.async_write_ha_state()
+
+    def _most_kw(self) -> float:
+        network = Network(setting(self.entry, CONF_NETWORK, Network.THREE_PHASE_WITH_NEUTRAL.value))
+        return connection_kw(_fuses(self.entry), network)

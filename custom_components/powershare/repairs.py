@@ -16,6 +16,8 @@
 - `limit_overwritten`: something else keeps changing the limit of a charger driven through
   another integration's entities (its own load balancer, a tariff app); Powershare stopped
   setting it back.
+- `peak_by_house`: a window of the capacity tariff went over the limit because the house alone
+  imported more (the cars were held back): until the month ends.
 - `unattended_overload`: if Home Assistant stopped now, chargers without a watchdog would keep
   limits that, with the others' failsafe currents, exceed a group's fuse.
 """
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .engine.model import Reason
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from .engine.model import Decision
+    from .peak import PeakRecord
 
 UNREACHABLE_AFTER = 300.0
 """Seconds a device may be silent before a repair issue (a reboot or a Wi-Fi hiccup is not)."""
@@ -111,6 +115,17 @@ class RepairTracker:
             raise_it=placeholders is not None and lasting >= UNATTENDED_AFTER,
         )
 
+    def peak_by_house(self, window: PeakRecord | None) -> None:
+        """Tell the user this month's peak was set by the house, not the cars (or clear it)."""
+        placeholders = {}
+        if window is not None:
+            start = dt_util.as_local(dt_util.utc_from_timestamp(window.start))
+            placeholders = {
+                "average": f"{window.average_w / 1000:.2f}",
+                "start": start.strftime("%Y-%m-%d %H:%M"),
+            }
+        self._set("peak_by_house", "peak_by_house", placeholders, raise_it=window is not None)
+
     def site(self, problem: str | None) -> None:
         """Track whether the site can be balanced at all."""
         self._set(
@@ -131,6 +146,7 @@ class RepairTracker:
             charger.limit_group
             for charger in decision.chargers.values()
             if charger.reason in (Reason.PAUSED_FOR_OTHERS, Reason.BELOW_MIN)
+            and not charger.by_peak_budget  # the user chose the budget: no fuse is short
         }
         for group_id, figures in decision.groups.items():
             name = titles.get(group_id, group_id)
@@ -174,7 +190,7 @@ class RepairTracker:
                 issue_id,
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING
-                if key == "below_minimum"
+                if key in ("below_minimum", "peak_by_house")
                 else ir.IssueSeverity.ERROR,
                 translation_key=key,
                 translation_placeholders=placeholders,

@@ -1,4 +1,4 @@
-"""Selects: a charger's charging mode and phase mode."""
+"""Selects: a charger's charging mode and phase mode; the root group's capacity tariff mode."""
 
 from __future__ import annotations
 
@@ -6,10 +6,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.exceptions import ServiceValidationError
 
-from .const import CONF_WIRING
+from .const import (
+    CONF_KIND,
+    CONF_METER,
+    CONF_PARENT,
+    CONF_PEAK_MODE,
+    CONF_WIRING,
+    DOMAIN,
+    ENTRY_KIND_CHARGER,
+)
 from .engine.model import ChargingMode, PhasePolicy
-from .entity import ChargerEntity
+from .entity import ChargerEntity, GroupEntity
+from .peak import PeakMode
 from .settings import OPT_MODE, OPT_PHASE_POLICY, setting
 
 if TYPE_CHECKING:
@@ -43,6 +54,15 @@ PHASE_MODE = SettingSelectDescription(
     default=PhasePolicy.AUTO.value,
 )
 
+PEAK_MODE = SettingSelectDescription(
+    key="peak_mode",
+    translation_key="peak_mode",
+    entity_category=EntityCategory.CONFIG,
+    options=[mode.value for mode in PeakMode],
+    option=CONF_PEAK_MODE,
+    default=PeakMode.OFF.value,
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
@@ -51,8 +71,12 @@ async def async_setup_entry(
 ) -> None:
     """Add a charger's selects (phase mode only for three-phase wiring of a kind that switches).
 
-    Only charger entries forward this platform.
+    A group gets the capacity tariff's mode if it is the root (the grid connection).
     """
+    if entry.data[CONF_KIND] != ENTRY_KIND_CHARGER:
+        if not entry.data.get(CONF_PARENT):
+            async_add_entities([PeakModeSelect(entry, PEAK_MODE)])
+        return
     coordinator = entry.runtime_data.coordinator
     descriptions = [CHARGING_MODE]
     three_phase = int(setting(entry, CONF_WIRING, 3)) == 3  # noqa: PLR2004
@@ -77,5 +101,34 @@ class ChargerSelect(ChargerEntity, SelectEntity):
         entry = self.coordinator.config_entry
         self.hass.config_entries.async_update_entry(
             entry, options={**entry.options, self.entity_description.option: option}
+        )
+        self.async_write_ha_state()
+
+
+class PeakModeSelect(GroupEntity, SelectEntity):
+    """The capacity tariff's mode at the root group: off, a fixed limit, or the month's peak."""
+
+    entity_description: SettingSelectDescription
+
+    @property
+    def available(self) -> bool:
+        """A setting is always available."""
+        return True
+
+    @property
+    def current_option(self) -> str:
+        """The mode in force."""
+        return str(setting(self.entry, CONF_PEAK_MODE, PeakMode.OFF.value))
+
+    async def async_select_option(self, option: str) -> None:
+        """Store the mode; a budget needs the root group's meter to count the energy."""
+        if option != PeakMode.OFF.value and not self.entry.data.get(CONF_METER):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="peak_needs_meter",
+                translation_placeholders={"group": self.entry.title},
+            )
+        self.hass.config_entries.async_update_entry(
+            self.entry, options={**self.entry.options, CONF_PEAK_MODE: option}
         )
         self.async_write_ha_state()

@@ -18,6 +18,7 @@ from homeassistant.const import (
     UnitOfEnergy,
     UnitOfPower,
 )
+from homeassistant.util import dt as dt_util
 
 from .balancing import held_if_silent
 from .charger_sensors import (
@@ -27,7 +28,7 @@ from .charger_sensors import (
     amps,
     charger_sensors,
 )
-from .const import CONF_KIND, ENTRY_KIND_CHARGER, ENTRY_KIND_METER
+from .const import CONF_KIND, CONF_PARENT, ENTRY_KIND_CHARGER, ENTRY_KIND_METER
 from .coordinator import NOMINAL_VOLTAGE_V
 from .entity import ChargerEntity, GroupEntity, MeterEntity
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddEntitiesCallback
     from homeassistant.helpers.typing import StateType
 
+    from .balancing.peak import PeakKeeper
     from .devices.meters import MeterReading
     from .engine.model import GroupFigures
 
@@ -190,6 +192,69 @@ GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class PeakSensorDescription(SensorEntityDescription):
+    """A sensor of the capacity tariff's peak budget (root group only)."""
+
+    value_fn: Callable[[PeakKeeper], StateType]
+
+
+def _budget_figure(name: str) -> Callable[[PeakKeeper], StateType]:
+    def value(keeper: PeakKeeper) -> StateType:
+        budget = keeper.budget
+        return None if budget is None else round(getattr(budget, name))
+
+    return value
+
+
+def _month_peak(keeper: PeakKeeper) -> StateType:
+    tracker = keeper.tracker
+    own = tracker.month_peak.average_w if tracker.month_peak is not None else None
+    peaks = [peak for peak in (own, tracker.meter_month_peak_w) if peak is not None]
+    return round(max(peaks)) if peaks else None
+
+
+def _peak_power(**kwargs: Any) -> PeakSensorDescription:
+    return PeakSensorDescription(
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.MEASUREMENT,
+        **kwargs,
+    )
+
+
+PEAK_SENSORS: tuple[PeakSensorDescription, ...] = (
+    _peak_power(
+        key="peak_average", translation_key="peak_average", value_fn=_budget_figure("average_w")
+    ),
+    _peak_power(
+        key="peak_projected",
+        translation_key="peak_projected",
+        value_fn=_budget_figure("projected_w"),
+    ),
+    PeakSensorDescription(
+        key="peak_budget_left",
+        translation_key="peak_budget_left",
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_budget_figure("left_wh"),
+    ),
+    _peak_power(key="month_peak", translation_key="month_peak", value_fn=_month_peak),
+    _peak_power(
+        key="peak_limit_in_force",
+        translation_key="peak_limit_in_force",
+        value_fn=lambda keeper: (
+            None if keeper.tracker.limit_w is None else round(keeper.tracker.limit_w)
+        ),
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
     entry: ConfigEntry[Any],
@@ -213,7 +278,10 @@ async def async_setup_entry(
             if reading is None or description.exists_fn(reading)
         )
     else:
-        async_add_entities(GroupSensor(entry, description) for description in GROUP_SENSORS)
+        sensors = [GroupSensor(entry, description) for description in GROUP_SENSORS]
+        if not entry.data.get(CONF_PARENT):  # the root group: the grid connection
+            sensors.extend(PeakSensor(entry, description) for description in PEAK_SENSORS)
+        async_add_entities(sensors)
 
 
 class ChargerSensor(ChargerEntity, SensorEntity):
@@ -267,3 +335,30 @@ class GroupSensor(GroupEntity, SensorEntity):
         """The figure from the last decision."""
         figures = self.figures
         return None if figures is None else self.entity_description.value_fn(figures)
+
+
+class PeakSensor(GroupEntity, SensorEntity):
+    """A figure of the capacity tariff's peak budget, at the root group."""
+
+    entity_description: PeakSensorDescription
+
+    @property
+    def available(self) -> bool:
+        """Available while a capacity tariff is on."""
+        return self.service.peak.budget is not None
+
+    @property
+    def native_value(self) -> StateType:
+        """The figure as of the last cycle."""
+        return self.entity_description.value_fn(self.service.peak)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The month's peak: the window it happened in, and whether the house alone set it."""
+        peak = self.service.peak.tracker.month_peak
+        if self.entity_description.key != "month_peak" or peak is None:
+            return None
+        return {
+            "window_start": dt_util.utc_from_timestamp(peak.start).isoformat(),
+            "set_by": "house" if peak.by_house else "cars",
+        }

@@ -17,6 +17,8 @@ from .const import (
     CONF_MARGIN,
     CONF_MAX_CURRENT,
     CONF_MIN_CURRENT,
+    CONF_PEAK_LIMIT,
+    CONF_PEAK_MODE,
     CONF_POLL_INTERVAL,
     CONF_PRIORITY,
 )
@@ -50,9 +52,12 @@ USER_SETTINGS: Final = frozenset(
 )
 """Options whose change is applied by the balancing service at once; any other reloads."""
 
-SITE_SETTINGS: Final = frozenset({CONF_MARGIN, *Tunables.__dataclass_fields__})
-"""The root group's options (margin, engine tunables): applied at once, keeping the engine's
-memory (sessions, rotation turns, learned car phases, timers)."""
+SITE_SETTINGS: Final = frozenset(
+    {CONF_MARGIN, CONF_PEAK_MODE, CONF_PEAK_LIMIT, *Tunables.__dataclass_fields__}
+)
+"""The root group's options (margin, the capacity tariff's mode and limit, engine tunables):
+applied at once, keeping the engine's memory (sessions, rotation turns, learned car phases,
+timers) and the month's peak."""
 
 LIVE_SETTINGS: Final = USER_SETTINGS | SITE_SETTINGS | {CONF_POLL_INTERVAL}
 """Every option applied without reloading the entry (a poll interval goes to its coordinator)."""

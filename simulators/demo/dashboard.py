@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from simulators.demo_site import HA_WALLBOX
 
@@ -76,6 +76,31 @@ def _rows(
     return rows
 
 
+PEAK_ROWS: Final = (
+    ("peak_mode", "Capacity tariff"),
+    ("peak_limit_in_force", "Limit in force"),
+    ("peak_average", "Average so far (this window)"),
+    ("peak_projected", "Projected average"),
+    ("peak_budget_left", "Budget left"),
+    ("month_peak", "Month peak"),
+)
+"""The main fuse's capacity tariff, as its entities' translation keys and row names."""
+PEAK_HISTORY: Final = (
+    ("peak_limit_in_force", "Limit"),
+    ("peak_average", "Window average"),
+    ("peak_projected", "Projected"),
+)
+
+
+def _capacity_tariff_card(entities: Sequence[RegisteredEntity], group: str) -> dict[str, Any]:
+    """Return the peak budget card: the mode, the limit, this window, the month's peak."""
+    return {
+        "type": "entities",
+        "title": f"{GROUP_NAME}: capacity tariff",
+        "entities": _rows(entities, group, PEAK_ROWS),
+    }
+
+
 def build_dashboard(
     entities: Sequence[RegisteredEntity], entries: DemoEntries, site: DemoSite
 ) -> dict[str, Any]:
@@ -108,6 +133,11 @@ def build_dashboard(
     ]
     cards.append(
         {"type": "history-graph", "title": "Main fuse", "hours_to_show": 0.5, "entities": history}
+    )
+    cards.append(_capacity_tariff_card(entities, entries.group))
+    budget = _rows(entities, entries.group, PEAK_HISTORY)
+    cards.append(
+        {"type": "history-graph", "title": "Peak budget", "hours_to_show": 0.5, "entities": budget}
     )
     allocated = [
         {"entity": entity_id, "name": running.spec.name}

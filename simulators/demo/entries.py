@@ -26,7 +26,15 @@ from simulators.demo_site import (
     V2C_TRYDAN,
 )
 
-from .options import DOMAIN, ENTITY_TIMEOUT_S, FUSE_A, GROUP_NAME, WALLBOX_DOMAIN, DemoError
+from .options import (
+    DOMAIN,
+    ENTITY_TIMEOUT_S,
+    FUSE_A,
+    GROUP_NAME,
+    PEAK_FLOOR_KW,
+    WALLBOX_DOMAIN,
+    DemoError,
+)
 
 if TYPE_CHECKING:
     from simulators.demo_site import DemoSite, RunningCharger
@@ -71,7 +79,14 @@ async def create_entries(client: HassClient, site: DemoSite) -> DemoEntries:
                 "meter": meter["entry_id"],
                 "meter_includes_chargers": True,
             },
-            "group_site": {"solar_reserve_w": 0, "import_allowance_w": 0},
+            # A capacity tariff: stay under this month's peak, at least 6 kW (2.5 kW in
+            # Flanders; 6 keeps three cars busy enough to watch).
+            "group_site": {
+                "solar_reserve_w": 0,
+                "import_allowance_w": 0,
+                "peak_mode": "month_peak",
+                "peak_floor_kw": PEAK_FLOOR_KW,
+            },
         },
     )
     chargers: list[str] = []

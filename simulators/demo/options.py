@@ -26,6 +26,8 @@ MARKER_FILE: Final = ".powershare-demo"
 """Marks a configuration directory as the demo's own: only such a directory is wiped."""
 GROUP_NAME: Final = "Main fuse"
 FUSE_A: Final = 25.0
+PEAK_FLOOR_KW: Final = 6.0
+"""The main fuse's capacity tariff: this month's peak, never under 6 kW."""
 STARTUP_TIMEOUT_S: Final = 180.0
 ENTITY_TIMEOUT_S: Final = 60.0
 STOP_TIMEOUT_S: Final = 30.0

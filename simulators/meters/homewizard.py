@@ -34,6 +34,8 @@ class HomeWizardV1Emulator(HttpMeterEmulator):
         self.local_api_enabled = True
         self.omitted_keys: set[str] = set()
         """Keys left out of `/api/v1/data`, like a meter that does not report them."""
+        self.extra: dict[str, Any] = {}
+        """Keys added to `/api/v1/data` (a Belgian meter's `active_power_average_w`, ...)."""
 
     def add_routes(self, app: web.Application) -> None:
         """Register `/api` and `/api/v1/data`."""
@@ -68,6 +70,7 @@ class HomeWizardV1Emulator(HttpMeterEmulator):
             body[f"active_power_l{number}_w"] = round(phase.power_w, 1)
             body[f"active_voltage_l{number}_v"] = round(phase.voltage_v, 1)
             body[f"active_current_l{number}_a"] = round(abs(phase.current_a), 3)
+        body.update(self.extra)
         return web.json_response(
             {key: value for key, value in body.items() if key not in self.omitted_keys}
         )

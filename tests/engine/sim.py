@@ -80,6 +80,8 @@ class Loop:
     """Meters that stopped answering: the snapshot keeps their last reading and its time."""
     readings: dict[str, MeterReading] = field(default_factory=dict)
     last: Decision | None = None
+    peak_power_w: float | None = None
+    """The peak budget each snapshot carries (`Snapshot.peak_power_w`)."""
 
     def __post_init__(self) -> None:
         self.balancer = Balancer(self.config)
@@ -133,7 +135,9 @@ class Loop:
             )
             for charger in self.config.chargers
         }
-        return Snapshot(now=self.now, meters=meters, chargers=chargers)
+        return Snapshot(
+            now=self.now, meters=meters, chargers=chargers, peak_power_w=self.peak_power_w
+        )
 
     def step(self) -> Decision:
         """Run one cycle, apply the targets, and advance the clock."""

@@ -61,6 +61,10 @@ from custom_components.powershare.const import (
     CONF_NETWORK,
     CONF_PARENT,
     CONF_PARITY,
+    CONF_PEAK_FLOOR,
+    CONF_PEAK_LIMIT,
+    CONF_PEAK_MODE,
+    CONF_PEAK_WINDOW,
     CONF_POLL_INTERVAL,
     CONF_POWER_ENTITIES,
     CONF_ROTATION,
@@ -903,6 +907,9 @@ async def test_root_group(hass: HomeAssistant) -> None:
         CONF_NETWORK: "3x230",
         CONF_SOLAR_RESERVE: 500.0,
         CONF_IMPORT_ALLOWANCE: 200.0,
+        CONF_PEAK_MODE: "off",
+        CONF_PEAK_FLOOR: 2.5,
+        CONF_PEAK_WINDOW: 15,
     }
 
 
@@ -1265,3 +1272,107 @@ async def test_homewizard_v2_lost_after_pairing(
     result = await _configure(hass, result, {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert len(homewizard_v2.tokens) == 2
+
+
+async def test_root_group_capacity_tariff_is_checked(hass: HomeAssistant) -> None:
+    # A 25 A three-phase connection carries 17.25 kW: the highest peak limit.
+    result = await _start(hass, "group")
+    result = await _configure(
+        hass, result, {CONF_NAME: "Main fuse", CONF_FUSE: 25, CONF_METER_INCLUDES_CHARGERS: True}
+    )
+    site = {
+        CONF_NETWORK: "3x400",
+        CONF_SOLAR_RESERVE: 0,
+        CONF_IMPORT_ALLOWANCE: 0,
+        CONF_PEAK_FLOOR: 2.5,
+    }
+    assert result["description_placeholders"] == {"most_kw": "17.2"}
+    for limit, floor in ((0.5, 2.5), (18.0, 2.5), (4.0, 0.9)):
+        result = _checked(
+            await _configure(
+                hass,
+                result,
+                {**site, CONF_PEAK_MODE: "off", CONF_PEAK_LIMIT: limit, CONF_PEAK_FLOOR: floor},
+            )
+        )
+        wrong = CONF_PEAK_LIMIT if floor == 2.5 else CONF_PEAK_FLOOR
+        assert result["errors"] == {wrong: "peak_limit_out_of_range"}
+    result = _checked(await _configure(hass, result, {**site, CONF_PEAK_MODE: "fixed"}))
+    # No limit for "fixed", and no meter at this group to count the energy with.
+    assert result["errors"] == {
+        CONF_PEAK_LIMIT: "peak_limit_required",
+        CONF_PEAK_MODE: "peak_needs_meter",
+    }
+    # Nothing was lost: off is stored with the user's other site settings.
+    result = await _configure(hass, result, {**site, CONF_PEAK_MODE: "off", CONF_PEAK_WINDOW: "60"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PEAK_WINDOW] == 60
+
+
+async def test_root_group_with_a_meter_takes_a_month_peak_budget(hass: HomeAssistant) -> None:
+    meter = _meter(hass)
+    result = await _start(hass, "group")
+    result = await _configure(
+        hass,
+        result,
+        {
+            CONF_NAME: "Main fuse",
+            CONF_FUSE: 25,
+            CONF_METER: meter.entry_id,
+            CONF_METER_INCLUDES_CHARGERS: True,
+        },
+    )
+    result = await _configure(
+        hass,
+        result,
+        {
+            CONF_NETWORK: "3x400",
+            CONF_SOLAR_RESERVE: 0,
+            CONF_IMPORT_ALLOWANCE: 0,
+            CONF_PEAK_MODE: "month_peak",
+            CONF_PEAK_FLOOR: 3.0,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    data = result["data"]
+    assert (data[CONF_PEAK_MODE], data[CONF_PEAK_FLOOR], data[CONF_PEAK_WINDOW]) == (
+        "month_peak",
+        3.0,
+        15,
+    )
+    assert CONF_PEAK_LIMIT not in data
+
+
+async def test_ha_sensors_take_the_meters_own_capacity_tariff_figures(hass: HomeAssistant) -> None:
+    _power_states(hass)
+    hass.states.async_set("sensor.p1_import", "12345.6", {"unit_of_measurement": "kWh"})
+    hass.states.async_set("sensor.p1_average", "1.2", {"unit_of_measurement": "kW"})
+    powers = {f"power_{phase}": f"sensor.power_{phase}" for phase in ("l1", "l2", "l3")}
+    result = await _menu(hass, await _choose_meter(hass, METER_MODEL_HA_SENSORS), "ha_powers")
+    result = _checked(
+        await _configure(
+            hass,
+            result,
+            {
+                CONF_NAME: "P1",
+                **powers,
+                "import_energy_entity": "sensor.p1_average",  # a power is not an energy
+                "average_demand_entity": "sensor.p1_average",
+            },
+        )
+    )
+    assert result["errors"] == {"import_energy_entity": "unit_not_convertible"}
+    result = await _configure(
+        hass,
+        result,
+        {
+            CONF_NAME: "P1",
+            **powers,
+            "import_energy_entity": "sensor.p1_import",
+            "average_demand_entity": "sensor.p1_average",
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["import_energy_entity"] == "sensor.p1_import"
+    assert result["data"]["average_demand_entity"] == "sensor.p1_average"
+    assert "month_peak_entity" not in result["data"]

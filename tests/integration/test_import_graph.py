@@ -21,7 +21,7 @@ INTEGRATION = Path(__file__).resolve().parents[2] / "custom_components" / "power
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer)
     for layer in (
-        {"engine", "devices"},
+        {"engine", "devices", "peak"},
         {"const", "schedule"},
         {"settings", "repairs"},
         {"entity_charger"},
@@ -45,7 +45,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     )
 )
 """Bottom first: a module may import only from layers below its own (or from its own unit)."""
-HA_FREE = ("engine", "devices")
+HA_FREE = ("engine", "devices", "peak")
 
 
 # -- the checker ---------------------------------------------------------------------------

@@ -56,9 +56,9 @@ async def test_groups_stored_before_the_network_was_asked_are_migrated(
     await hass.async_block_till_done()
     assert root.state is ConfigEntryState.LOADED
     assert child.state is ConfigEntryState.LOADED
-    assert (root.version, root.minor_version) == (1, 3)
+    assert (root.version, root.minor_version) == (1, ENTRY_MINOR_VERSION)
     assert root.data[CONF_NETWORK] == "3x400"
-    assert child.minor_version == 3
+    assert child.minor_version == ENTRY_MINOR_VERSION
     assert CONF_NETWORK not in child.data
     site = async_get_hub(hass).balancing.site
     assert site is not None

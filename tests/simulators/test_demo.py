@@ -24,6 +24,7 @@ from simulators.demo import (
     DOMAIN,
     FUSE_A,
     MARKER_FILE,
+    PEAK_FLOOR_KW,
     WALLBOX_DOMAIN,
     Demo,
     DemoError,
@@ -83,8 +84,48 @@ def _site_sum(chargers: list[tuple[RunningCharger, str]], amps: dict[str, float]
 
 async def _check_running_demo(demo: Demo, seen: dict[str, Any]) -> None:
     await _check_entries(demo)
+    # The demo starts with a capacity tariff (this month's peak, at least 6 kW): off first, so
+    # the fuse alone shares L2; then on again, and the budget holds the cars back.
+    await _set_tariff(demo, "off")
     await _check_sharing(demo, seen)
+    await _check_peak_budget(demo)
     await _check_dashboard(demo)
+
+
+async def _set_tariff(demo: Demo, mode: str) -> None:
+    assert demo.client is not None
+    assert demo.entries is not None
+    select = _entity(demo.entities, demo.entries.group, "peak_mode")
+    await demo.client.request(
+        "POST", "/api/services/select/select_option", {"entity_id": select, "option": mode}
+    )
+
+
+async def _check_peak_budget(demo: Demo) -> None:
+    client = demo.client
+    entries = demo.entries
+    assert client is not None
+    assert entries is not None
+    await _set_tariff(demo, "month_peak")
+    limit = _entity(demo.entities, entries.group, "peak_limit_in_force")
+    allocated = _entity(demo.entities, entries.group, "allocated_power")
+    shown = [
+        _entity(demo.entities, entries.group, key)
+        for key in ("peak_average", "peak_projected", "peak_budget_left")
+    ]
+
+    # The window so far was spent sharing the fuse: the cars get at most the floor's 6 kW.
+    async def held_back() -> bool:
+        states = await client.states()
+        cars_w = _number(states.get(allocated))
+        return (
+            _number(states.get(limit)) == PEAK_FLOOR_KW
+            and cars_w is not None
+            and cars_w <= PEAK_FLOOR_KW * 1000
+            and all(_number(states.get(entity_id)) is not None for entity_id in shown)
+        )
+
+    await _until(held_back, "the peak budget to hold the cars back")
 
 
 async def _check_entries(demo: Demo) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
 
 from custom_components.powershare.const import CONF_METER, LOGGER
 from custom_components.powershare.engine import PHASES, Balancer
@@ -29,7 +30,8 @@ from .apply import (
     async_release,
     held_if_silent,
 )
-from .site import build_site, schedules_moved, three_phase_chargers_below
+from .peak import PeakKeeper, peak_settings
+from .site import build_site, root_group, schedules_moved, three_phase_chargers_below
 from .snapshot import take_snapshot
 from .unattended import Held, unattended_overloads
 
@@ -83,10 +85,13 @@ class BalancingService:
     _last_cycle: float = float("-inf")
     """When the last cycle started, on the event loop's clock."""
     repairs: RepairTracker = field(init=False)
+    peak: PeakKeeper = field(init=False)
+    """The capacity tariff's peak budget at the root group."""
 
     def __post_init__(self) -> None:
-        """Create the repair tracker."""
+        """Create the repair tracker and the peak budget."""
         self.repairs = RepairTracker(self.hass)
+        self.peak = PeakKeeper(self.hass)
 
     @property
     def site(self) -> SiteConfig | None:
@@ -165,6 +170,7 @@ class BalancingService:
             return
         self.problem = None
         self._site = site
+        self.peak.configure(peak_settings(root_group(self.groups)))
         # Reconfigured rather than replaced: the balancer's memory (what each car drew, the
         # solar and phase timers) stays valid for whatever the change left in place.
         if self._balancer is None:
@@ -254,6 +260,9 @@ class BalancingService:
             return
         network = self._balancer.config.network
         snapshot = take_snapshot(self.hass, self.meters, self.chargers, self.clock(), network)
+        peak_power_w = self._peak_budget(self._balancer.config)
+        if peak_power_w is not None:
+            snapshot = replace(snapshot, peak_power_w=peak_power_w)
         decision = self._balancer.step(snapshot)
         self.decision = decision
         self.cycles += 1
@@ -265,6 +274,17 @@ class BalancingService:
         )
         self._track_problems(decision)
         self._notify()
+
+    def _peak_budget(self, site: SiteConfig) -> float | None:
+        """Feed the peak budget the root meter's reading; return the engine's budget."""
+        root = site.root
+        meter = None if root.meter_id is None else self.meters.get(root.meter_id)
+        reading = None if meter is None else meter.coordinator.data
+        last = None if self.decision is None else self.decision.groups.get(root.id)
+        ev_power_w = 0.0 if last is None else sum(last.usage) * site.voltage
+        return self.peak.update(
+            reading, ev_power_w, dt_util.now(), meter_has_chargers=root.meter_includes_chargers
+        )
 
     def _track_problems(self, decision: Decision) -> None:
         devices: list[ChargerLink | MeterLink] = [*self.chargers.values(), *self.meters.values()]
@@ -284,6 +304,7 @@ class BalancingService:
             )
         titles.update((entry_id, entry.title) for entry_id, entry in self.groups.items())
         self.repairs.decision(decision, titles)
+        self.repairs.peak_by_house(self.peak.house_peak)
         for entry_id, group in self.groups.items():
             meter_id: str | None = group.data.get(CONF_METER)
             removed = (

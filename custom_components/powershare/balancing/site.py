@@ -42,6 +42,7 @@ from custom_components.powershare.engine import (
     Tunables,
     Wiring,
 )
+from custom_components.powershare.peak import PeakMode
 from custom_components.powershare.schedule import ChargingTimer, schedule_limit
 from custom_components.powershare.settings import (
     OPT_CHARGING_LOCKED,
@@ -51,6 +52,8 @@ from custom_components.powershare.settings import (
     OPT_USER_LIMIT,
     setting,
 )
+
+from .peak import peak_settings
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -78,10 +81,7 @@ def build_site(
     charger_configs = tuple(
         _charger_config(link) for link in chargers if setting(link.entry, CONF_GROUP) in known
     )
-    roots = [entry for entry in groups.values() if not entry.data.get(CONF_PARENT)]
-    if len(roots) != 1:
-        raise ValueError("the site needs exactly one root group (a group without parent)")
-    root = roots[0]
+    root = root_group(groups)
     # The root's options hold the tunables among its other settings: keep only theirs.
     tunable_names = {item.name for item in fields(Tunables)}
     tunables = Tunables(
@@ -94,8 +94,17 @@ def build_site(
         solar_reserve_w=float(setting(root, CONF_SOLAR_RESERVE, 0.0) or 0.0),
         import_allowance_w=float(setting(root, CONF_IMPORT_ALLOWANCE, 0.0) or 0.0),
         network=Network(setting(root, CONF_NETWORK, Network.THREE_PHASE_WITH_NEUTRAL.value)),
+        peak_budget=peak_settings(root).mode is not PeakMode.OFF,
         tunables=tunables,
     )
+
+
+def root_group(groups: Mapping[str, ConfigEntry[Any]]) -> ConfigEntry[Any]:
+    """Return the root group (the main fuse); ValueError unless there is exactly one."""
+    roots = [entry for entry in groups.values() if not entry.data.get(CONF_PARENT)]
+    if len(roots) != 1:
+        raise ValueError("the site needs exactly one root group (a group without parent)")
+    return roots[0]
 
 
 def schedules_moved(site: SiteConfig, chargers: Mapping[str, ChargerLink]) -> bool:

@@ -12,6 +12,7 @@ import voluptuous as vol
 from homeassistant.helpers.selector import BooleanSelector, TextSelector
 from homeassistant.util import slugify
 
+from custom_components.powershare.balancing.peak import connection_kw
 from custom_components.powershare.const import (
     CONF_FUSE,
     CONF_IMPORT_ALLOWANCE,
@@ -22,6 +23,10 @@ from custom_components.powershare.const import (
     CONF_NAME,
     CONF_NETWORK,
     CONF_PARENT,
+    CONF_PEAK_FLOOR,
+    CONF_PEAK_LIMIT,
+    CONF_PEAK_MODE,
+    CONF_PEAK_WINDOW,
     CONF_SOLAR_RESERVE,
     DOMAIN,
     ENTRY_KIND_GROUP,
@@ -30,6 +35,12 @@ from custom_components.powershare.const import (
     MIN_FUSE,
 )
 from custom_components.powershare.engine import Network
+from custom_components.powershare.peak import (
+    DEFAULT_FLOOR_W,
+    MIN_LIMIT_W,
+    WINDOW_MINUTES,
+    PeakMode,
+)
 from custom_components.powershare.settings import in_force
 
 from .base import PowershareFlowBase
@@ -105,29 +116,51 @@ class GroupSteps(PowershareFlowBase):
     async def async_step_group_site(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Site-wide settings, asked on the root group (the main fuse) only: the network, solar."""
-        if user_input is not None:
-            self._group[CONF_NETWORK] = str(user_input[CONF_NETWORK])
-            self._group[CONF_SOLAR_RESERVE] = float(user_input[CONF_SOLAR_RESERVE])
-            self._group[CONF_IMPORT_ALLOWANCE] = float(user_input[CONF_IMPORT_ALLOWANCE])
-            return await self._async_group_done()
+        """Site-wide settings, asked on the root group (the main fuse) only.
+
+        The network, solar charging, and the capacity tariff (a peak budget at the grid
+        connection, which needs the root group's meter).
+        """
+        errors: dict[str, str] = {}
         values: Mapping[str, Any] = (
             self._get_reconfigure_entry().data if self._reconfiguring else {}
         )
-        watts = number_box(0, unit="W")
         network = values.get(CONF_NETWORK, Network.THREE_PHASE_WITH_NEUTRAL.value)
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_NETWORK, default=network): dropdown(
-                    [item.value for item in Network], translation_key=CONF_NETWORK
-                ),
-                vol.Required(CONF_SOLAR_RESERVE, default=values.get(CONF_SOLAR_RESERVE, 0)): watts,
-                vol.Required(
-                    CONF_IMPORT_ALLOWANCE, default=values.get(CONF_IMPORT_ALLOWANCE, 0)
-                ): watts,
-            }
+        most_kw = connection_kw(self._group[CONF_FUSE], Network(network))
+        if user_input is not None:
+            values = user_input
+            most_kw = connection_kw(self._group[CONF_FUSE], Network(user_input[CONF_NETWORK]))
+            errors = self._peak_errors(user_input, most_kw)
+            if not errors:
+                self._group[CONF_NETWORK] = str(user_input[CONF_NETWORK])
+                self._group[CONF_SOLAR_RESERVE] = float(user_input[CONF_SOLAR_RESERVE])
+                self._group[CONF_IMPORT_ALLOWANCE] = float(user_input[CONF_IMPORT_ALLOWANCE])
+                self._group[CONF_PEAK_MODE] = str(user_input[CONF_PEAK_MODE])
+                self._group[CONF_PEAK_FLOOR] = float(user_input[CONF_PEAK_FLOOR])
+                self._group[CONF_PEAK_WINDOW] = int(user_input[CONF_PEAK_WINDOW])
+                if user_input.get(CONF_PEAK_LIMIT) is not None:
+                    self._group[CONF_PEAK_LIMIT] = float(user_input[CONF_PEAK_LIMIT])
+                return await self._async_group_done()
+        return self.async_show_form(
+            step_id="group_site",
+            data_schema=_site_schema(values),
+            errors=errors,
+            description_placeholders={"most_kw": f"{most_kw:.1f}"},
         )
-        return self.async_show_form(step_id="group_site", data_schema=schema)
+
+    def _peak_errors(self, user_input: Mapping[str, Any], most_kw: float) -> dict[str, str]:
+        """Check the capacity tariff: limits a connection can carry, a meter to count with."""
+        errors: dict[str, str] = {}
+        for key in (CONF_PEAK_LIMIT, CONF_PEAK_FLOOR):
+            value = user_input.get(key)
+            if value is not None and not MIN_LIMIT_W / 1000 <= float(value) <= most_kw:
+                errors[key] = "peak_limit_out_of_range"
+        mode = PeakMode(user_input[CONF_PEAK_MODE])
+        if mode is PeakMode.FIXED and user_input.get(CONF_PEAK_LIMIT) is None:
+            errors.setdefault(CONF_PEAK_LIMIT, "peak_limit_required")
+        if mode is not PeakMode.OFF and not self._group.get(CONF_METER):
+            errors[CONF_PEAK_MODE] = "peak_needs_meter"
+        return errors
 
     async def _async_group_done(self) -> ConfigFlowResult:
         data = self._group
@@ -201,3 +234,35 @@ def _is_ancestor(entry_id: str, parent: str, groups: list[ConfigEntry]) -> bool:
         seen.add(node)
         node = parents.get(node)
     return False
+
+
+def _site_schema(values: Mapping[str, Any]) -> vol.Schema:
+    """Build the root group's site form from the values in force (or the user's)."""
+    watts = number_box(0, unit="W")
+    # No minimum in the box: a limit under 1 kW gets this form's own error, which says why.
+    kilowatts = number_box(0, step=0.1, unit="kW")
+    network = values.get(CONF_NETWORK, Network.THREE_PHASE_WITH_NEUTRAL.value)
+    window = str(values.get(CONF_PEAK_WINDOW, WINDOW_MINUTES[0]))
+    return vol.Schema(
+        {
+            vol.Required(CONF_NETWORK, default=network): dropdown(
+                [item.value for item in Network], translation_key=CONF_NETWORK
+            ),
+            vol.Required(CONF_SOLAR_RESERVE, default=values.get(CONF_SOLAR_RESERVE, 0)): watts,
+            vol.Required(
+                CONF_IMPORT_ALLOWANCE, default=values.get(CONF_IMPORT_ALLOWANCE, 0)
+            ): watts,
+            vol.Required(
+                CONF_PEAK_MODE, default=values.get(CONF_PEAK_MODE, PeakMode.OFF.value)
+            ): dropdown([mode.value for mode in PeakMode], translation_key=CONF_PEAK_MODE),
+            vol.Optional(
+                CONF_PEAK_LIMIT, description={"suggested_value": values.get(CONF_PEAK_LIMIT)}
+            ): kilowatts,
+            vol.Required(
+                CONF_PEAK_FLOOR, default=values.get(CONF_PEAK_FLOOR, DEFAULT_FLOOR_W / 1000)
+            ): kilowatts,
+            vol.Required(CONF_PEAK_WINDOW, default=window): dropdown(
+                [str(minutes) for minutes in WINDOW_MINUTES], translation_key=CONF_PEAK_WINDOW
+            ),
+        }
+    )

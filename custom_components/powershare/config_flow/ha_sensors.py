@@ -17,15 +17,20 @@ from homeassistant.util.unit_conversion import (
     BaseUnitConverter,
     ElectricCurrentConverter,
     ElectricPotentialConverter,
+    EnergyConverter,
     PowerConverter,
 )
 
 from custom_components.powershare.const import (
+    CONF_AVERAGE_DEMAND_ENTITY,
     CONF_CONNECTION,
     CONF_CURRENT_ENTITIES,
+    CONF_EXPORT_ENERGY_ENTITY,
+    CONF_IMPORT_ENERGY_ENTITY,
     CONF_KIND,
     CONF_METER_ID,
     CONF_MODEL,
+    CONF_MONTH_PEAK_ENTITY,
     CONF_NAME,
     CONF_POWER_ENTITIES,
     CONF_VOLTAGE_ENTITIES,
@@ -49,10 +54,19 @@ CURRENT_FIELDS: Final = tuple(f"current_{phase}" for phase in PHASES)
 POWER_FIELDS: Final = tuple(f"power_{phase}" for phase in PHASES)
 VOLTAGE_FIELDS: Final = tuple(f"voltage_{phase}" for phase in PHASES)
 
+EXTRA_FIELDS: Final = (
+    (CONF_IMPORT_ENERGY_ENTITY, EnergyConverter),
+    (CONF_EXPORT_ENERGY_ENTITY, EnergyConverter),
+    (CONF_AVERAGE_DEMAND_ENTITY, PowerConverter),
+    (CONF_MONTH_PEAK_ENTITY, PowerConverter),
+)
+"""Optional sensors for the capacity tariff's energy so far (stored as they are named)."""
+
 _DEVICE_CLASSES: Final[dict[type[BaseUnitConverter], str]] = {
     ElectricCurrentConverter: "current",
     PowerConverter: "power",
     ElectricPotentialConverter: "voltage",
+    EnergyConverter: "energy",
 }
 
 type _Checks = list[tuple[str, type[BaseUnitConverter]]]
@@ -86,12 +100,15 @@ class HaSensorSteps(PowershareFlowBase):
     ) -> ConfigFlowResult:
         currents = step_id == "ha_currents"
         phase_fields = CURRENT_FIELDS if currents else POWER_FIELDS
-        checks: _Checks = (
-            [(name, ElectricCurrentConverter) for name in CURRENT_FIELDS]
-            if currents
-            else [(name, PowerConverter) for name in POWER_FIELDS]
-            + [(name, ElectricPotentialConverter) for name in VOLTAGE_FIELDS]
-        )
+        checks: _Checks = [
+            *(
+                [(name, ElectricCurrentConverter) for name in CURRENT_FIELDS]
+                if currents
+                else [(name, PowerConverter) for name in POWER_FIELDS]
+                + [(name, ElectricPotentialConverter) for name in VOLTAGE_FIELDS]
+            ),
+            *EXTRA_FIELDS,
+        ]
         errors: dict[str, str] = {}
         values = self._ha_sensors_defaults()
         if user_input is not None:
@@ -120,6 +137,7 @@ class HaSensorSteps(PowershareFlowBase):
                 (CONF_VOLTAGE_ENTITIES, VOLTAGE_FIELDS),
             ):
                 values.update(zip(names, data.get(key, ()), strict=False))
+            values.update((name, data[name]) for name, _ in EXTRA_FIELDS if data.get(name))
         return values
 
     async def _async_ha_sensors_done(
@@ -141,6 +159,7 @@ class HaSensorSteps(PowershareFlowBase):
             data[CONF_POWER_ENTITIES] = picked(POWER_FIELDS)
             if user_input.get(VOLTAGE_FIELDS[0]):
                 data[CONF_VOLTAGE_ENTITIES] = picked(VOLTAGE_FIELDS)
+        data.update((name, user_input[name]) for name, _ in EXTRA_FIELDS if user_input.get(name))
         first = data.get(CONF_CURRENT_ENTITIES, data.get(CONF_POWER_ENTITIES, []))[0]
         if self._reconfiguring:
             entry = self._get_reconfigure_entry()

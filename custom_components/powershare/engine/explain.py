@@ -156,6 +156,7 @@ class Explainer:
             share=share,
             limit_group=limit_group,
             limit_phase=limit_phase,
+            by_peak_budget=limit == self.topology.peak_limit,
         )
 
 

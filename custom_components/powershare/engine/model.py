@@ -187,6 +187,10 @@ class SiteConfig:
     """Surplus kept for the house (for instance a home battery) before solar charging."""
     import_allowance_w: float = 0.0
     """Grid import solar charging may use on top of the surplus."""
+    peak_budget: bool = False
+    """A capacity tariff's peak budget limits the whole site's import: each snapshot gives the
+    average power the site may still import for the rest of its window
+    (`Snapshot.peak_power_w`, made by `peak.PeakTracker`)."""
     tunables: Tunables = field(default_factory=Tunables)
 
     def __post_init__(self) -> None:
@@ -289,6 +293,10 @@ class Snapshot:
     now: float
     meters: Mapping[str, MeterReading]
     chargers: Mapping[str, ChargerState]
+    peak_power_w: float | None = None
+    """With a peak budget (`SiteConfig.peak_budget`): the power the whole site may import, on
+    average, for the rest of the window; the chargers get it less the non-EV load at the root.
+    None: no budget this cycle (the fuses alone limit)."""
 
     @property
     def measured_at(self) -> float:
@@ -314,6 +322,8 @@ class Reason(StrEnum):
     CAR_NOT_DRAWING = "car_not_drawing"
     GROUP_FUSE = "group_fuse"
     GROUP_POWER = "group_power"
+    PEAK_BUDGET = "peak_budget"
+    """The capacity tariff's peak budget at the grid connection (`SiteConfig.peak_budget`)."""
     SOLAR_SURPLUS = "solar_surplus"
     WAITING_FOR_SURPLUS = "waiting_for_surplus"
     SOLAR_HOLDING_MIN = "solar_holding_min"
@@ -362,6 +372,9 @@ class ChargerDecision:
     translated reasons and for repairs."""
     limit_phase: Phase | None = None
     """The site phase of that fuse (GROUP_FUSE)."""
+    by_peak_budget: bool = False
+    """The limit behind the reason is the peak budget (PEAK_BUDGET, and a pause or a minimum
+    it cannot give): a capacity tariff's choice, not a fuse too small."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,8 @@
   at most fuse - margin - non-EV load.
 - Power cap: a group's maximum power, in amps at nominal voltage, less its non-EV load; a
   charger loads it by its current times the phases it uses.
+- Peak budget (a capacity tariff): the average power the whole site may still import in this
+  window, in amps at nominal voltage, less the root's non-EV load; loaded like a power cap.
 - Solar budget: export at the root - reserve + import allowance, in amps at nominal voltage.
   Every charger loads it, but it is enforced only on the surplus tiers (from the tier after
   the last priority), so what fast charging takes is no longer surplus.
@@ -27,6 +29,10 @@ if TYPE_CHECKING:
     from .topology import Topology
 
 
+NO_BUDGET_A = 1e9
+"""The peak limit's capacity in a cycle without a budget: more than any site draws."""
+
+
 class Room:
     """Makes each cycle's limits (`limits`) for one configuration.
 
@@ -47,8 +53,11 @@ class Room:
             for index, group, phase in self._fuses
         ]
 
-    def limits(self, loads: LoadEstimate) -> list[Limit]:
-        """Return every limit of this cycle, in `Topology.limit_keys` order."""
+    def limits(self, loads: LoadEstimate, peak_power_w: float | None = None) -> list[Limit]:
+        """Return every limit of this cycle, in `Topology.limit_keys` order.
+
+        `peak_power_w` is the snapshot's peak budget (None: no budget this cycle).
+        """
         topology = self.topology
         config = topology.config
         margin = config.margin_a
@@ -63,6 +72,12 @@ class Room:
             max_power_w = topology.groups[capped].max_power_w or 0.0  # only capped groups here
             load = load_power_amps(config.network, sum(loads.non_ev[capped]))
             limits.append(Limit(max_power_w / config.voltage - load))
+        if topology.peak_limit is not None:
+            peak = NO_BUDGET_A
+            if peak_power_w is not None:
+                load = load_power_amps(config.network, sum(loads.non_ev[topology.root]))
+                peak = peak_power_w / config.voltage - load
+            limits.append(Limit(peak))
         solar = 0.0
         if loads.surplus_w is not None:
             solar = (loads.surplus_w - config.solar_reserve_w + config.import_allowance_w) / (

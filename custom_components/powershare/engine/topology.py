@@ -22,12 +22,14 @@ class LimitKind(StrEnum):
 
     FUSE = "fuse"
     POWER = "power"
+    PEAK = "peak"
     SOLAR = "solar"
 
 
 _REASON_OF_KIND = {
     LimitKind.FUSE: Reason.GROUP_FUSE,
     LimitKind.POWER: Reason.GROUP_POWER,
+    LimitKind.PEAK: Reason.PEAK_BUDGET,
     LimitKind.SOLAR: Reason.SOLAR_SURPLUS,
 }
 
@@ -149,6 +151,12 @@ class Topology:
             if config_group.max_power_w is not None:
                 self.power_limit[group] = len(keys)
                 keys.append(LimitKey(LimitKind.POWER, group))
+        self.peak_limit: int | None = None
+        """The peak budget at the root (`SiteConfig.peak_budget`): a power cap every charger
+        loads, its capacity given by each snapshot."""
+        if self.config.peak_budget:
+            self.peak_limit = len(keys)
+            keys.append(LimitKey(LimitKind.PEAK, self.root))
         self.solar_limit = len(keys)
         keys.append(LimitKey(LimitKind.SOLAR))
         self.limit_keys: tuple[LimitKey, ...] = tuple(keys)
@@ -172,6 +180,7 @@ class Topology:
                 for ancestor in self.ancestors[group]
                 if ancestor in self.power_limit
             )
+            + (() if self.peak_limit is None else (self.peak_limit,))
             for group in self.charger_group
         ]
 
@@ -184,6 +193,8 @@ class Topology:
         return tuple(chain)
 
     def _label(self, key: LimitKey) -> str:
+        if key.kind is LimitKind.PEAK:
+            return "the peak budget"
         if key.group is None:
             return "solar surplus"
         label = self.groups[key.group].label

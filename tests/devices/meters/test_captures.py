@@ -62,6 +62,8 @@ class Expected:
     """What `identify` names (None: the capture holds no identification)."""
     refused: str | None = None
     """The error a reading must raise, when the capture is not one to use."""
+    demand: tuple[float | None, float | None] = (None, None)
+    """The meter's own average demand and month peak in W (a Belgian meter's)."""
 
 
 HTTP: dict[str, Expected] = {
@@ -100,7 +102,9 @@ HTTP: dict[str, Expected] = {
     "v2_single_phase_doc_example_tariff_only": Expected(
         (-676 / EXPORT_V,), derived=True, energy=(13779.338, 4162.461), model="HWE-P1"
     ),
-    "v2_three_phase_doc_example_no_voltages": Expected((-2.672, 2.0, 0.0), model="HWE-P1"),
+    "v2_three_phase_doc_example_no_voltages": Expected(
+        (-2.672, 2.0, 0.0), model="HWE-P1", demand=(123.0, 1111.0)
+    ),
     # Shelly 3EM gen 1 on two firmware versions.
     "3em_gen1_fw1140_matterbridge": Expected((0.07, 0.01, 0.01), model="SHEM-3"),
     "3em_gen1_fw20200205_shellyforhass_issue191": Expected((14.35, 1.12, 1.12)),
@@ -205,6 +209,7 @@ async def test_http_driver_reads_a_real_answer(
         reading: MeterReading = await meter.read()
     assert reading.currents_a == pytest.approx(expected.currents, abs=1e-3)
     assert all(phase.current_derived is expected.derived for phase in reading.phases)
+    assert (reading.average_demand_w, reading.month_peak_w) == expected.demand
     if expected.energy is not None:
         assert (reading.import_energy_kwh, reading.export_energy_kwh) == pytest.approx(
             expected.energy

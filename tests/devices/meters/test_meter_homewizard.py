@@ -215,3 +215,18 @@ async def test_v1_three_phase_meter_missing_one_phase_power(http_session: Client
         emulator.omitted_keys = {"active_power_l2_w"}
         with pytest.raises(ImplausibleValueError, match="L2 reports a current but no power"):
             await HomeWizardP1V1Meter(http_session, emulator.host, port=emulator.port).read()
+
+
+async def test_v1_reads_a_belgian_meters_demand_and_leaves_out_a_broken_one(
+    http_session: ClientSession,
+) -> None:
+    async with HomeWizardV1Emulator() as emulator:
+        meter = HomeWizardP1V1Meter(http_session, emulator.host, port=emulator.port)
+        emulator.extra = {"active_power_average_w": 2345.0, "montly_power_peak_w": 4321.0}
+        reading = await meter.read()
+        assert (reading.average_demand_w, reading.month_peak_w) == (2345.0, 4321.0)
+        # Only the peak budget uses them: a broken one leaves the reading usable.
+        emulator.extra = {"active_power_average_w": "high", "montly_power_peak_w": -5.0}
+        reading = await meter.read()
+        assert (reading.average_demand_w, reading.month_peak_w) == (None, None)
+        assert reading.currents_a == pytest.approx((0.0, 0.0, 0.0))

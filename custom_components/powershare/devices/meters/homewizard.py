@@ -9,9 +9,10 @@ API v2 answers only over TLS with a certificate signed by the HomeWizard CA (shi
 from __future__ import annotations
 
 import asyncio
+import math
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
 
@@ -96,6 +97,8 @@ class _DataKeys:
     export_energy: str
     import_tariff: str
     export_tariff: str
+    average_demand: str
+    month_peak: str
 
 
 _V1_KEYS: Final = _DataKeys(
@@ -107,6 +110,8 @@ _V1_KEYS: Final = _DataKeys(
     export_energy="total_power_export_kwh",
     import_tariff="total_power_import_t{}_kwh",
     export_tariff="total_power_export_t{}_kwh",
+    average_demand="active_power_average_w",
+    month_peak="montly_power_peak_w",  # sic, in API v1
 )
 _V2_KEYS: Final = _DataKeys(
     power="power_l{}_w",
@@ -117,6 +122,8 @@ _V2_KEYS: Final = _DataKeys(
     export_energy="energy_export_kwh",
     import_tariff="energy_import_t{}_kwh",
     export_tariff="energy_export_t{}_kwh",
+    average_demand="average_power_15m_w",
+    month_peak="monthly_power_peak_w",
 )
 _TARIFFS: Final = (1, 2, 3, 4)
 
@@ -138,13 +145,31 @@ def _reading(data: dict[str, Any], keys: _DataKeys, measured_at: float) -> Meter
     without current or voltage, single-phase meters without (or with null) L2 and L3, energy
     only per tariff.
     """
-    return build_reading(
+    reading = build_reading(
         _phases_from(data, keys),
         total_power_w=optional_number(data, keys.total_power),
         import_energy_kwh=_energy(data, keys.import_energy, keys.import_tariff),
         export_energy_kwh=_energy(data, keys.export_energy, keys.export_tariff),
         measured_at=measured_at,
     )
+    return replace(
+        reading,
+        average_demand_w=_demand(data, keys.average_demand),
+        month_peak_w=_demand(data, keys.month_peak),
+    )
+
+
+def _demand(data: dict[str, Any], key: str) -> float | None:
+    """Return a Belgian meter's capacity-tariff figure; leave out one that makes no sense.
+
+    Only the peak budget uses them, and only to count more energy than it measured itself: a
+    wrong one must not fail the reading the fuses depend on.
+    """
+    try:
+        value = optional_number(data, key)
+    except ImplausibleValueError:
+        return None
+    return value if value is not None and math.isfinite(value) and value >= 0 else None
 
 
 def _energy(data: dict[str, Any], total_key: str, tariff_key: str) -> float | None:

@@ -73,6 +73,11 @@ class MeterReading:
     The earliest moment the values can describe: a charger reading that arrived before it
     is the one to subtract from these figures (`ChargerLink.reading_at` in balancing).
     """
+    average_demand_w: float | None = None
+    """The meter's own average import of the running billing window (a capacity tariff's
+    quarter-hour: DSMR `current_average_demand`, HomeWizard `average_power_15m_w`)."""
+    month_peak_w: float | None = None
+    """The meter's own record of this month's highest window average."""
 
     @property
     def currents_a(self) -> tuple[float, ...]:

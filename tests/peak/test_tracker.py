@@ -1,0 +1,233 @@
+"""The peak budget: windows on the clock, the energy so far, the budget, the month's peak."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from custom_components.powershare.peak import (
+    AIM,
+    PeakMode,
+    PeakSample,
+    PeakSettings,
+    PeakTracker,
+    window_start,
+)
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+START = datetime(2026, 3, 2, 10, 0, tzinfo=BRUSSELS)
+FIXED_4KW = PeakSettings(mode=PeakMode.FIXED, limit_w=4000.0)
+
+
+def feed(tracker: PeakTracker, seconds: float, watts: float, *, ev: float = 0.0) -> datetime:
+    """Feed one reading every 10 s for `seconds` after START at a steady `watts`."""
+    moment = START
+    for step in range(int(seconds // 10) + 1):
+        moment = START + timedelta(seconds=10 * step)
+        tracker.observe(PeakSample(moment, watts, ev))
+    return moment
+
+
+def test_windows_follow_the_local_clock() -> None:
+    moment = datetime(2026, 3, 2, 10, 7, 30, tzinfo=BRUSSELS)
+    assert window_start(moment, 900) == datetime(2026, 3, 2, 10, 0, tzinfo=BRUSSELS).timestamp()
+    assert window_start(moment, 3600) == datetime(2026, 3, 2, 10, tzinfo=BRUSSELS).timestamp()
+    india = datetime(2026, 3, 2, 10, 7, tzinfo=ZoneInfo("Asia/Kolkata"))
+    local_hour = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Kolkata")).timestamp()
+    assert window_start(india, 3600) == local_hour
+    with pytest.raises(ValueError, match="time zone"):
+        window_start(datetime(2026, 3, 2, 10, 7), 900)  # noqa: DTZ001
+
+
+@pytest.mark.parametrize(
+    ("settings_kwargs", "message"),
+    [
+        ({"window_min": 30}, "window"),
+        ({"floor_w": 500.0}, "floor"),
+        ({"mode": PeakMode.FIXED}, "fixed limit"),
+        ({"mode": PeakMode.FIXED, "limit_w": 900.0}, "fixed limit"),
+    ],
+)
+def test_settings_no_tariff_has_are_refused(
+    settings_kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        PeakSettings(**settings_kwargs)  # type: ignore[arg-type]
+
+
+def test_the_budget_left_is_spread_over_the_rest_of_the_window() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    at = feed(tracker, 300, 2000.0)
+    budget = tracker.budget(at, 2000.0)
+    assert budget is not None
+    assert budget.energy_wh == pytest.approx(2000 * 300 / 3600)
+    assert budget.average_w == pytest.approx(2000.0)
+    assert budget.projected_w == pytest.approx(2000.0)
+    assert budget.left_wh == pytest.approx(1000 - 2000 * 300 / 3600)
+    expected = (AIM * 1000 - 2000 * 300 / 3600) * 3600 / 600
+    assert budget.site_power_w == pytest.approx(expected)
+    assert budget.site_power_w > 4000  # a quiet start leaves more for the rest
+
+
+def test_in_the_last_minute_the_rest_counts_as_a_minute() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    at = feed(tracker, 870, 3000.0)
+    budget = tracker.budget(at, 3000.0)
+    assert budget is not None
+    assert budget.site_power_w == pytest.approx((AIM * 1000 - 3000 * 870 / 3600) * 60)
+
+
+def test_an_overspent_window_gives_the_site_nothing() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    at = feed(tracker, 600, 7000.0)
+    budget = tracker.budget(at, 7000.0)
+    assert budget is not None
+    assert budget.site_power_w < 0
+    assert budget.left_wh == 0.0
+    assert budget.projected_w == pytest.approx(7000.0)
+
+
+def test_the_largest_source_of_energy_wins() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    for step, counter in enumerate((100.0, 100.2, 100.4)):  # 200 Wh per 10 s: 72 kW
+        moment = START + timedelta(seconds=10 * step)
+        tracker.observe(
+            PeakSample(moment, 1000.0, import_energy_kwh=counter, export_energy_kwh=5.0)
+        )
+    budget = tracker.budget(START + timedelta(seconds=20), 1000.0)
+    assert budget is not None
+    assert budget.energy_wh == pytest.approx(400.0)
+    tracker.observe(PeakSample(START + timedelta(seconds=30), 1000.0, average_demand_w=60_000.0))
+    budget = tracker.budget(START + timedelta(seconds=30), 1000.0)
+    assert budget is not None
+    assert budget.energy_wh == pytest.approx(500.0)
+
+
+def test_export_counts_against_import_on_the_counters() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    tracker.observe(PeakSample(START, -500.0, import_energy_kwh=10.0, export_energy_kwh=1.0))
+    tracker.observe(
+        PeakSample(
+            START + timedelta(seconds=10), -500.0, import_energy_kwh=10.0, export_energy_kwh=1.1
+        )
+    )
+    budget = tracker.budget(START + timedelta(seconds=10), -500.0)
+    assert budget is not None
+    assert budget.energy_wh == pytest.approx(-500 * 10 / 3600)  # the integral is larger
+
+
+def test_a_window_joined_in_its_middle_counts_the_unseen_part_at_the_limit() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    late = START + timedelta(minutes=5)
+    tracker.observe(PeakSample(late, 1000.0))
+    budget = tracker.budget(late, 1000.0)
+    assert budget is not None
+    assert budget.energy_wh == pytest.approx(4000 * 300 / 3600)
+    # Unless the meter's own average covers the whole window.
+    tracker.observe(PeakSample(late + timedelta(seconds=10), 1000.0, average_demand_w=500.0))
+    budget = tracker.budget(late + timedelta(seconds=10), 1000.0)
+    assert budget is not None
+    assert budget.energy_wh == pytest.approx(500 * 310 / 3600)
+
+
+def test_without_readings_the_site_gets_at_most_the_limit() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    budget = tracker.budget(START + timedelta(minutes=5), 0.0)
+    assert budget is not None
+    assert budget.site_power_w <= 4000.0
+    assert PeakTracker(PeakSettings()).budget(START, 0.0) is None  # mode off
+
+
+def test_a_gap_counts_at_the_limit_and_keeps_the_window_out_of_the_month_peak() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    tracker.observe(PeakSample(START, 500.0))
+    tracker.observe(PeakSample(START + timedelta(minutes=5), 500.0))
+    budget = tracker.budget(START + timedelta(minutes=5), 500.0)
+    assert budget is not None
+    assert budget.energy_wh == pytest.approx(4000 * 300 / 3600)
+    tracker.observe(PeakSample(START + timedelta(minutes=15, seconds=5), 500.0))
+    assert tracker.last_closed is not None
+    assert tracker.month_peak is None
+
+
+def test_a_closed_window_sets_the_month_peak_and_who_set_it() -> None:
+    tracker = PeakTracker(PeakSettings(mode=PeakMode.MONTH_PEAK))
+    assert tracker.limit_w == 2500.0  # the floor while the month has no peak
+    feed(tracker, 900, 3000.0, ev=0.0)  # the last reading opens the next window
+    peak = tracker.month_peak
+    assert peak is not None
+    assert peak.average_w == pytest.approx(3000.0)
+    assert peak.by_house
+    assert tracker.limit_w == pytest.approx(3000.0)
+    tracker.meter_month_peak_w = 3500.0
+    assert tracker.limit_w == 3500.0
+
+
+def test_cars_that_set_a_peak_are_not_blamed_on_the_house() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    feed(tracker, 900, 4500.0, ev=3000.0)
+    assert tracker.last_closed is not None
+    assert not tracker.last_closed.by_house
+    assert tracker.last_limit_w == 4000.0
+
+
+def test_a_new_month_starts_without_a_peak() -> None:
+    tracker = PeakTracker(PeakSettings(mode=PeakMode.MONTH_PEAK))
+    last = datetime(2026, 3, 31, 23, 45, tzinfo=BRUSSELS)
+    for step in range(91):
+        tracker.observe(PeakSample(last + timedelta(seconds=10 * step), 3000.0, month_peak_w=3200))
+    assert tracker.month == "2026-04"
+    assert tracker.month_peak is None  # March's last window closed into March
+    assert tracker.meter_month_peak_w == 3200.0  # the meter's figure of the new month
+
+
+def test_the_month_peak_survives_a_restart() -> None:
+    tracker = PeakTracker(PeakSettings(mode=PeakMode.MONTH_PEAK))
+    feed(tracker, 900, 3000.0)
+    again = PeakTracker(PeakSettings(mode=PeakMode.MONTH_PEAK))
+    again.restore(tracker.as_dict())
+    assert again.month_peak == tracker.month_peak
+    again.observe(PeakSample(START + timedelta(minutes=20), 100.0))
+    assert again.month_peak == tracker.month_peak  # same month: kept
+    for broken in ({"month": 3}, {"month": "2026-03", "peak": {"average_w": "x"}}, {}):
+        fresh = PeakTracker(FIXED_4KW)
+        fresh.restore(broken)
+        assert fresh.month_peak is None
+
+
+def test_the_same_reading_twice_counts_once() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    tracker.observe(PeakSample(START, 1000.0))
+    tracker.observe(PeakSample(START + timedelta(seconds=10), 1000.0))
+    tracker.observe(PeakSample(START + timedelta(seconds=10), 9000.0))
+    budget = tracker.budget(START + timedelta(seconds=10), 1000.0)
+    assert budget is not None
+    assert budget.energy_wh == pytest.approx(1000 * 10 / 3600)
+
+
+HOUSE_STEPS = st.lists(st.floats(0.0, 3600.0), min_size=1, max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(house=HOUSE_STEPS, hold=st.integers(1, 30), ev_max=st.floats(1400.0, 22_000.0))
+def test_cars_that_follow_the_budget_keep_every_window_under_the_limit(
+    house: list[float], hold: int, ev_max: float
+) -> None:
+    """A house never above 90 % of the limit: the window's average stays under it."""
+    tracker = PeakTracker(FIXED_4KW)
+    moment = START
+    ev = 0.0
+    for step in range(len(house) * hold * 6 + 100):
+        moment = START + timedelta(seconds=10 * step)
+        home = house[(step // (hold * 6)) % len(house)]
+        budget = tracker.budget(moment, home + ev)
+        assert budget is not None
+        ev = min(max(budget.site_power_w - home, 0.0), ev_max)
+        tracker.observe(PeakSample(moment, home + ev, ev))
+        closed = tracker.last_closed
+        if closed is not None:
+            assert closed.average_w <= 4000.0 + 1e-6
