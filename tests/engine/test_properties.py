@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,6 +26,7 @@ from custom_components.powershare.engine import (
     Snapshot,
     Wiring,
 )
+from custom_components.powershare.engine.network import load_power_amps, power_amps
 from simulators.lines import line_currents
 from tests.engine.sim import Car, Loop
 
@@ -326,3 +327,29 @@ def _flowing(
             ):
                 total[index] += amps
     return total
+
+
+@PROPERTY_SETTINGS
+@given(
+    cases(),
+    st.lists(st.one_of(st.none(), st.integers(-5000, 40_000).map(float)), min_size=4, max_size=4),
+)
+def test_a_peak_budget_holds_and_the_fuses_still_win(
+    case: Case, budgets: list[float | None]
+) -> None:
+    """The chargers' power stays within the budget less the house; every fuse still holds."""
+    config = replace(case.config, peak_budget=True)
+    balancer = Balancer(config)
+    for seen, budget in zip(case.snapshots, budgets, strict=False):
+        snapshot = replace(seen, peak_power_w=budget)
+        decision = balancer.step(snapshot)
+        check_groups(config, snapshot, decision)
+        check_chargers(config, snapshot, decision)
+        if budget is None:
+            continue
+        house = load_power_amps(config.network, sum(decision.groups["g0"].non_ev_load))
+        cars = sum(
+            power_amps(config.network, len(verdict.site_phases)) * verdict.target_current
+            for verdict in decision.chargers.values()
+        )
+        assert cars <= max(budget / config.voltage - house, 0.0) + TOLERANCE
