@@ -6,6 +6,7 @@ Every problem raises `ScenarioError` naming where it is (`site.groups[0].fuse`).
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 from custom_components.powershare.engine import (
@@ -16,12 +17,16 @@ from custom_components.powershare.engine import (
     PhaseRotation,
     Reason,
 )
+from custom_components.powershare.peak import PeakMode
 
 from .model import Currents, ScenarioError
 from .times import parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+_POWER = re.compile(r"^(\d+(?:\.\d+)?)\s*(W|kW)$")
+"""A power in a scenario file: "4 kW", "2.5 kW", "3500 W"."""
 
 
 class _Fields:
@@ -94,7 +99,7 @@ def _number(value: object, where: str) -> float:
     return float(value)
 
 
-def _choice[E: (PhaseRotation, ChargingMode, PhasePolicy, Reason)](
+def _choice[E: (PhaseRotation, ChargingMode, PhasePolicy, Reason, PeakMode)](
     kind: type[E], value: object, where: str
 ) -> E:
     try:
@@ -120,3 +125,13 @@ def _currents(value: object, where: str) -> Currents:
         return (first, second, third)
     amps = _number(value, where)
     return (amps, amps, amps)
+
+
+def parse_power(value: object, where: str) -> float:
+    """Return the watts of a power: a number (watts), "4000 W" or "2.5 kW"."""
+    if isinstance(value, str):
+        power = _POWER.match(value.strip())
+        if power is None:
+            raise ScenarioError(f"{where}: expected a power ('4 kW', '3500 W'), got {value!r}")
+        return float(power.group(1)) * (1000.0 if power.group(2) == "kW" else 1.0)
+    return _number(value, where)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from simulators.car import CarSpec
 
 from .fields import _choice, _currents, _Fields, parse_phase
 from .model import Expectation, Scenario, ScenarioError
+from .peak import check_expectation_time, parse_peak, parse_start, parse_window_expectation
 from .profiles import _profile, _step_function
 from .times import parse_time
 
@@ -59,6 +60,16 @@ _Loader.add_implicit_resolver(
 )
 
 _TOP = ("description", "duration", "step", "site", "tunables", "groups", "chargers", "cars")
+_SITE = (
+    "voltage",
+    "margin",
+    "solar_reserve_w",
+    "import_allowance_w",
+    "network",
+    "peak",
+    "start",
+    "timezone",
+)
 _GROUP = (
     "id",
     "name",
@@ -125,7 +136,14 @@ def parse_scenario(data: object, name: str = "scenario") -> Scenario:
         _parse_charger(item, f"{name}.chargers[{index}]", parsed)
         for index, item in enumerate(top.items("chargers"))
     )
-    config = _site_config(top, parsed.groups, chargers)
+    site = _Fields(top.data.get("site") or {}, top.at("site"), _SITE)
+    peak = parse_peak(site.data["peak"], site.at("peak")) if site.has("peak") else None
+    config = _site_config(top, site, parsed.groups, chargers, peak_budget=peak is not None)
+    if peak is not None and config.root.meter_id is None:
+        raise ScenarioError(
+            f"{site.at('peak')}: the root group {config.root.id!r} needs a meter "
+            "(the grid meter the budget is measured at)"
+        )
     cars = tuple(
         _parse_car(item, f"{name}.cars[{index}]") for index, item in enumerate(top.items("cars"))
     )
@@ -133,11 +151,7 @@ def parse_scenario(data: object, name: str = "scenario") -> Scenario:
     for index, car in enumerate(cars):
         if car.charger_id not in charger_ids:
             raise ScenarioError(f"{name}.cars[{index}].charger: unknown charger {car.charger_id!r}")
-    expectations = tuple(
-        _parse_expectation(item, f"{name}.expect[{index}]", charger_ids)
-        for index, item in enumerate(top.items("expect"))
-    )
-    return Scenario(
+    scenario = Scenario(
         name=name,
         description=top.text("description", ""),
         duration=duration,
@@ -147,19 +161,31 @@ def parse_scenario(data: object, name: str = "scenario") -> Scenario:
         loads=parsed.loads,
         solar=parsed.solar,
         silences=parsed.silences,
-        expectations=expectations,
         mode_changes=tuple(parsed.mode_changes),
+        start=parse_start(site),
+        peak=peak,
     )
+    expectations: list[Expectation] = []
+    windows = []
+    for index, item in enumerate(top.items("expect")):
+        where = f"{name}.expect[{index}]"
+        if isinstance(item, dict) and "window_ending" in item:
+            windows.append(parse_window_expectation(item, where, scenario))
+            continue
+        expectation = _parse_expectation(item, where, charger_ids)
+        check_expectation_time(expectation.time, f"{where}.at", scenario)
+        expectations.append(expectation)
+    return replace(scenario, expectations=tuple(expectations), window_expectations=tuple(windows))
 
 
 def _site_config(
-    top: _Fields, groups: list[GroupConfig], chargers: tuple[ChargerConfig, ...]
+    top: _Fields,
+    site: _Fields,
+    groups: list[GroupConfig],
+    chargers: tuple[ChargerConfig, ...],
+    *,
+    peak_budget: bool,
 ) -> SiteConfig:
-    site = _Fields(
-        top.data.get("site") or {},
-        top.at("site"),
-        ("voltage", "margin", "solar_reserve_w", "import_allowance_w", "network"),
-    )
     tunable_fields = Tunables.__dataclass_fields__
     raw_tunables = _Fields(
         top.data.get("tunables") or {}, top.at("tunables"), tuple(tunable_fields)
@@ -186,6 +212,7 @@ def _site_config(
             voltage=site.number("voltage", 230.0),
             solar_reserve_w=site.number("solar_reserve_w", 0.0),
             import_allowance_w=site.number("import_allowance_w", 0.0),
+            peak_budget=peak_budget,
             tunables=Tunables(**values),
         )
     except ValueError as error:
@@ -286,10 +313,13 @@ def _parse_car(item: object, where: str) -> CarSpec:
 
 
 def _parse_expectation(item: object, where: str, charger_ids: set[str]) -> Expectation:
-    fields = _Fields(item, where, ("at", "charger", "current", "reason"))
+    fields = _Fields(item, where, ("at", "charger", "current", "reason", "phases"))
     charger_id = fields.text("charger")
     if charger_id not in charger_ids:
         raise ScenarioError(f"{fields.at('charger')}: unknown charger {charger_id!r}")
+    phases = fields.optional_integer("phases")
+    if phases is not None and phases not in {1, 2, 3}:
+        raise ScenarioError(f"{fields.at('phases')}: expected 1, 2 or 3, got {phases!r}")
     return Expectation(
         time=fields.time("at"),
         charger_id=charger_id,
@@ -297,6 +327,7 @@ def _parse_expectation(item: object, where: str, charger_ids: set[str]) -> Expec
         reason=_choice(Reason, fields.data["reason"], fields.at("reason"))
         if fields.has("reason")
         else None,
+        phases=phases,
     )
 
 

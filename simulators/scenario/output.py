@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .runner import StepRecord, check, simulate
+from .peak import WindowCheckResult, describe_window, peak_windows
+from .runner import CheckResult, StepRecord, check, simulate
 from .times import format_clock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from custom_components.powershare.engine import Phase
+    from custom_components.powershare.peak import PeakBudget
     from simulators.site import Site
 
     from .model import Scenario
-    from .runner import CheckResult
 
 
 def _phases(phases: Sequence[Phase]) -> str:
@@ -39,9 +40,35 @@ def _interesting(record: StepRecord, index: int, every: int | None) -> bool:
     )
 
 
+def _peak_json(budget: PeakBudget | None) -> dict[str, Any] | None:
+    if budget is None:
+        return None
+    return {
+        "limit_w": round(budget.limit_w, 1),
+        "window_start": budget.window_start,
+        "average_w": round(budget.average_w, 1),
+        "projected_w": round(budget.projected_w, 1),
+        "left_wh": round(budget.left_wh, 1),
+        "site_power_w": round(budget.site_power_w, 1),
+    }
+
+
 def record_json(record: StepRecord) -> dict[str, Any]:
-    """Return one step as plain JSON data."""
+    """Return one step as plain JSON data (with "peak" only when the scenario has a budget)."""
     decision = record.decision
+    peak: dict[str, Any] = {}
+    if record.peak is not None:
+        closed = record.closed
+        peak = {
+            "peak": _peak_json(record.peak),
+            "closed_window": None
+            if closed is None
+            else {
+                "start": closed.start,
+                "average_w": round(closed.average_w, 1),
+                "by_house": closed.by_house,
+            },
+        }
     return {
         "time": record.time,
         "clock": format_clock(record.time),
@@ -84,6 +111,7 @@ def record_json(record: StepRecord) -> dict[str, Any]:
                 for group, phase, amps in record.report.overloaded
             ],
         },
+        **peak,
     }
 
 
@@ -94,6 +122,12 @@ def _table_lines(record: StepRecord) -> list[str]:
         head += "  (" + ", ".join(record.events) + ")"
     if decision.surplus_w is not None:
         head += f"  surplus {decision.surplus_w:.0f} W"
+    if record.peak is not None:
+        budget = record.peak
+        head += (
+            f"  peak: window average {budget.average_w / 1000:.2f} kW of "
+            f"{budget.limit_w / 1000:.2f}, budget {budget.site_power_w / 1000:.2f} kW"
+        )
     lines = [head]
     lines.append(
         f"  {'charger':<10} {'car':<10} {'A':>3} {'phases':<7} {'draw L1/L2/L3':<15} "
@@ -118,8 +152,53 @@ def _table_lines(record: StepRecord) -> list[str]:
     return lines
 
 
-def _summary(site: Site, results: Sequence[CheckResult]) -> dict[str, Any]:
+def _check_json(result: CheckResult | WindowCheckResult) -> dict[str, Any]:
+    if isinstance(result, WindowCheckResult):
+        window = result.window
+        return {
+            "window_ending": format_clock(result.expectation.end),
+            "average_at_most_w": result.expectation.at_most_w,
+            "average_at_least_w": result.expectation.at_least_w,
+            "by_house": result.expectation.by_house,
+            "got_average_w": None if window is None else round(window.average_w, 1),
+            "got_by_house": None if window is None else window.by_house,
+            "passed": result.passed,
+            "text": result.describe(),
+        }
+    wanted = result.expectation
+    return {
+        "at": format_clock(wanted.time),
+        "charger": wanted.charger_id,
+        "expected": wanted.current,
+        "expected_reason": None if wanted.reason is None else wanted.reason.value,
+        "expected_phases": wanted.phases,
+        "got": result.current,
+        "got_reason": None if result.reason is None else result.reason.value,
+        "got_phases": result.phases,
+        "passed": result.passed,
+    }
+
+
+def _check_text(item: dict[str, Any]) -> str:
+    status = "ok  " if item["passed"] else "FAIL"
+    if "text" in item:
+        return f"  {status} {item['text']}\n"
+    reason = f" ({item['expected_reason']})" if item["expected_reason"] else ""
+    phases = ""
+    if item["expected_phases"] is not None:
+        reason += f" on {item['expected_phases']} phase(s)"
+        phases = f" on {item['got_phases']} phase(s)"
+    return (
+        f"  {status} at {item['at']} {item['charger']}: expected {item['expected']} A"
+        f"{reason}, got {item['got']} A ({item['got_reason']}){phases}\n"
+    )
+
+
+def _summary(
+    site: Site, results: Sequence[CheckResult | WindowCheckResult], windows: list[str]
+) -> dict[str, Any]:
     totals = site.totals
+    peak = {"peak_windows": windows} if windows else {}
     return {
         "energy_kwh": {car.spec.id: round(car.energy_wh / 1000.0, 3) for car in site.cars},
         "ev_kwh": round(totals.ev_wh / 1000.0, 3),
@@ -132,20 +211,8 @@ def _summary(site: Site, results: Sequence[CheckResult]) -> dict[str, Any]:
         "starts": dict(sorted(totals.starts.items())),
         "stops": dict(sorted(totals.stops.items())),
         "car_starts": dict(sorted(totals.draw_starts.items())),
-        "checks": [
-            {
-                "at": format_clock(result.expectation.time),
-                "charger": result.expectation.charger_id,
-                "expected": result.expectation.current,
-                "expected_reason": None
-                if result.expectation.reason is None
-                else result.expectation.reason.value,
-                "got": result.current,
-                "got_reason": None if result.reason is None else result.reason.value,
-                "passed": result.passed,
-            }
-            for result in results
-        ],
+        **peak,
+        "checks": [_check_json(result) for result in results],
     }
 
 
@@ -155,7 +222,7 @@ def run(
     *,
     as_json: bool = False,
     every: int | None = None,
-) -> list[CheckResult]:
+) -> list[CheckResult | WindowCheckResult]:
     """Simulate `scenario`, write the chosen steps and a summary to `out`, return the checks."""
     site = scenario.build_site()
     records: list[StepRecord] = []
@@ -171,7 +238,8 @@ def run(
         else:
             write("\n".join(_table_lines(record)) + "\n")
     results = check(scenario, records)
-    summary = _summary(site, results)
+    windows = [describe_window(window) for window in peak_windows(scenario, records)]
+    summary = _summary(site, results, windows)
     if as_json:
         write(json.dumps({"summary": summary}) + "\n")
         return results
@@ -185,11 +253,8 @@ def run(
         f"  overload: {summary['sustained_overload_as']} A.s sustained, "
         f"{summary['reaction_overload_as']} A.s within one cycle of reaction\n"
     )
+    for line in windows:
+        write(f"  peak window {line}\n")
     for item in summary["checks"]:
-        status = "ok  " if item["passed"] else "FAIL"
-        reason = f" ({item['expected_reason']})" if item["expected_reason"] else ""
-        write(
-            f"  {status} at {item['at']} {item['charger']}: expected {item['expected']} A"
-            f"{reason}, got {item['got']} A ({item['got_reason']})\n"
-        )
+        write(_check_text(item))
     return results

@@ -17,7 +17,8 @@ def parse_time(value: object, where: str) -> float:
     """Return the seconds a scenario time stands for.
 
     A number is seconds; a duration is "90s", "5m", "1h30m" or "1d"; a clock time "18:00" or
-    "07:30:15" counts from the scenario's start at 00:00.
+    "07:30:15" counts from the scenario's day at 00:00. Every time counts from that midnight:
+    a run begins there, or at its `site.start`.
     """
     if isinstance(value, bool):
         raise ScenarioError(f"{where}: expected a time, got {value!r}")

@@ -73,12 +73,26 @@ def test_the_budget_left_is_spread_over_the_rest_of_the_window() -> None:
     assert budget.site_power_w > 4000  # a quiet start leaves more for the rest
 
 
-def test_in_the_last_minute_the_rest_counts_as_a_minute() -> None:
+def test_in_the_last_minute_the_budget_may_fall_but_not_jump() -> None:
+    # On track (3.92 kW so far, 98 % of 4 kW): the cars keep their current to the end.
     tracker = PeakTracker(FIXED_4KW)
-    at = feed(tracker, 870, 3000.0)
-    budget = tracker.budget(at, 3000.0)
+    at = feed(tracker, 870, AIM * 4000.0)
+    budget = tracker.budget(at, AIM * 4000.0)
     assert budget is not None
-    assert budget.site_power_w == pytest.approx((AIM * 1000 - 3000 * 870 / 3600) * 60)
+    assert budget.site_power_w == pytest.approx(AIM * 4000.0)
+    # Nothing spent: what is left, spread over a minute, not over the 30 s left.
+    tracker = PeakTracker(FIXED_4KW)
+    at = feed(tracker, 870, 0.0)
+    budget = tracker.budget(at, 0.0)
+    assert budget is not None
+    assert budget.site_power_w == pytest.approx(AIM * 1000 * 60)
+    # Overspent: spread over the 30 s left, so the cut is as deep as it must be.
+    tracker = PeakTracker(FIXED_4KW)
+    at = feed(tracker, 870, 4100.0)
+    budget = tracker.budget(at, 4100.0)
+    assert budget is not None
+    assert budget.site_power_w == pytest.approx((AIM * 1000 - 4100 * 870 / 3600) * 3600 / 30)
+    assert budget.site_power_w < 0
 
 
 def test_an_overspent_window_gives_the_site_nothing() -> None:

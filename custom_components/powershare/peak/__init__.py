@@ -15,13 +15,13 @@ from .settings import (
     month_of,
     window_start,
 )
-from .tracker import AIM, MIN_REST_S, PeakBudget, PeakRecord, PeakSample, PeakTracker
+from .tracker import AIM, LAST_MINUTE_S, PeakBudget, PeakRecord, PeakSample, PeakTracker
 
 __all__ = [
     "AIM",
     "DEFAULT_FLOOR_W",
+    "LAST_MINUTE_S",
     "MIN_LIMIT_W",
-    "MIN_REST_S",
     "WINDOW_MINUTES",
     "PeakBudget",
     "PeakMode",

@@ -36,9 +36,10 @@ if TYPE_CHECKING:
 AIM: Final = 0.98
 """The budget aims 2 % under the limit: cars follow a cut within seconds, and the meter
 reports a few seconds late; both add a little energy after every cut."""
-MIN_REST_S: Final = 60.0
-"""The rest of a window counts as at least a minute: in its last seconds a car could not
-follow the budget left (it takes seconds to ramp), and no car starts for seconds."""
+LAST_MINUTE_S: Final = 60.0
+"""In a window's last minute the budget may fall, but rise no more than the energy left spread
+over a minute: a car could not follow a last-seconds jump (it takes seconds to ramp), and would
+carry it into the next window only to be cut again."""
 MAX_GAP_S: Final = 60.0
 """Readings further apart than this leave a gap, counted at the limit."""
 
@@ -228,9 +229,7 @@ class PeakTracker:
             average_w=energy * 3600.0 / elapsed,
             projected_w=(energy + import_power_w * rest / 3600.0) * 3600.0 / window_s,
             left_wh=max(limit * window_s / 3600.0 - energy, 0.0),
-            site_power_w=(AIM * limit * window_s / 3600.0 - energy)
-            * 3600.0
-            / max(rest, MIN_REST_S),
+            site_power_w=_site_power(AIM * limit * window_s / 3600.0 - energy, rest, AIM * limit),
         )
 
     # -- inside -----------------------------------------------------------------------------
@@ -281,3 +280,16 @@ class PeakTracker:
             if self.month is not None:
                 self.meter_month_peak_w = None
             self.month, self.month_peak = month, None
+
+
+def _site_power(left_wh: float, rest_s: float, aim_w: float) -> float:
+    """Return the average power that spends `left_wh` in the `rest_s` left of a window.
+
+    In the last minute it is capped at the larger of the aim and the energy left spread over a
+    minute: on track (what is left is the aim times the time left) the cars keep their current
+    to the window's end, with nothing left they are cut, and with much left they do not jump.
+    """
+    spread = left_wh * 3600.0 / max(rest_s, 1.0)
+    if rest_s >= LAST_MINUTE_S:
+        return spread
+    return min(spread, max(left_wh * 3600.0 / LAST_MINUTE_S, aim_w))
