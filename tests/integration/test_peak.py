@@ -90,9 +90,15 @@ async def test_a_fixed_limit_holds_the_car_to_the_budget(site: Site) -> None:
     house = sum(decision.groups[site.group_entry.entry_id].non_ev_load)
     allowed = math.floor((budget.site_power_w / VOLTAGE - house) / 3)
     charger = decision.chargers[site.charger_entry.entry_id]
-    assert 6 <= charger.target_current == allowed < 16
-    assert charger.reason is Reason.PEAK_BUDGET
     assert charger.by_peak_budget
+    # Started in a window's last seconds (the wall clock decides), the window so far counts
+    # at the limit and leaves less than the minimum: the car waits for the next window.
+    if allowed >= 6:
+        assert charger.target_current == allowed < 16
+        assert charger.reason is Reason.PEAK_BUDGET
+    else:
+        assert charger.target_current == 0
+        assert charger.reason is Reason.BELOW_MIN
     # The root group's sensors show the same budget (in kW and kWh).
     assert float(_state(hass, "peak_limit_in_force").state) == pytest.approx(8.0)
     assert float(_state(hass, "peak_budget_left").state) == pytest.approx(
