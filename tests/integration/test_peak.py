@@ -193,8 +193,9 @@ async def test_a_window_the_house_took_over_is_saved_and_told(
     hass = site.hass
     await _choose(hass, "fixed", limit_kw=4.0)
     keeper = async_get_hub(hass).balancing.peak
-    # A whole quarter-hour, 40 minutes ago, at 6 kW of house and no car; then the next one.
-    start = window_start(dt_util.now() - timedelta(minutes=40), 900)
+    # A whole quarter-hour at 6 kW of house and no car, then the next one begins. An hour
+    # ahead, so the site's own readings (older) are ignored and no month ends in between.
+    start = window_start(dt_util.now() + timedelta(hours=1), 900)
     for step in range(92):
         at = start + 10 * step
         keeper.update(_reading(6000.0, at), 0.0, dt_util.as_local(dt_util.utc_from_timestamp(at)))
