@@ -200,7 +200,9 @@ class PeakMeter:
         closed = self.tracker.last_closed
         budget = self.tracker.budget(self.scenario.moment(snapshot.now), import_w)
         if budget is not None:
-            snapshot = replace(snapshot, peak_power_w=budget.site_power_w)
+            snapshot = replace(
+                snapshot, peak_power_w=budget.site_power_w, peak_house_w=budget.house_w
+            )
         return snapshot, budget, closed if closed is not closed_before else None
 
 

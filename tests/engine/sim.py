@@ -82,6 +82,8 @@ class Loop:
     last: Decision | None = None
     peak_power_w: float | None = None
     """The peak budget each snapshot carries (`Snapshot.peak_power_w`)."""
+    peak_house_w: float | None = None
+    """The house's load the budget is planned with (`Snapshot.peak_house_w`)."""
 
     def __post_init__(self) -> None:
         self.balancer = Balancer(self.config)
@@ -136,7 +138,11 @@ class Loop:
             for charger in self.config.chargers
         }
         return Snapshot(
-            now=self.now, meters=meters, chargers=chargers, peak_power_w=self.peak_power_w
+            now=self.now,
+            meters=meters,
+            chargers=chargers,
+            peak_power_w=self.peak_power_w,
+            peak_house_w=self.peak_house_w,
         )
 
     def step(self) -> Decision:

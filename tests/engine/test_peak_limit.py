@@ -76,3 +76,21 @@ def test_a_house_over_the_budget_stops_the_cars() -> None:
     assert loop.amps() == {"a": 0, "b": 0}
     assert {d.reason for d in decision.chargers.values()} == {Reason.BELOW_MIN}
     assert decision.chargers["a"].limit_group == "main"
+
+
+def test_the_house_is_planned_with_its_recent_high_when_that_is_more() -> None:
+    # 2 A per phase now, but 20 A x phases (4.6 kW) of late: 48 - 20 = 28 A x phases, too
+    # little for both minimums (36): one car at 9 A, the other paused.
+    loop = Loop(
+        one_group_site(40.0, TWO, peak_budget=True),
+        cars={"a": Car(), "b": Car()},
+        base={"m": (2.0, 2.0, 2.0)},
+        peak_power_w=230.0 * 48,
+        peak_house_w=230.0 * 20,
+    )
+    loop.run(60)
+    assert sorted(loop.amps().values()) == [0, 9]
+    # A recent high below the present load changes nothing: 7 A each, as without it.
+    loop.peak_house_w = 230.0 * 3
+    loop.run(60)
+    assert loop.amps() == {"a": 7, "b": 7}

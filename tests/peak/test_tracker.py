@@ -245,3 +245,26 @@ def test_cars_that_follow_the_budget_keep_every_window_under_the_limit(
         closed = tracker.last_closed
         if closed is not None:
             assert closed.average_w <= 4000.0 + 1e-6
+
+
+def test_in_the_last_minute_the_present_import_is_kept_while_the_budget_covers_it() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    at = feed(tracker, 870, 3800.0)  # 62 Wh left for 30 s: 7.4 kW spread, 3.7 kW a minute
+    budget = tracker.budget(at, 4500.0)
+    assert budget is not None
+    assert budget.site_power_w == pytest.approx(4500.0)
+    budget = tracker.budget(at, 3000.0)
+    assert budget is not None
+    assert budget.site_power_w == pytest.approx(AIM * 4000.0)
+
+
+def test_the_house_is_forecast_at_its_high_of_the_last_five_minutes() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    for step in range(61):  # 10 minutes: the oven for two, then 500 W
+        moment = START + timedelta(seconds=10 * step)
+        house = 3000.0 if step < 12 else 500.0
+        tracker.observe(PeakSample(moment, house + 1000.0, 1000.0))
+        budget = tracker.budget(moment, house + 1000.0)
+        assert budget is not None
+        expected = 3000.0 if step < 12 + 30 else 500.0  # until five minutes after it
+        assert budget.house_w == pytest.approx(expected), step

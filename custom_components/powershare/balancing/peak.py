@@ -115,8 +115,8 @@ class PeakKeeper:
         now: datetime,
         *,
         meter_has_chargers: bool = True,
-    ) -> float | None:
-        """Take the root meter's latest reading; return the engine's `peak_power_w`.
+    ) -> PeakBudget | None:
+        """Take the root meter's latest reading; return the budget for the engine.
 
         A root meter on the house circuit only (`meter_has_chargers` False) misses the cars:
         their draw is added, and its counters and own averages, which miss them too, are not
@@ -155,4 +155,4 @@ class PeakKeeper:
             if closed.whole and closed.by_house and over:
                 self.house_peak = closed
         self.budget = tracker.budget(now, import_w)
-        return None if self.budget is None else self.budget.site_power_w
+        return self.budget

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from custom_components.powershare.devices.meters import MeterReading as MeterReadingOfDevice
     from custom_components.powershare.engine import Decision, SiteConfig
+    from custom_components.powershare.peak import PeakBudget
 
     from .links import ChargerLink, MeterLink
 
@@ -260,9 +261,11 @@ class BalancingService:
             return
         network = self._balancer.config.network
         snapshot = take_snapshot(self.hass, self.meters, self.chargers, self.clock(), network)
-        peak_power_w = self._peak_budget(self._balancer.config)
-        if peak_power_w is not None:
-            snapshot = replace(snapshot, peak_power_w=peak_power_w)
+        budget = self._peak_budget(self._balancer.config)
+        if budget is not None:
+            snapshot = replace(
+                snapshot, peak_power_w=budget.site_power_w, peak_house_w=budget.house_w
+            )
         decision = self._balancer.step(snapshot)
         self.decision = decision
         self.cycles += 1
@@ -275,8 +278,8 @@ class BalancingService:
         self._track_problems(decision)
         self._notify()
 
-    def _peak_budget(self, site: SiteConfig) -> float | None:
-        """Feed the peak budget the root meter's reading; return the engine's budget."""
+    def _peak_budget(self, site: SiteConfig) -> PeakBudget | None:
+        """Feed the peak budget the root meter's reading; return its budget for the engine."""
         root = site.root
         meter = None if root.meter_id is None else self.meters.get(root.meter_id)
         reading = None if meter is None else meter.coordinator.data

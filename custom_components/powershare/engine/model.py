@@ -297,6 +297,9 @@ class Snapshot:
     """With a peak budget (`SiteConfig.peak_budget`): the power the whole site may import, on
     average, for the rest of the window; the chargers get it less the non-EV load at the root.
     None: no budget this cycle (the fuses alone limit)."""
+    peak_house_w: float | None = None
+    """With a peak budget: the house's load to plan it with (its recent high, in watts); the
+    budget goes to the chargers less the larger of this and the root's non-EV load."""
 
     @property
     def measured_at(self) -> float:

@@ -5,7 +5,8 @@
 - Power cap: a group's maximum power, in amps at nominal voltage, less its non-EV load; a
   charger loads it by its current times the phases it uses.
 - Peak budget (a capacity tariff): the average power the whole site may still import in this
-  window, in amps at nominal voltage, less the root's non-EV load; loaded like a power cap.
+  window, in amps at nominal voltage, less the root's non-EV load (or the house's recent high,
+  if more); loaded like a power cap.
 - Solar budget: export at the root - reserve + import allowance, in amps at nominal voltage.
   Every charger loads it, but it is enforced only on the surplus tiers (from the tier after
   the last priority), so what fast charging takes is no longer surplus.
@@ -53,10 +54,16 @@ class Room:
             for index, group, phase in self._fuses
         ]
 
-    def limits(self, loads: LoadEstimate, peak_power_w: float | None = None) -> list[Limit]:
+    def limits(
+        self,
+        loads: LoadEstimate,
+        peak_power_w: float | None = None,
+        peak_house_w: float | None = None,
+    ) -> list[Limit]:
         """Return every limit of this cycle, in `Topology.limit_keys` order.
 
-        `peak_power_w` is the snapshot's peak budget (None: no budget this cycle).
+        `peak_power_w` is the snapshot's peak budget (None: no budget this cycle), and
+        `peak_house_w` the house's load to plan it with, when more than the non-EV load.
         """
         topology = self.topology
         config = topology.config
@@ -76,6 +83,8 @@ class Room:
             peak = NO_BUDGET_A
             if peak_power_w is not None:
                 load = load_power_amps(config.network, sum(loads.non_ev[topology.root]))
+                if peak_house_w is not None:
+                    load = max(load, peak_house_w / config.voltage)
                 peak = peak_power_w / config.voltage - load
             limits.append(Limit(peak))
         solar = 0.0

@@ -8,12 +8,14 @@ of the window so that the window's average stays under the limit:
 
     site power = (aim x limit x window - energy so far) / time left
 
-The balancer gives the chargers that power less the house's load at the root (the same held
-non-EV load the fuses use), shared max-min fair like any other power limit. So the forecast
-for the house is its present load, and the budget follows it: a kettle lowers the cars while
-it boils and the budget left after it is spread again over the rest of the window, never spent
-in its first minutes. A house that alone uses the whole budget leaves the cars at 0, and the
-window's peak is recorded as set by the house.
+The balancer gives the chargers that power less the house's load at the root (the larger of
+the held non-EV load the fuses use and the house's high of the last five minutes,
+`HOUSE_MEMORY_S`), shared max-min fair like any other power limit. So the forecast for the
+house is its recent high, and the budget follows it: a kettle lowers the cars while it boils
+and for a few minutes after (a thermostat may switch it on again), and the budget left is
+spread again over the rest of the window, never spent in its first minutes. A house that
+alone uses the whole budget leaves the cars at 0, and the window's peak is recorded as set by
+the house.
 
 Sources of the energy so far, the largest wins (a source can lag or miss, never overstate
 much): power readings integrated between samples (a gap longer than `MAX_GAP_S` counts at the
@@ -25,6 +27,7 @@ average covers it.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -40,6 +43,11 @@ LAST_MINUTE_S: Final = 60.0
 """In a window's last minute the budget may fall, but rise no more than the energy left spread
 over a minute: a car could not follow a last-seconds jump (it takes seconds to ramp), and would
 carry it into the next window only to be cut again."""
+HOUSE_MEMORY_S: Final = 300.0
+"""The house is forecast at its highest load of the last five minutes (`PeakBudget.house_w`),
+not only its present one: an oven's or a heat pump's thermostat switches every minute or two,
+and a budget made in its off phase would start the cars only to cut them when it switches on
+again."""
 MAX_GAP_S: Final = 60.0
 """Readings further apart than this leave a gap, counted at the limit."""
 
@@ -92,6 +100,8 @@ class PeakBudget:
     """What the window may still import before its average passes the limit (never < 0)."""
     site_power_w: float
     """The engine's `Snapshot.peak_power_w`: the site's allowed import for the rest."""
+    house_w: float | None = None
+    """The engine's `Snapshot.peak_house_w`: the house's recent high, its forecast."""
 
 
 @dataclass(slots=True)
@@ -128,6 +138,8 @@ class PeakTracker:
         self._window: _Window | None = None
         self._last: tuple[float, float, float] | None = None
         """The previous sample: time, import power, EV power."""
+        self._house: deque[tuple[float, float]] = deque()
+        """The house's load (import less the cars) of the last `HOUSE_MEMORY_S`, by time."""
 
     # -- the month's peak survives a restart ------------------------------------------------
 
@@ -187,7 +199,15 @@ class PeakTracker:
             if continuous and self._last is not None:
                 self._last = (start, self._last[1], self._last[2])
         self._integrate(at, sample)
-        window = self._window
+        self._take_meter_figures(self._window, sample, at)
+        self._last = (at, sample.import_power_w, sample.ev_power_w)
+        house = self._house
+        while house and house[0][0] < at - HOUSE_MEMORY_S:
+            house.popleft()
+        house.append((at, sample.import_power_w - sample.ev_power_w))
+
+    def _take_meter_figures(self, window: _Window, sample: PeakSample, at: float) -> None:
+        """Take the meter's own counters, average and month peak, where it has them."""
         if sample.import_energy_kwh is not None:
             if window.counter_base is None:
                 window.counter_base = (sample.import_energy_kwh, sample.export_energy_kwh)
@@ -201,7 +221,6 @@ class PeakTracker:
             window.meter_wh = sample.average_demand_w * (at - window.start) / 3600.0
         if sample.month_peak_w is not None:
             self.meter_month_peak_w = sample.month_peak_w
-        self._last = (at, sample.import_power_w, sample.ev_power_w)
 
     def budget(self, at: datetime, import_power_w: float) -> PeakBudget | None:
         """Return the budget at `at` (None: mode off).
@@ -229,10 +248,18 @@ class PeakTracker:
             average_w=energy * 3600.0 / elapsed,
             projected_w=(energy + import_power_w * rest / 3600.0) * 3600.0 / window_s,
             left_wh=max(limit * window_s / 3600.0 - energy, 0.0),
-            site_power_w=_site_power(AIM * limit * window_s / 3600.0 - energy, rest, AIM * limit),
+            site_power_w=_site_power(
+                AIM * limit * window_s / 3600.0 - energy, rest, AIM * limit, import_power_w
+            ),
+            house_w=self._house_high_w(now),
         )
 
     # -- inside -----------------------------------------------------------------------------
+
+    def _house_high_w(self, now: float) -> float | None:
+        """Return the house's highest load of the last `HOUSE_MEMORY_S` (None: not known)."""
+        recent = [watts for at, watts in self._house if at >= now - HOUSE_MEMORY_S]
+        return max(recent) if recent else None
 
     def _integrate(self, until: float, sample: PeakSample) -> None:
         """Add the energy between the previous sample and `until` to the window."""
@@ -282,14 +309,15 @@ class PeakTracker:
             self.month, self.month_peak = month, None
 
 
-def _site_power(left_wh: float, rest_s: float, aim_w: float) -> float:
+def _site_power(left_wh: float, rest_s: float, aim_w: float, import_w: float) -> float:
     """Return the average power that spends `left_wh` in the `rest_s` left of a window.
 
-    In the last minute it is capped at the larger of the aim and the energy left spread over a
-    minute: on track (what is left is the aim times the time left) the cars keep their current
-    to the window's end, with nothing left they are cut, and with much left they do not jump.
+    In the last minute it is capped at the largest of the aim, the present import and the
+    energy left spread over a minute: while what is left covers them the cars keep their
+    current to the window's end, with nothing left they are cut, and with much left they do
+    not jump.
     """
     spread = left_wh * 3600.0 / max(rest_s, 1.0)
     if rest_s >= LAST_MINUTE_S:
         return spread
-    return min(spread, max(left_wh * 3600.0 / LAST_MINUTE_S, aim_w))
+    return min(spread, max(left_wh * 3600.0 / LAST_MINUTE_S, aim_w, import_w))
