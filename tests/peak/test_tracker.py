@@ -268,3 +268,16 @@ def test_the_house_is_forecast_at_its_high_of_the_last_five_minutes() -> None:
         assert budget is not None
         expected = 3000.0 if step < 12 + 30 else 500.0  # until five minutes after it
         assert budget.house_w == pytest.approx(expected), step
+
+
+def test_a_house_over_the_aim_does_not_keep_the_cars_to_the_windows_end() -> None:
+    # Kept to the end, a car would carry its current into the next window, which a house
+    # over the aim leaves no room for: then the aim caps the last minute.
+    last = START + timedelta(seconds=880)
+    for ev, expected in ((700.0, 4500.0), (0.0, AIM * 4000.0)):
+        tracker = PeakTracker(FIXED_4KW)
+        feed(tracker, 870, 3800.0)
+        tracker.observe(PeakSample(last, 4500.0, ev))
+        budget = tracker.budget(last, 4500.0)
+        assert budget is not None
+        assert budget.site_power_w == pytest.approx(expected)

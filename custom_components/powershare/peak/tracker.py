@@ -238,6 +238,10 @@ class PeakTracker:
             window = _Window(start, start + self.settings.window_s, seen_from=now)
         window_s = window.end - window.start
         energy = self._energy_wh(window, limit)
+        house_w = self._house_high_w(now)
+        # A car kept running to a window's end carries its current into the next one for a
+        # cycle: only where the house leaves it room there.
+        kept_w = import_power_w if house_w is None or house_w <= AIM * limit else 0.0
         elapsed = max(now - window.start, 1.0)
         rest = max(window.end - now, 0.0)
         return PeakBudget(
@@ -249,9 +253,9 @@ class PeakTracker:
             projected_w=(energy + import_power_w * rest / 3600.0) * 3600.0 / window_s,
             left_wh=max(limit * window_s / 3600.0 - energy, 0.0),
             site_power_w=_site_power(
-                AIM * limit * window_s / 3600.0 - energy, rest, AIM * limit, import_power_w
+                AIM * limit * window_s / 3600.0 - energy, rest, AIM * limit, kept_w
             ),
-            house_w=self._house_high_w(now),
+            house_w=house_w,
         )
 
     # -- inside -----------------------------------------------------------------------------
