@@ -18,7 +18,7 @@ from .settings import charger_type
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.entity_platform import AddEntitiesCallback
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 PARALLEL_UPDATES = 1
 
@@ -26,13 +26,14 @@ REBOOT = ButtonEntityDescription(
     key="reboot",
     device_class=ButtonDeviceClass.RESTART,
     entity_category=EntityCategory.CONFIG,
+    entity_registry_enabled_default=False,  # as peblar: a reboot is not an everyday control
 )
 
 
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
     entry: ConfigEntry[Any],
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charger's reboot button (only charger entries forward this platform)."""
     if charger_type(entry) == CHARGER_TELTOCHARGE:

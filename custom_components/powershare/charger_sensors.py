@@ -47,6 +47,15 @@ def amps(value: float) -> float:
     return round(value, 1)
 
 
+def status_option(status: EvseStatus) -> str:
+    """Return the status sensor's option: the member's name, but never `unknown`.
+
+    Home Assistant's own `unknown` is a sensor without a value; the TeltoCharge's "unknown
+    state" is IEC state E.
+    """
+    return "state_e" if status is EvseStatus.UNKNOWN else status.name.lower()
+
+
 def enum_options(enum: type[Any]) -> list[str]:
     """Return the options of an enum sensor: the members' names in lower case."""
     return [member.name.lower() for member in enum]
@@ -120,8 +129,8 @@ TELTOCHARGE_SENSORS: tuple[ChargerSensorDescription, ...] = (
         key="status",
         translation_key="status",
         device_class=SensorDeviceClass.ENUM,
-        options=enum_options(EvseStatus),
-        value_fn=lambda reading, _d: reading.evse_status.name.lower(),
+        options=[status_option(status) for status in EvseStatus],
+        value_fn=lambda reading, _d: status_option(reading.evse_status),
     ),
     ChargerSensorDescription(
         key="iec_state",
@@ -144,7 +153,9 @@ TELTOCHARGE_SENSORS: tuple[ChargerSensorDescription, ...] = (
         translation_key="session_energy",
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        state_class=SensorStateClass.TOTAL,
+        # Back to 0 at each new session: total_increasing reads a fall as a new cycle, so
+        # the statistics never show a session's start as negative consumption.
+        state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=2,
         value_fn=lambda reading, _d: round(reading.session_energy_kwh, 2),
     ),

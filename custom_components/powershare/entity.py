@@ -41,6 +41,7 @@ def meter_device_info(entry: ConfigEntry[Any]) -> DeviceInfo:
     return DeviceInfo(
         identifiers={(DOMAIN, entry.entry_id)},
         name=entry.title,
+        manufacturer=model.manufacturer if model else "Home Assistant",
         model=model.name if model else "Home Assistant sensors",
         serial_number=entry.data.get(CONF_METER_ID),
         entry_type=None if model else DeviceEntryType.SERVICE,

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.entity_platform import AddEntitiesCallback
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 PARALLEL_UPDATES = 1
 
@@ -156,7 +156,7 @@ PEAK_LIMIT = SettingNumberDescription(
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: ConfigEntry[Any],
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charger's limits or a group's fuse."""
     kind = entry.data[CONF_KIND]

@@ -26,7 +26,7 @@ from .settings import OPT_MODE, OPT_PHASE_POLICY, setting
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.entity_platform import AddEntitiesCallback
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 PARALLEL_UPDATES = 1
 
@@ -67,7 +67,7 @@ PEAK_MODE = SettingSelectDescription(
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
     entry: ConfigEntry[Any],
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charger's selects (phase mode only for three-phase wiring of a kind that switches).
 

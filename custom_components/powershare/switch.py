@@ -14,7 +14,7 @@ from .settings import OPT_CHARGING_LOCKED, charger_type, setting
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.entity_platform import AddEntitiesCallback
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 PARALLEL_UPDATES = 1
 
@@ -25,7 +25,7 @@ CABLE_LOCK = SwitchEntityDescription(key="cable_lock", translation_key="cable_lo
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
     entry: ConfigEntry[Any],
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charger's switches (only charger entries forward this platform)."""
     coordinator = entry.runtime_data.coordinator

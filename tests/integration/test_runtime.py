@@ -11,6 +11,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -166,6 +168,7 @@ async def test_power_sensors_as_a_meter_and_an_unavailable_one(hass: HomeAssista
     assert service.decision.groups[group.entry_id].meter_stale
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the restart button
 async def test_restart_button_and_cable_lock(hass: HomeAssistant, site: Site) -> None:
     await hass.services.async_call(
         "button", "press", {"entity_id": "button.teltocharge_4242_restart"}, blocking=True
@@ -186,6 +189,7 @@ async def test_restart_button_and_cable_lock(hass: HomeAssistant, site: Site) ->
     assert hass.states.get("switch.teltocharge_4242_charger_locked").state == "off"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the restart button
 async def test_a_failed_write_is_reported(hass: HomeAssistant, site: Site) -> None:
     await site.servers[0].stop()
     with pytest.raises(HomeAssistantError) as caught:
@@ -284,3 +288,18 @@ async def test_an_unloaded_charger_stops_polling(hass: HomeAssistant, site: Site
     reads = sum(1 for request in site.charger.requests if request[0] in (3, 4))
     await asyncio.sleep(2.5)  # longer than the 2 s poll interval
     assert sum(1 for request in site.charger.requests if request[0] in (3, 4)) == reads
+
+
+async def test_the_restart_button_is_disabled_by_default(site: Site) -> None:
+    # As peblar's: a reboot is not an everyday control, and one press stops a charge.
+    entry = er.async_get(site.hass).async_get("button.teltocharge_4242_restart")
+    assert entry is not None
+    assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+
+
+async def test_the_meter_device_names_its_manufacturer(site: Site) -> None:
+    device = dr.async_get(site.hass).async_get_device(
+        identifiers={(DOMAIN, site.meter_entry.entry_id)}
+    )
+    assert device is not None
+    assert (device.manufacturer, device.model) == ("Eastron", "Eastron SDM630 (Modbus)")

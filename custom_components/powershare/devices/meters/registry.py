@@ -31,6 +31,8 @@ class MeterModel:
     """An optional password (Shelly with authentication enabled)."""
     needs_pairing: bool = False
     """A token obtained by pressing the device's button (HomeWizard API v2)."""
+    manufacturer: str = ""
+    """Who makes it (the device's manufacturer in Home Assistant)."""
 
 
 SHELLY_PRO_3EM_HTTP: Final = "shelly_pro_3em_http"
@@ -46,22 +48,35 @@ METER_MODELS: Final[dict[str, MeterModel]] = {
             key=key,
             name=f"{meter.manufacturer} {meter.model} (Modbus)",
             transport=MeterTransport.MODBUS_TCP if key in _TCP_ONLY else MeterTransport.MODBUS,
+            manufacturer=meter.manufacturer,
         )
         for key, meter in MODBUS_METER_MAPS.items()
     },
     SHELLY_PRO_3EM_HTTP: MeterModel(
-        SHELLY_PRO_3EM_HTTP, "Shelly Pro 3EM (HTTP RPC)", MeterTransport.HTTP, needs_password=True
+        SHELLY_PRO_3EM_HTTP,
+        "Shelly Pro 3EM (HTTP RPC)",
+        MeterTransport.HTTP,
+        needs_password=True,
+        manufacturer="Shelly",
     ),
     SHELLY_3EM_GEN1: MeterModel(
-        SHELLY_3EM_GEN1, "Shelly 3EM gen 1 (HTTP)", MeterTransport.HTTP, needs_password=True
+        SHELLY_3EM_GEN1,
+        "Shelly 3EM gen 1 (HTTP)",
+        MeterTransport.HTTP,
+        needs_password=True,
+        manufacturer="Shelly",
     ),
     HOMEWIZARD_P1_V1: MeterModel(
-        HOMEWIZARD_P1_V1, "HomeWizard P1 meter (local API v1)", MeterTransport.HTTP
+        HOMEWIZARD_P1_V1,
+        "HomeWizard P1 meter (local API v1)",
+        MeterTransport.HTTP,
+        manufacturer="HomeWizard",
     ),
     HOMEWIZARD_P1_V2: MeterModel(
         HOMEWIZARD_P1_V2,
         "HomeWizard P1 meter (API v2, HTTPS)",
         MeterTransport.HTTP,
         needs_pairing=True,
+        manufacturer="HomeWizard",
     ),
 }
