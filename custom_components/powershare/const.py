@@ -47,6 +47,8 @@ CONF_MIN_CURRENT: Final = "min_current"
 CONF_MAX_CURRENT: Final = "max_current"
 CONF_GROUP: Final = "group"  # the config entry id of the group the charger belongs to
 CONF_PRIORITY: Final = "priority"
+MAX_PRIORITY: Final = 10
+"""Priorities run from 0 (the default) to 10; a higher one is served first."""
 CONF_CAN_SWITCH_PHASES: Final = "can_switch_phases"
 DEFAULT_MIN_CURRENT: Final = 6
 DEFAULT_MAX_CURRENT: Final = 16

@@ -25,6 +25,7 @@ from .const import (
     CONF_PARENT,
     CONF_PEAK_FLOOR,
     CONF_PEAK_LIMIT,
+    CONF_PRIORITY,
     DEFAULT_MAX_CURRENT,
     DEFAULT_MIN_CURRENT,
     DOMAIN,
@@ -32,6 +33,7 @@ from .const import (
     ENTRY_KIND_GROUP,
     MAX_CURRENT_LIMIT,
     MAX_FUSE,
+    MAX_PRIORITY,
     MIN_CURRENT_LIMIT,
     MIN_FUSE,
 )
@@ -116,6 +118,19 @@ CHARGER_NUMBERS: tuple[SettingNumberDescription, ...] = (
     ),
 )
 
+PRIORITY = SettingNumberDescription(
+    key="priority",
+    translation_key="priority",
+    native_min_value=0,
+    native_max_value=MAX_PRIORITY,
+    native_step=1,
+    entity_category=EntityCategory.CONFIG,
+    mode=NumberMode.BOX,
+    option=CONF_PRIORITY,
+    default=0,
+)
+"""Who is served first when there is not enough for everyone (higher first)."""
+
 GROUP_FUSE = _current_number(
     key="fuse",
     translation_key="fuse",
@@ -162,7 +177,9 @@ async def async_setup_entry(
     kind = entry.data[CONF_KIND]
     if kind == ENTRY_KIND_CHARGER:
         coordinator = entry.runtime_data.coordinator
-        async_add_entities(ChargerNumber(coordinator, desc) for desc in CHARGER_NUMBERS)
+        async_add_entities(
+            ChargerNumber(coordinator, desc) for desc in (*CHARGER_NUMBERS, PRIORITY)
+        )
     elif kind == ENTRY_KIND_GROUP:
         if len(set(_fuses(entry))) == 1:
             numbers: list[NumberEntity] = [GroupFuseNumber(entry, GROUP_FUSE)]

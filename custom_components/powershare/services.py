@@ -1,4 +1,8 @@
-"""Service actions: current limits, charging schedules, and the site's status for automations."""
+"""Service actions: a charger's settings and schedules, and the site's status, for automations.
+
+Every setting an entity changes has its action too: the current limit, the charging mode,
+the phase mode (on chargers that can switch phases), the priority.
+"""
 
 from __future__ import annotations
 
@@ -20,14 +24,18 @@ from homeassistant.helpers import device_registry as dr
 
 from .const import (
     CONF_KIND,
+    CONF_PRIORITY,
+    CONF_WIRING,
     DOMAIN,
     ENTRY_KIND_CHARGER,
     MAX_CURRENT_LIMIT,
+    MAX_PRIORITY,
     MIN_CURRENT_LIMIT,
 )
+from .engine.model import ChargingMode, PhasePolicy
 from .hub import async_get_hub
 from .schedule import DAYS, MAX_TIMERS, ChargingTimer
-from .settings import OPT_SCHEDULE, OPT_USER_LIMIT
+from .settings import OPT_MODE, OPT_PHASE_POLICY, OPT_SCHEDULE, OPT_USER_LIMIT, setting
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -37,9 +45,14 @@ SERVICE_CLEAR_CURRENT_LIMIT = "clear_current_limit"
 SERVICE_SET_CHARGING_SCHEDULE = "set_charging_schedule"
 SERVICE_CLEAR_CHARGING_SCHEDULE = "clear_charging_schedule"
 SERVICE_GET_STATUS = "get_status"
+SERVICE_SET_CHARGING_MODE = "set_charging_mode"
+SERVICE_SET_PHASE_MODE = "set_phase_mode"
+SERVICE_SET_PRIORITY = "set_priority"
 
 ATTR_LIMIT = "limit"
 ATTR_TIMERS = "timers"
+ATTR_MODE = "mode"
+ATTR_PRIORITY = "priority"
 
 
 def _current(value: Any) -> int:
@@ -64,6 +77,15 @@ DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
 SET_LIMIT_SCHEMA = DEVICE_SCHEMA.extend({vol.Required(ATTR_LIMIT): _current})
 SET_SCHEDULE_SCHEMA = DEVICE_SCHEMA.extend(
     {vol.Required(ATTR_TIMERS): vol.All(cv.ensure_list, [TIMER_SCHEMA])}
+)
+SET_CHARGING_MODE_SCHEMA = DEVICE_SCHEMA.extend(
+    {vol.Required(ATTR_MODE): vol.In([mode.value for mode in ChargingMode])}
+)
+SET_PHASE_MODE_SCHEMA = DEVICE_SCHEMA.extend(
+    {vol.Required(ATTR_MODE): vol.In([policy.value for policy in PhasePolicy])}
+)
+SET_PRIORITY_SCHEMA = DEVICE_SCHEMA.extend(
+    {vol.Required(ATTR_PRIORITY): vol.All(vol.Coerce(int), vol.Range(min=0, max=MAX_PRIORITY))}
 )
 
 
@@ -138,6 +160,29 @@ async def _clear_charging_schedule(call: ServiceCall) -> None:
     _store(call.hass, entry, **{OPT_SCHEDULE: None})
 
 
+async def _set_charging_mode(call: ServiceCall) -> None:
+    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
+    _store(call.hass, entry, **{OPT_MODE: call.data[ATTR_MODE]})
+
+
+async def _set_phase_mode(call: ServiceCall) -> None:
+    """Set the phase mode of a three-phase charger that can switch; refuse it elsewhere."""
+    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
+    can_switch = entry.runtime_data.coordinator.charger.capabilities.phase_switching
+    if int(setting(entry, CONF_WIRING, 3)) != 3 or not can_switch:  # noqa: PLR2004
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="cannot_switch_phases",
+            translation_placeholders={"name": entry.title},
+        )
+    _store(call.hass, entry, **{OPT_PHASE_POLICY: call.data[ATTR_MODE]})
+
+
+async def _set_priority(call: ServiceCall) -> None:
+    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
+    _store(call.hass, entry, **{CONF_PRIORITY: call.data[ATTR_PRIORITY]})
+
+
 async def _get_status(call: ServiceCall) -> ServiceResponse:
     """Return the last decision: per charger and per group, by name."""
     service = async_get_hub(call.hass).balancing
@@ -191,6 +236,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(
         DOMAIN, SERVICE_CLEAR_CHARGING_SCHEDULE, _clear_charging_schedule, schema=DEVICE_SCHEMA
     )
+    for name, handler, schema in (
+        (SERVICE_SET_CHARGING_MODE, _set_charging_mode, SET_CHARGING_MODE_SCHEMA),
+        (SERVICE_SET_PHASE_MODE, _set_phase_mode, SET_PHASE_MODE_SCHEMA),
+        (SERVICE_SET_PRIORITY, _set_priority, SET_PRIORITY_SCHEMA),
+    ):
+        hass.services.async_register(DOMAIN, name, handler, schema=schema)
     hass.services.async_register(
         DOMAIN,
         SERVICE_GET_STATUS,

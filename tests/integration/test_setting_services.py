@@ -1,0 +1,94 @@
+"""Every setting an entity changes has its service action: mode, phase mode, priority."""
+
+from __future__ import annotations
+
+import pytest
+import voluptuous as vol
+from emulated_site import Site
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+
+from custom_components.powershare.const import CONF_PRIORITY, CONF_WIRING, DOMAIN
+from custom_components.powershare.engine import ChargingMode, PhasePolicy
+from custom_components.powershare.hub import async_get_hub
+from custom_components.powershare.settings import OPT_MODE, OPT_PHASE_POLICY
+
+
+def _device_id(hass: HomeAssistant, site: Site) -> str:
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), site.charger_entry.entry_id)
+    return devices[0].id
+
+
+def _charger_config(hass: HomeAssistant, site: Site) -> object:
+    engine_site = async_get_hub(hass).balancing.site
+    assert engine_site is not None
+    return next(c for c in engine_site.chargers if c.id == site.charger_entry.entry_id)
+
+
+async def test_mode_phase_mode_and_priority_by_service(hass: HomeAssistant, site: Site) -> None:
+    device_id = _device_id(hass, site)
+    await hass.services.async_call(
+        DOMAIN, "set_charging_mode", {"device_id": device_id, "mode": "solar"}, blocking=True
+    )
+    await hass.services.async_call(
+        DOMAIN, "set_phase_mode", {"device_id": device_id, "mode": "one"}, blocking=True
+    )
+    await hass.services.async_call(
+        DOMAIN, "set_priority", {"device_id": device_id, "priority": 3}, blocking=True
+    )
+    await hass.async_block_till_done()
+    options = site.charger_entry.options
+    assert (options[OPT_MODE], options[OPT_PHASE_POLICY], options[CONF_PRIORITY]) == (
+        "solar",
+        "one",
+        3,
+    )
+    # The balancing uses them from the next cycle on, without a reload.
+    charger = _charger_config(hass, site)
+    assert charger.mode is ChargingMode.SOLAR  # type: ignore[attr-defined]
+    assert charger.phase_policy is PhasePolicy.ONE  # type: ignore[attr-defined]
+    assert charger.priority == 3  # type: ignore[attr-defined]
+    # The priority number shows it (from the charger's next reading).
+    await site.cycle()
+    state = hass.states.get("number.teltocharge_4242_priority")
+    assert state is not None
+    assert float(state.state) == 3
+
+
+async def test_setting_services_refuse_what_cannot_be(hass: HomeAssistant, site: Site) -> None:
+    device_id = _device_id(hass, site)
+    for service, data in (
+        ("set_charging_mode", {"mode": "turbo"}),
+        ("set_phase_mode", {"mode": "two"}),
+        ("set_priority", {"priority": 11}),
+        ("set_priority", {"priority": -1}),
+    ):
+        with pytest.raises(vol.Invalid):
+            await hass.services.async_call(
+                DOMAIN, service, {"device_id": device_id, **data}, blocking=True
+            )
+    assert OPT_MODE not in site.charger_entry.options
+    # A charger wired on one phase has no phases to switch.
+    hass.config_entries.async_update_entry(
+        site.charger_entry, data={**site.charger_entry.data, CONF_WIRING: 1}
+    )
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            DOMAIN, "set_phase_mode", {"device_id": device_id, "mode": "one"}, blocking=True
+        )
+    assert caught.value.translation_key == "cannot_switch_phases"
+    assert OPT_PHASE_POLICY not in site.charger_entry.options
+
+
+async def test_the_priority_number_sets_it_too(hass: HomeAssistant, site: Site) -> None:
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {"entity_id": "number.teltocharge_4242_priority", "value": 2},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert site.charger_entry.options[CONF_PRIORITY] == 2
+    assert _charger_config(hass, site).priority == 2  # type: ignore[attr-defined]
