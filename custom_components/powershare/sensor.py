@@ -294,6 +294,19 @@ class ChargerSensor(ChargerEntity, SensorEntity):
         """The value from the latest reading and decision."""
         return self.entity_description.value_fn(self.coordinator.data, self.decision)
 
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The balancing reason's limit: which group, and which of its phases (or none)."""
+        decision = self.decision
+        if self.entity_description.key != "balancing_reason" or decision is None:
+            return None
+        group = None
+        if decision.limit_group is not None:
+            entry = self.hass.config_entries.async_get_entry(decision.limit_group)
+            group = entry.title if entry is not None else decision.limit_group
+        phase = None if decision.limit_phase is None else decision.limit_phase.name
+        return {"group": group, "phase": phase}
+
 
 class IfHomeAssistantStopsSensor(ChargerEntity, SensorEntity):
     """The most the charger may draw if Home Assistant stops, and why (`held_if_silent`)."""

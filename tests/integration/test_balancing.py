@@ -427,3 +427,28 @@ async def test_one_cycle_per_meter_reading_and_the_floor_only_when_they_stop(
     cycles = service.cycles
     await asyncio.sleep(5.5)
     assert service.cycles - cycles >= 2
+
+
+async def test_the_balancing_reason_names_the_group_and_phase_that_limit(
+    hass: HomeAssistant, site: Site
+) -> None:
+    # The house takes most of L3: the main fuse's L3 is what limits the car.
+    site.live.house_a = [10.0, 10.0, 20.0]
+    await site.charge_a_16_a_car()
+    await site.cycle()
+    reason = hass.states.get("sensor.teltocharge_4242_balancing_reason")
+    assert reason is not None
+    assert reason.state == Reason.GROUP_FUSE.value
+    assert reason.attributes["group"] == "Main fuse"
+    assert reason.attributes["phase"] == "L3"
+    # Off: nothing limits it, and the attributes say so.
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {"entity_id": "select.teltocharge_4242_charging_mode", "option": "off"},
+        blocking=True,
+    )
+    await site.cycle()
+    reason = hass.states.get("sensor.teltocharge_4242_balancing_reason")
+    assert reason is not None
+    assert (reason.attributes["group"], reason.attributes["phase"]) == (None, None)
