@@ -14,7 +14,8 @@ own (or from within its own package), never from a later one, type-only imports 
 5. `coordinator`: one DataUpdateCoordinator per device entry.
 6. `balancing/`: the balancing service (`site`, `snapshot`, `apply`, `service`).
 7. `hub`: the instance's balancing service and buses.
-8. `entity`: entity base classes; `charger_sensors`: a charger's sensors by kind of charger.
+8. `entity`: entity base classes; `charger_sensors`: a charger's sensors by kind of charger;
+   `peak_sensors`: the root group's capacity-tariff sensors.
 9. the platforms, `services`, `diagnostics`, `config_flow`.
 10. this module: sets up the entries.
 """

@@ -74,3 +74,32 @@ def schedule_limit(timers: tuple[ChargingTimer, ...], moment: datetime) -> int |
     bounded = [limit for limit in limits if limit is not None]
     # Overlapping windows: the most generous one applies; a window without a current: no cap.
     return None if len(bounded) < len(limits) else max(bounded)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One occurrence of a timer's window: from `start` to `end`, at most `current`."""
+
+    start: datetime
+    end: datetime
+    current: int | None
+
+
+def next_window(timers: tuple[ChargingTimer, ...], moment: datetime) -> Window | None:
+    """Return the window in force at `moment`, else the next to open (None: no schedule).
+
+    `moment` is local time with its zone; a window's times are read on that clock.
+    """
+    found: list[Window] = []
+    today = moment.date()
+    for timer in timers:
+        for offset in range(-1, len(DAYS) + 1):
+            day = today + timedelta(days=offset)
+            if DAYS[day.weekday()] not in timer.days:
+                continue
+            start = datetime.combine(day, timer.start, tzinfo=moment.tzinfo)
+            end_day = day + timedelta(days=1) if timer.end <= timer.start else day
+            end = datetime.combine(end_day, timer.end, tzinfo=moment.tzinfo)
+            if end > moment:
+                found.append(Window(start, end, timer.current))
+    return min(found, key=lambda window: window.start, default=None)

@@ -31,16 +31,19 @@ from .charger_sensors import (
 from .const import CONF_KIND, CONF_PARENT, ENTRY_KIND_CHARGER, ENTRY_KIND_METER
 from .coordinator import NOMINAL_VOLTAGE_V
 from .entity import ChargerEntity, GroupEntity, MeterEntity
+from .peak_sensors import PEAK_SENSORS, PeakSensorDescription
+from .schedule import ChargingTimer, next_window
+from .settings import OPT_SCHEDULE, setting
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
     from homeassistant.helpers.typing import StateType
 
-    from .balancing.peak import PeakKeeper
     from .devices.meters import MeterReading
     from .engine.model import GroupFigures
 
@@ -192,67 +195,12 @@ GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class PeakSensorDescription(SensorEntityDescription):
-    """A sensor of the capacity tariff's peak budget (root group only)."""
-
-    value_fn: Callable[[PeakKeeper], StateType]
-
-
-def _budget_figure(name: str) -> Callable[[PeakKeeper], StateType]:
-    def value(keeper: PeakKeeper) -> StateType:
-        budget = keeper.budget
-        return None if budget is None else round(getattr(budget, name))
-
-    return value
-
-
-def _month_peak(keeper: PeakKeeper) -> StateType:
-    tracker = keeper.tracker
-    own = tracker.month_peak.average_w if tracker.month_peak is not None else None
-    peaks = [peak for peak in (own, tracker.meter_month_peak_w) if peak is not None]
-    return round(max(peaks)) if peaks else None
-
-
-def _peak_power(**kwargs: Any) -> PeakSensorDescription:
-    return PeakSensorDescription(
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        suggested_unit_of_measurement=UnitOfPower.KILO_WATT,
-        suggested_display_precision=2,
-        state_class=SensorStateClass.MEASUREMENT,
-        **kwargs,
-    )
-
-
-PEAK_SENSORS: tuple[PeakSensorDescription, ...] = (
-    _peak_power(
-        key="peak_average", translation_key="peak_average", value_fn=_budget_figure("average_w")
-    ),
-    _peak_power(
-        key="peak_projected",
-        translation_key="peak_projected",
-        value_fn=_budget_figure("projected_w"),
-    ),
-    PeakSensorDescription(
-        key="peak_budget_left",
-        translation_key="peak_budget_left",
-        device_class=SensorDeviceClass.ENERGY_STORAGE,
-        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        state_class=SensorStateClass.MEASUREMENT,
-        value_fn=_budget_figure("left_wh"),
-    ),
-    _peak_power(key="month_peak", translation_key="month_peak", value_fn=_month_peak),
-    _peak_power(
-        key="peak_limit_in_force",
-        translation_key="peak_limit_in_force",
-        value_fn=lambda keeper: (
-            None if keeper.tracker.limit_w is None else round(keeper.tracker.limit_w)
-        ),
-    ),
+NEXT_CHARGING_WINDOW = SensorEntityDescription(
+    key="next_charging_window",
+    translation_key="next_charging_window",
+    device_class=SensorDeviceClass.TIMESTAMP,
 )
+"""A charger's charging schedule: the window in force, or the next one."""
 
 
 async def async_setup_entry(
@@ -268,6 +216,7 @@ async def async_setup_entry(
             ChargerSensor(coordinator, description) for description in charger_sensors(entry)
         ]
         sensors.append(IfHomeAssistantStopsSensor(coordinator, IF_HOME_ASSISTANT_STOPS))
+        sensors.append(ScheduleSensor(coordinator, NEXT_CHARGING_WINDOW))
         async_add_entities(sensors)
     elif kind == ENTRY_KIND_METER:
         meter_coordinator = entry.runtime_data.coordinator
@@ -374,4 +323,39 @@ class PeakSensor(GroupEntity, SensorEntity):
         return {
             "window_start": dt_util.utc_from_timestamp(peak.start).isoformat(),
             "set_by": "house" if peak.by_house else "cars",
+        }
+
+
+class ScheduleSensor(ChargerEntity, SensorEntity):
+    """The charging schedule's window in force or next (unknown without a schedule).
+
+    Attributes: its end, its current cap, whether it is in force, and every timer.
+    """
+
+    @property
+    def available(self) -> bool:
+        """Always: the schedule is a setting, not a reading."""
+        return True
+
+    def _timers(self) -> tuple[ChargingTimer, ...]:
+        stored = setting(self.coordinator.config_entry, OPT_SCHEDULE) or ()
+        return tuple(ChargingTimer.from_dict(raw) for raw in stored)
+
+    @property
+    def native_value(self) -> datetime | None:
+        """When the window in force began, or when the next one opens."""
+        window = next_window(self._timers(), dt_util.now())
+        return None if window is None else window.start
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The window's end and cap, whether it is open now, and the timers as set."""
+        now = dt_util.now()
+        timers = self._timers()
+        window = next_window(timers, now)
+        return {
+            "end": None if window is None else window.end.isoformat(),
+            "current": None if window is None else window.current,
+            "in_force": window is not None and window.start <= now,
+            "timers": [timer.to_dict() for timer in timers],
         }

@@ -29,7 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         {"coordinator"},
         {"balancing"},
         {"hub"},
-        {"entity", "charger_sensors"},
+        {"entity", "charger_sensors", "peak_sensors"},
         {
             "binary_sensor",
             "button",

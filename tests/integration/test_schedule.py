@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from custom_components.powershare.schedule import DAYS, ChargingTimer, schedule_limit
+from custom_components.powershare.schedule import (
+    DAYS,
+    ChargingTimer,
+    Window,
+    next_window,
+    schedule_limit,
+)
 
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)  # a Monday
 
@@ -67,3 +74,24 @@ def test_timers_survive_storage(
         return
     timer = ChargingTimer(start=start, end=end, days=days, current=current)
     assert ChargingTimer.from_dict(timer.to_dict()) == timer
+
+
+def test_the_next_window_is_the_one_in_force_or_the_next_to_open() -> None:
+    zone = ZoneInfo("Europe/Brussels")
+    nights = ChargingTimer(time(22), time(6), frozenset({"mon", "tue"}), current=16)
+    weekend = ChargingTimer(time(10), time(14), frozenset({"sat"}))
+    monday_noon = datetime(2026, 3, 2, 12, tzinfo=zone)  # a Monday
+    window = next_window((nights, weekend), monday_noon)
+    assert window == Window(
+        datetime(2026, 3, 2, 22, tzinfo=zone), datetime(2026, 3, 3, 6, tzinfo=zone), 16
+    )
+    # Tuesday 03:00: Monday night's window is in force.
+    in_force = next_window((nights, weekend), datetime(2026, 3, 3, 3, tzinfo=zone))
+    assert in_force is not None
+    assert in_force.start == datetime(2026, 3, 2, 22, tzinfo=zone)
+    # Wednesday morning: the next one is Saturday's.
+    later = next_window((nights, weekend), datetime(2026, 3, 4, 7, tzinfo=zone))
+    assert later == Window(
+        datetime(2026, 3, 7, 10, tzinfo=zone), datetime(2026, 3, 7, 14, tzinfo=zone), None
+    )
+    assert next_window((), monday_noon) is None

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 import voluptuous as vol
 from emulated_site import Site
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 
 from custom_components.powershare.const import CONF_PRIORITY, CONF_WIRING, DOMAIN
 from custom_components.powershare.engine import ChargingMode, PhasePolicy
 from custom_components.powershare.hub import async_get_hub
+from custom_components.powershare.schedule import DAYS, ChargingTimer, next_window
 from custom_components.powershare.settings import OPT_MODE, OPT_PHASE_POLICY
 
 
@@ -92,3 +96,38 @@ async def test_the_priority_number_sets_it_too(hass: HomeAssistant, site: Site) 
     await hass.async_block_till_done()
     assert site.charger_entry.options[CONF_PRIORITY] == 2
     assert _charger_config(hass, site).priority == 2  # type: ignore[attr-defined]
+
+
+async def test_the_schedule_shows_as_the_next_charging_window(
+    hass: HomeAssistant, site: Site
+) -> None:
+    state = hass.states.get("sensor.teltocharge_4242_next_charging_window")
+    assert state is not None
+    assert state.state == "unknown"  # no schedule
+    await hass.services.async_call(
+        DOMAIN,
+        "set_charging_schedule",
+        {
+            "device_id": _device_id(hass, site),
+            "timers": [{"start": "22:00", "end": "06:00", "current": 16}],
+        },
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    await site.cycle()
+    state = hass.states.get("sensor.teltocharge_4242_next_charging_window")
+    assert state is not None
+    start = dt_util.parse_datetime(state.state)
+    assert start is not None
+    now = dt_util.now()
+    window = next_window(
+        (ChargingTimer(time(22), time(6), current=16),), now
+    )  # the same window, worked out here
+    assert window is not None
+    assert start == window.start
+    assert state.attributes["end"] == window.end.isoformat()
+    assert state.attributes["current"] == 16
+    assert state.attributes["in_force"] is (window.start <= now)
+    assert state.attributes["timers"] == [
+        {"start": "22:00", "end": "06:00", "days": list(DAYS), "current": 16}
+    ]
