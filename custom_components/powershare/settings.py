@@ -35,6 +35,7 @@ OPT_USER_LIMIT: Final = "user_limit"
 OPT_SCHEDULE: Final = "schedule"  # a list of ChargingTimer.to_dict()
 OPT_FAILSAFE_CURRENT: Final = "failsafe_current"
 OPT_CHARGING_LOCKED: Final = "charging_locked"
+OPT_AUTO_LOCK: Final = "auto_lock"  # lock after a minute without activity (off by default)
 
 USER_SETTINGS: Final = frozenset(
     {
@@ -44,6 +45,7 @@ USER_SETTINGS: Final = frozenset(
         OPT_SCHEDULE,
         OPT_FAILSAFE_CURRENT,
         OPT_CHARGING_LOCKED,
+        OPT_AUTO_LOCK,
         CONF_MIN_CURRENT,
         CONF_MAX_CURRENT,
         CONF_PRIORITY,

@@ -1,15 +1,16 @@
-"""Switches: lock a charger (nobody charges) and the socket's cable lock (register 18)."""
+"""Switches: lock a charger (nobody charges), auto-lock, and the socket's cable lock (reg. 18)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
 
 from .const import CHARGER_TELTOCHARGE
 from .devices.teltocharge import LockMode
 from .entity import ChargerEntity
-from .settings import OPT_CHARGING_LOCKED, charger_type, setting
+from .settings import OPT_AUTO_LOCK, OPT_CHARGING_LOCKED, charger_type, setting
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -20,6 +21,9 @@ PARALLEL_UPDATES = 1
 
 CHARGING_LOCK = SwitchEntityDescription(key="charging_lock", translation_key="charging_lock")
 CABLE_LOCK = SwitchEntityDescription(key="cable_lock", translation_key="cable_lock")
+AUTO_LOCK = SwitchEntityDescription(
+    key="auto_lock", translation_key="auto_lock", entity_category=EntityCategory.CONFIG
+)
 
 
 async def async_setup_entry(
@@ -29,7 +33,10 @@ async def async_setup_entry(
 ) -> None:
     """Add a charger's switches (only charger entries forward this platform)."""
     coordinator = entry.runtime_data.coordinator
-    switches: list[SwitchEntity] = [ChargingLockSwitch(coordinator, CHARGING_LOCK)]
+    switches: list[SwitchEntity] = [
+        ChargingLockSwitch(coordinator, CHARGING_LOCK),
+        AutoLockSwitch(coordinator, AUTO_LOCK),
+    ]
     if charger_type(entry) == CHARGER_TELTOCHARGE:
         switches.append(CableLockSwitch(coordinator, CABLE_LOCK))
     async_add_entities(switches)
@@ -55,6 +62,35 @@ class ChargingLockSwitch(ChargerEntity, SwitchEntity):
         entry = self.coordinator.config_entry
         self.hass.config_entries.async_update_entry(
             entry, options={**entry.options, OPT_CHARGING_LOCKED: locked}
+        )
+        self.async_write_ha_state()
+
+
+class AutoLockSwitch(ChargerEntity, SwitchEntity):
+    """On: the charger locks itself after a minute without a car or a car drawing."""
+
+    @property
+    def available(self) -> bool:
+        """A setting is always available."""
+        return True
+
+    @property
+    def is_on(self) -> bool:
+        """Whether auto-lock is on."""
+        return bool(setting(self.coordinator.config_entry, OPT_AUTO_LOCK, default=False))
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Turn auto-lock on."""
+        self._store(auto_lock=True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Turn auto-lock off (a lock already made stays until unlocked)."""
+        self._store(auto_lock=False)
+
+    def _store(self, *, auto_lock: bool) -> None:
+        entry = self.coordinator.config_entry
+        self.hass.config_entries.async_update_entry(
+            entry, options={**entry.options, OPT_AUTO_LOCK: auto_lock}
         )
         self.async_write_ha_state()
 

@@ -16,7 +16,11 @@ from custom_components.powershare.const import CONF_PRIORITY, CONF_WIRING, DOMAI
 from custom_components.powershare.engine import ChargingMode, PhasePolicy
 from custom_components.powershare.hub import async_get_hub
 from custom_components.powershare.schedule import DAYS, ChargingTimer, next_window
-from custom_components.powershare.settings import OPT_MODE, OPT_PHASE_POLICY
+from custom_components.powershare.settings import (
+    OPT_CHARGING_LOCKED,
+    OPT_MODE,
+    OPT_PHASE_POLICY,
+)
 
 
 def _device_id(hass: HomeAssistant, site: Site) -> str:
@@ -131,3 +135,38 @@ async def test_the_schedule_shows_as_the_next_charging_window(
     assert state.attributes["timers"] == [
         {"start": "22:00", "end": "06:00", "days": list(DAYS), "current": 16}
     ]
+
+
+async def test_auto_lock_locks_a_charger_idle_for_a_minute(hass: HomeAssistant, site: Site) -> None:
+    service = async_get_hub(hass).balancing
+    moment = [1_000_000.0]
+    service.clock = lambda: moment[0]
+
+    async def cycle_at(seconds: float) -> None:
+        moment[0] = 1_000_000.0 + seconds
+        await site.cycle()
+
+    # Off by default: no car for two minutes, still unlocked.
+    for seconds in (0, 61, 122):
+        await cycle_at(seconds)
+    assert not site.charger_entry.options.get(OPT_CHARGING_LOCKED)
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.teltocharge_4242_auto_lock"}, blocking=True
+    )
+    await cycle_at(130)
+    await cycle_at(189)
+    assert not site.charger_entry.options.get(OPT_CHARGING_LOCKED)  # 59 s idle
+    await cycle_at(191)
+    await hass.async_block_till_done()
+    assert site.charger_entry.options[OPT_CHARGING_LOCKED] is True
+    locked = hass.states.get("switch.teltocharge_4242_charger_locked")
+    assert locked is not None
+    assert locked.state == "on"
+    # Unlocked as always; a car that charges is activity: it stays unlocked.
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.teltocharge_4242_charger_locked"}, blocking=True
+    )
+    await site.charge_a_16_a_car()
+    for seconds in (200, 300, 400):
+        await cycle_at(seconds)
+    assert site.charger_entry.options[OPT_CHARGING_LOCKED] is False

@@ -30,6 +30,7 @@ from .apply import (
     async_release,
     held_if_silent,
 )
+from .auto_lock import AutoLock
 from .peak import PeakKeeper, peak_settings
 from .site import build_site, root_group, schedules_moved, three_phase_chargers_below
 from .snapshot import take_snapshot
@@ -88,6 +89,7 @@ class BalancingService:
     repairs: RepairTracker = field(init=False)
     peak: PeakKeeper = field(init=False)
     """The capacity tariff's peak budget at the root group."""
+    auto_lock: AutoLock = field(default_factory=AutoLock)
 
     def __post_init__(self) -> None:
         """Create the repair tracker and the peak budget."""
@@ -276,6 +278,7 @@ class BalancingService:
             self.clock(),
         )
         self._track_problems(decision)
+        self.auto_lock.check(self.hass, decision, self.chargers)
         self._notify()
 
     def _peak_budget(self, site: SiteConfig) -> PeakBudget | None:
