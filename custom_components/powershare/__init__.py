@@ -205,7 +205,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> b
     stores the kind of charger it drives; every older one drives a TeltoCharge. 1.3 -> 1.4: the
     root group stores its capacity tariff, off (as before) with the default floor and a
     quarter-hour window (a meter of Home Assistant sensors may also name energy and demand
-    sensors for it; older ones name none, which needs nothing). Refuses a newer
+    sensors for it, and a group its contracted power; older ones have none, which needs
+    nothing). Refuses a newer
     version (a downgrade) rather than guess at it.
     """
     if entry.version > 1:

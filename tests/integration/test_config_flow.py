@@ -31,6 +31,7 @@ from serial.tools.list_ports_common import ListPortInfo  # type: ignore[import-u
 from custom_components import powershare
 from custom_components.powershare import connection
 from custom_components.powershare.config_flow import probe
+from custom_components.powershare.config_flow.group import contracted_amps
 from custom_components.powershare.config_flow.meter import (
     HOMEWIZARD_V1_SERVICE,
     HOMEWIZARD_V2_SERVICE,
@@ -44,6 +45,7 @@ from custom_components.powershare.const import (
     CONF_BAUDRATE,
     CONF_CHARGER_TYPE,
     CONF_CONNECTION,
+    CONF_CONTRACTED_POWER,
     CONF_CURRENT_ENTITIES,
     CONF_FUSE,
     CONF_GROUP,
@@ -72,6 +74,7 @@ from custom_components.powershare.const import (
     CONF_SERIAL_PORT,
     CONF_SOLAR_RESERVE,
     CONF_STOPBITS,
+    CONF_SUPPLY,
     CONF_UNIT_ID,
     CONF_VOLTAGE_ENTITIES,
     CONF_WIRING,
@@ -1376,3 +1379,40 @@ async def test_ha_sensors_take_the_meters_own_capacity_tariff_figures(hass: Home
     assert result["data"]["import_energy_entity"] == "sensor.p1_import"
     assert result["data"]["average_demand_entity"] == "sensor.p1_average"
     assert "month_peak_entity" not in result["data"]
+
+
+async def test_a_group_from_its_contracted_power(hass: HomeAssistant) -> None:
+    result = await _start(hass, "group")
+    base = {CONF_NAME: "Main fuse", CONF_METER_INCLUDES_CHARGERS: True}
+    for wrong in ({}, {CONF_FUSE: 25, CONF_CONTRACTED_POWER: 7.4}):
+        result = _checked(await _configure(hass, result, {**base, **wrong}))
+        assert result["errors"] == {CONF_FUSE: "fuse_or_contracted_power"}
+    result = _checked(await _configure(hass, result, {**base, CONF_CONTRACTED_POWER: 0.5}))
+    assert result["errors"] == {CONF_CONTRACTED_POWER: "contracted_power_out_of_range"}
+    # 9.2 kW single-phase: 9200 / 230 = 40 A, shown before it is used.
+    result = _checked(
+        await _configure(
+            hass, result, {**base, CONF_CONTRACTED_POWER: 9.2, CONF_SUPPLY: "single_phase"}
+        )
+    )
+    assert result["step_id"] == "group_contracted"
+    assert result["description_placeholders"] == {
+        "kw": "9.2",
+        "amps": "40.0",
+        "formula": "kW x 1000 / 230",
+    }
+    result = await _configure(hass, result, {})
+    assert result["step_id"] == "group_site"
+    result = await _configure(
+        hass, result, {CONF_NETWORK: "1x230", CONF_SOLAR_RESERVE: 0, CONF_IMPORT_ALLOWANCE: 0}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    data = result["data"]
+    assert data[CONF_FUSE] == [40.0, 40.0, 40.0]
+    assert (data[CONF_CONTRACTED_POWER], data[CONF_SUPPLY]) == (9.2, "single_phase")
+
+
+def test_contracted_power_follows_the_v2c_guides_formulas() -> None:
+    # Three-phase: kW x 1000 / (sqrt(3) x 400 x 0.95); 7.4 kW gives 11.24 A per phase.
+    assert contracted_amps(7.4, "three_phase") == pytest.approx(11.243, abs=1e-3)
+    assert contracted_amps(9.2, "single_phase") == pytest.approx(40.0)

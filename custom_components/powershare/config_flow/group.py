@@ -6,6 +6,7 @@ checks keep it a tree: one root, no loops, a meter measures one group, a name na
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Final
 
 import voluptuous as vol
@@ -14,6 +15,7 @@ from homeassistant.util import slugify
 
 from custom_components.powershare.balancing.peak import connection_kw
 from custom_components.powershare.const import (
+    CONF_CONTRACTED_POWER,
     CONF_FUSE,
     CONF_IMPORT_ALLOWANCE,
     CONF_KIND,
@@ -28,11 +30,14 @@ from custom_components.powershare.const import (
     CONF_PEAK_MODE,
     CONF_PEAK_WINDOW,
     CONF_SOLAR_RESERVE,
+    CONF_SUPPLY,
     DOMAIN,
     ENTRY_KIND_GROUP,
     ENTRY_KIND_METER,
     MAX_FUSE,
     MIN_FUSE,
+    SUPPLY_SINGLE_PHASE,
+    SUPPLY_THREE_PHASE,
 )
 from custom_components.powershare.engine import Network
 from custom_components.powershare.peak import (
@@ -71,20 +76,49 @@ class GroupSteps(PowershareFlowBase):
             current = in_force(this)
             fuse = current[CONF_FUSE]
             values = {**current, CONF_FUSE: fuse[0], FUSE_L2: fuse[1], FUSE_L3: fuse[2]}
+            if current.get(CONF_CONTRACTED_POWER) is not None:
+                # Its fuse comes from the contracted power: that is what is asked again.
+                values = {**values, FUSE_L2: None, FUSE_L3: None}
         if user_input is not None:
             values = user_input
             errors = self._group_errors(user_input, this, groups)
             if not errors:
                 self._group = _group_data(user_input, this)
-                if CONF_PARENT not in self._group:
-                    return await self.async_step_group_site()
-                return await self._async_group_done()
+                if CONF_CONTRACTED_POWER in self._group:
+                    return await self.async_step_group_contracted()
+                return await self._async_group_next()
         meters = entries_of_kind(self.hass, ENTRY_KIND_METER)
         return self.async_show_form(
             step_id="group",
             data_schema=_group_schema(values, meters, groups, named=this is None),
             errors=errors,
         )
+
+    async def async_step_group_contracted(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the current a contracted power allows, for the user to confirm."""
+        if user_input is not None:
+            return await self._async_group_next()
+        amps = self._group[CONF_FUSE][0]
+        supply = self._group[CONF_SUPPLY]
+        return self.async_show_form(
+            step_id="group_contracted",
+            data_schema=vol.Schema({}),
+            description_placeholders={
+                "kw": f"{self._group[CONF_CONTRACTED_POWER]:g}",
+                "amps": f"{amps:.1f}",
+                "formula": "kW x 1000 / 230"
+                if supply == SUPPLY_SINGLE_PHASE
+                else "kW x 1000 / (sqrt(3) x 400 x 0.95)",
+            },
+        )
+
+    async def _async_group_next(self) -> ConfigFlowResult:
+        """Ask the root for the site's settings next; any other group is done."""
+        if CONF_PARENT not in self._group:
+            return await self.async_step_group_site()
+        return await self._async_group_done()
 
     def _group_errors(
         self, user_input: Mapping[str, Any], this: ConfigEntry | None, groups: list[ConfigEntry]
@@ -95,13 +129,7 @@ class GroupSteps(PowershareFlowBase):
             unique_id = f"group_{slugify(user_input[CONF_NAME])}"
             if self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, unique_id):
                 errors[CONF_NAME] = "name_in_use"
-        for name in (CONF_FUSE, FUSE_L2, FUSE_L3):
-            value = user_input.get(name)
-            if value is not None and not MIN_FUSE <= value <= MAX_FUSE:
-                errors[name] = "fuse_out_of_range"
-        if (user_input.get(FUSE_L2) is None) != (user_input.get(FUSE_L3) is None):
-            missing = FUSE_L2 if user_input.get(FUSE_L2) is None else FUSE_L3
-            errors[missing] = "fuse_incomplete"
+        errors |= _fuse_errors(user_input)
         meter = user_input.get(CONF_METER)
         if meter and any(group.data.get(CONF_METER) == meter for group in groups):
             errors[CONF_METER] = "meter_in_use"
@@ -185,10 +213,18 @@ def _group_schema(
             TextSelector()
         )
     amps = number_box(0, step=0.1, unit="A")
-    schema[vol.Required(CONF_FUSE, default=values.get(CONF_FUSE, vol.UNDEFINED))] = amps
-    for name in (FUSE_L2, FUSE_L3, CONF_MAX_POWER):
-        selector = amps if name != CONF_MAX_POWER else number_box(1, unit="W")
+    # A fuse, or a contracted power the fuse is derived from: one of the two.
+    suggested = values.get(CONF_FUSE) if values.get(CONF_CONTRACTED_POWER) is None else None
+    schema[vol.Optional(CONF_FUSE, description={"suggested_value": suggested})] = amps
+    for name in (FUSE_L2, FUSE_L3, CONF_MAX_POWER, CONF_CONTRACTED_POWER):
+        selector = {
+            CONF_MAX_POWER: number_box(1, unit="W"),
+            CONF_CONTRACTED_POWER: number_box(0, step=0.1, unit="kW"),
+        }.get(name, amps)
         schema[vol.Optional(name, description={"suggested_value": values.get(name)})] = selector
+    schema[vol.Required(CONF_SUPPLY, default=values.get(CONF_SUPPLY, SUPPLY_THREE_PHASE))] = (
+        dropdown([SUPPLY_THREE_PHASE, SUPPLY_SINGLE_PHASE], translation_key=CONF_SUPPLY)
+    )
     if meters:
         schema[
             vol.Optional(CONF_METER, description={"suggested_value": values.get(CONF_METER)})
@@ -204,18 +240,30 @@ def _group_schema(
 
 
 def _group_data(user_input: Mapping[str, Any], this: ConfigEntry | None) -> dict[str, Any]:
-    """Build a group's entry data: the same fuse on every phase unless L2 and L3 are given."""
-    fuse = float(user_input[CONF_FUSE])
+    """Build a group's entry data: the same fuse on every phase unless L2 and L3 are given.
+
+    A contracted power gives the fuse (the V2C guide's formulas, `contracted_amps`) and is
+    kept with its supply, so reconfiguring shows it again.
+    """
     data: dict[str, Any] = {
         CONF_KIND: ENTRY_KIND_GROUP,
         CONF_NAME: this.data[CONF_NAME] if this is not None else user_input[CONF_NAME],
-        CONF_FUSE: [
+        CONF_METER_INCLUDES_CHARGERS: user_input[CONF_METER_INCLUDES_CHARGERS],
+    }
+    contracted = user_input.get(CONF_CONTRACTED_POWER)
+    if contracted is not None:
+        supply = user_input.get(CONF_SUPPLY, SUPPLY_THREE_PHASE)
+        amps = round(contracted_amps(float(contracted), supply), 1)
+        data[CONF_FUSE] = [amps, amps, amps]
+        data[CONF_CONTRACTED_POWER] = float(contracted)
+        data[CONF_SUPPLY] = supply
+    else:
+        fuse = float(user_input[CONF_FUSE])
+        data[CONF_FUSE] = [
             fuse,
             float(user_input.get(FUSE_L2, fuse)),
             float(user_input.get(FUSE_L3, fuse)),
-        ],
-        CONF_METER_INCLUDES_CHARGERS: user_input[CONF_METER_INCLUDES_CHARGERS],
-    }
+        ]
     for key in (CONF_MAX_POWER, CONF_METER, CONF_PARENT):
         if user_input.get(key):
             data[key] = user_input[key]
@@ -266,3 +314,33 @@ def _site_schema(values: Mapping[str, Any]) -> vol.Schema:
             ),
         }
     )
+
+
+def contracted_amps(kw: float, supply: str | None) -> float:
+    """Return the current per phase a contracted power allows (the V2C guide's formulas).
+
+    Single-phase: kW x 1000 / 230; three-phase: kW x 1000 / (sqrt(3) x 400 x 0.95).
+    """
+    if supply == SUPPLY_SINGLE_PHASE:
+        return kw * 1000.0 / 230.0
+    return kw * 1000.0 / (math.sqrt(3) * 400.0 * 0.95)
+
+
+def _fuse_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """Check the fuse (per phase) or the contracted power it is derived from."""
+    errors: dict[str, str] = {}
+    for name in (CONF_FUSE, FUSE_L2, FUSE_L3):
+        value = user_input.get(name)
+        if value is not None and not MIN_FUSE <= value <= MAX_FUSE:
+            errors[name] = "fuse_out_of_range"
+    contracted = user_input.get(CONF_CONTRACTED_POWER)
+    if (user_input.get(CONF_FUSE) is None) == (contracted is None):
+        errors[CONF_FUSE] = "fuse_or_contracted_power"
+    elif contracted is not None:
+        amps = contracted_amps(float(contracted), user_input.get(CONF_SUPPLY))
+        if not MIN_FUSE <= amps <= MAX_FUSE:
+            errors[CONF_CONTRACTED_POWER] = "contracted_power_out_of_range"
+    if (user_input.get(FUSE_L2) is None) != (user_input.get(FUSE_L3) is None):
+        missing = FUSE_L2 if user_input.get(FUSE_L2) is None else FUSE_L3
+        errors[missing] = "fuse_incomplete"
+    return errors
