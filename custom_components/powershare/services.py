@@ -28,14 +28,23 @@ from .const import (
     CONF_WIRING,
     DOMAIN,
     ENTRY_KIND_CHARGER,
+    ENTRY_KIND_GROUP,
     MAX_CURRENT_LIMIT,
     MAX_PRIORITY,
     MIN_CURRENT_LIMIT,
 )
 from .engine.model import ChargingMode, PhasePolicy
 from .hub import async_get_hub
+from .profiles import ChargingProfile
 from .schedule import DAYS, MAX_TIMERS, ChargingTimer
-from .settings import OPT_MODE, OPT_PHASE_POLICY, OPT_SCHEDULE, OPT_USER_LIMIT, setting
+from .settings import (
+    OPT_MODE,
+    OPT_PHASE_POLICY,
+    OPT_PROFILE,
+    OPT_SCHEDULE,
+    OPT_USER_LIMIT,
+    setting,
+)
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -48,11 +57,15 @@ SERVICE_GET_STATUS = "get_status"
 SERVICE_SET_CHARGING_MODE = "set_charging_mode"
 SERVICE_SET_PHASE_MODE = "set_phase_mode"
 SERVICE_SET_PRIORITY = "set_priority"
+SERVICE_SET_CHARGING_PROFILE = "set_charging_profile"
+SERVICE_CLEAR_CHARGING_PROFILE = "clear_charging_profile"
 
 ATTR_LIMIT = "limit"
 ATTR_TIMERS = "timers"
 ATTR_MODE = "mode"
 ATTR_PRIORITY = "priority"
+ATTR_WEEKDAYS = "weekdays"
+ATTR_WEEKENDS = "weekends"
 
 
 def _current(value: Any) -> int:
@@ -84,6 +97,19 @@ SET_CHARGING_MODE_SCHEMA = DEVICE_SCHEMA.extend(
 SET_PHASE_MODE_SCHEMA = DEVICE_SCHEMA.extend(
     {vol.Required(ATTR_MODE): vol.In([policy.value for policy in PhasePolicy])}
 )
+SLOT_SCHEMA = vol.Schema(
+    {
+        vol.Required("start"): cv.string,
+        vol.Required("end"): cv.string,
+        vol.Required("max_power_kw"): vol.All(vol.Coerce(float), vol.Range(min=0, max=1000)),
+    }
+)
+SET_PROFILE_SCHEMA = DEVICE_SCHEMA.extend(
+    {
+        vol.Required(ATTR_WEEKDAYS): vol.All(cv.ensure_list, [SLOT_SCHEMA]),
+        vol.Required(ATTR_WEEKENDS): vol.All(cv.ensure_list, [SLOT_SCHEMA]),
+    }
+)
 SET_PRIORITY_SCHEMA = DEVICE_SCHEMA.extend(
     {vol.Required(ATTR_PRIORITY): vol.All(vol.Coerce(int), vol.Range(min=0, max=MAX_PRIORITY))}
 )
@@ -109,6 +135,23 @@ def _charger_entry(hass: HomeAssistant, device_id: str) -> ConfigEntry[Any]:
     raise ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="not_a_charger",
+        translation_placeholders={"device_id": device_id},
+    )
+
+
+def _charger_or_group_entry(hass: HomeAssistant, device_id: str) -> ConfigEntry[Any]:
+    """Return the loaded charger or group entry behind a device, or raise a translated error."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is not None:
+        for entry_id in device.config_entries:
+            entry = hass.config_entries.async_get_entry(entry_id)
+            if entry is not None and entry.domain == DOMAIN:
+                if entry.data.get(CONF_KIND) == ENTRY_KIND_GROUP:
+                    return entry
+                return _charger_entry(hass, device_id)
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="not_a_charger_or_group",
         translation_placeholders={"device_id": device_id},
     )
 
@@ -178,6 +221,27 @@ async def _set_phase_mode(call: ServiceCall) -> None:
     _store(call.hass, entry, **{OPT_PHASE_POLICY: call.data[ATTR_MODE]})
 
 
+async def _set_charging_profile(call: ServiceCall) -> None:
+    """Set a charger's or group's profile; refuse a set with a gap or an overlap, by name."""
+    entry = _charger_or_group_entry(call.hass, call.data[ATTR_DEVICE_ID])
+    try:
+        profile = ChargingProfile.from_dict(
+            {"weekdays": call.data[ATTR_WEEKDAYS], "weekends": call.data[ATTR_WEEKENDS]}
+        )
+    except ValueError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_profile",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    _store(call.hass, entry, **{OPT_PROFILE: profile.to_dict()})
+
+
+async def _clear_charging_profile(call: ServiceCall) -> None:
+    entry = _charger_or_group_entry(call.hass, call.data[ATTR_DEVICE_ID])
+    _store(call.hass, entry, **{OPT_PROFILE: None})
+
+
 async def _set_priority(call: ServiceCall) -> None:
     entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
     _store(call.hass, entry, **{CONF_PRIORITY: call.data[ATTR_PRIORITY]})
@@ -240,6 +304,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_SET_CHARGING_MODE, _set_charging_mode, SET_CHARGING_MODE_SCHEMA),
         (SERVICE_SET_PHASE_MODE, _set_phase_mode, SET_PHASE_MODE_SCHEMA),
         (SERVICE_SET_PRIORITY, _set_priority, SET_PRIORITY_SCHEMA),
+        (SERVICE_SET_CHARGING_PROFILE, _set_charging_profile, SET_PROFILE_SCHEMA),
+        (SERVICE_CLEAR_CHARGING_PROFILE, _clear_charging_profile, DEVICE_SCHEMA),
     ):
         hass.services.async_register(DOMAIN, name, handler, schema=schema)
     hass.services.async_register(

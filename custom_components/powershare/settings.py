@@ -36,6 +36,7 @@ OPT_SCHEDULE: Final = "schedule"  # a list of ChargingTimer.to_dict()
 OPT_FAILSAFE_CURRENT: Final = "failsafe_current"
 OPT_CHARGING_LOCKED: Final = "charging_locked"
 OPT_AUTO_LOCK: Final = "auto_lock"  # lock after a minute without activity (off by default)
+OPT_PROFILE: Final = "profile"  # a charger's or group's profiles.ChargingProfile.to_dict()
 
 USER_SETTINGS: Final = frozenset(
     {
@@ -46,6 +47,7 @@ USER_SETTINGS: Final = frozenset(
         OPT_FAILSAFE_CURRENT,
         OPT_CHARGING_LOCKED,
         OPT_AUTO_LOCK,
+        OPT_PROFILE,
         CONF_MIN_CURRENT,
         CONF_MAX_CURRENT,
         CONF_PRIORITY,

@@ -22,7 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer)
     for layer in (
         {"engine", "devices", "peak"},
-        {"const", "schedule"},
+        {"const", "schedule", "profiles"},
         {"settings", "repairs"},
         {"entity_charger"},
         {"connection"},

@@ -13,7 +13,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from custom_components.powershare.const import CONF_PRIORITY, CONF_WIRING, DOMAIN
-from custom_components.powershare.engine import ChargingMode, PhasePolicy
+from custom_components.powershare.engine import ChargingMode, PhasePolicy, Reason
 from custom_components.powershare.hub import async_get_hub
 from custom_components.powershare.schedule import DAYS, ChargingTimer, next_window
 from custom_components.powershare.settings import (
@@ -170,3 +170,67 @@ async def test_auto_lock_locks_a_charger_idle_for_a_minute(hass: HomeAssistant, 
     for seconds in (200, 300, 400):
         await cycle_at(seconds)
     assert site.charger_entry.options[OPT_CHARGING_LOCKED] is False
+
+
+def _group_device_id(hass: HomeAssistant, site: Site) -> str:
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), site.group_entry.entry_id)
+    return devices[0].id
+
+
+ALL_DAY = [{"start": "00:00", "end": "24:00", "max_power_kw": 7.4}]
+
+
+async def test_a_charging_profile_caps_the_charger_or_the_group(
+    hass: HomeAssistant, site: Site
+) -> None:
+    site.live.house_a = [0.0, 0.0, 0.0]  # a group's power cap counts the house too
+    await site.charge_a_16_a_car()
+    charger = _device_id(hass, site)
+    # A set with a gap is refused, and the error names it.
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_charging_profile",
+            {
+                "device_id": charger,
+                "weekdays": [{"start": "00:00", "end": "07:00", "max_power_kw": 7.4}],
+                "weekends": ALL_DAY,
+            },
+            blocking=True,
+        )
+    assert caught.value.translation_key == "invalid_profile"
+    assert caught.value.translation_placeholders == {
+        "error": "a gap on weekdays from 07:00 to 24:00"
+    }
+    # 7.4 kW all day on three phases: 10 A.
+    await hass.services.async_call(
+        DOMAIN,
+        "set_charging_profile",
+        {"device_id": charger, "weekdays": ALL_DAY, "weekends": ALL_DAY},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    for _ in range(2):
+        await site.cycle()
+    decision = async_get_hub(hass).balancing.decision
+    assert decision is not None
+    verdict = decision.chargers[site.charger_entry.entry_id]
+    assert (verdict.target_current, verdict.reason) == (10, Reason.PROFILE_LIMIT)
+    # On the group instead: 4.6 kW for everything behind its fuse, 6 A on three phases.
+    await hass.services.async_call(
+        DOMAIN, "clear_charging_profile", {"device_id": charger}, blocking=True
+    )
+    four_six = [{"start": "00:00", "end": "24:00", "max_power_kw": 4.6}]
+    await hass.services.async_call(
+        DOMAIN,
+        "set_charging_profile",
+        {"device_id": _group_device_id(hass, site), "weekdays": four_six, "weekends": four_six},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    for _ in range(2):
+        await site.cycle()
+    decision = async_get_hub(hass).balancing.decision
+    assert decision is not None
+    verdict = decision.chargers[site.charger_entry.entry_id]
+    assert (verdict.target_current, verdict.reason) == (6, Reason.GROUP_POWER)

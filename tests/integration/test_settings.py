@@ -64,7 +64,8 @@ async def test_the_last_value_set_wins_whichever_way(hass: HomeAssistant, site: 
 
     # Reconfigure the group to 40 A after that: 40 A is in force.
     result: Any = await entry.start_reconfigure_flow(hass)
-    assert result["data_schema"]({CONF_METER_INCLUDES_CHARGERS: True})[CONF_FUSE] == 20  # shown
+    fuse = next(marker for marker in result["data_schema"].schema if marker == CONF_FUSE)
+    assert fuse.description == {"suggested_value": 20}  # shown
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_FUSE: 40, CONF_METER_INCLUDES_CHARGERS: True}
     )

@@ -254,7 +254,7 @@ class BalancingService:
 
     async def _async_run_cycle(self) -> None:
         self.repairs.site(None if self.problem is None else self.problem.message)
-        if self._site is not None and schedules_moved(self._site, self.chargers):
+        if self._site is not None and schedules_moved(self._site, self.chargers, self.groups):
             self._rebuild()
         if self._balancer is None:
             self.decision = None

@@ -43,11 +43,13 @@ from custom_components.powershare.engine import (
     Wiring,
 )
 from custom_components.powershare.peak import PeakMode
+from custom_components.powershare.profiles import ChargingProfile
 from custom_components.powershare.schedule import ChargingTimer, schedule_limit
 from custom_components.powershare.settings import (
     OPT_CHARGING_LOCKED,
     OPT_MODE,
     OPT_PHASE_POLICY,
+    OPT_PROFILE,
     OPT_SCHEDULE,
     OPT_USER_LIMIT,
     setting,
@@ -107,13 +109,23 @@ def root_group(groups: Mapping[str, ConfigEntry[Any]]) -> ConfigEntry[Any]:
     return roots[0]
 
 
-def schedules_moved(site: SiteConfig, chargers: Mapping[str, ChargerLink]) -> bool:
-    """Whether a charging schedule opened or closed since `site` was built."""
-    built = {charger.id: charger.schedule_limit for charger in site.chargers}
+def schedules_moved(
+    site: SiteConfig, chargers: Mapping[str, ChargerLink], groups: Mapping[str, ConfigEntry[Any]]
+) -> bool:
+    """Whether a schedule opened or closed, or a profile's slot changed, since `site`."""
+    built = {charger.id: charger for charger in site.chargers}
+    for entry_id, link in chargers.items():
+        charger = built.get(entry_id)
+        if charger is not None and (
+            schedule_limit_now(link.entry) != charger.schedule_limit
+            or profile_power_now(link.entry) != charger.profile_power_w
+        ):
+            return True
+    built_groups = {group.id: group for group in site.groups}
     return any(
-        schedule_limit_now(link.entry) != built[entry_id]
-        for entry_id, link in chargers.items()
-        if entry_id in built
+        _group_power(entry) != built_groups[entry_id].max_power_w
+        for entry_id, entry in groups.items()
+        if entry_id in built_groups
     )
 
 
@@ -121,6 +133,24 @@ def schedule_limit_now(entry: ConfigEntry[Any]) -> int | None:
     """Return the charger's schedule limit at this moment (None without a schedule)."""
     timers = tuple(ChargingTimer.from_dict(raw) for raw in setting(entry, OPT_SCHEDULE) or ())
     return schedule_limit(timers, dt_util.now())
+
+
+def profile_power_now(entry: ConfigEntry[Any]) -> float | None:
+    """Return the power of the charging profile's slot in force (None without a profile)."""
+    stored = setting(entry, OPT_PROFILE)
+    if not stored:
+        return None
+    return ChargingProfile.from_dict(stored).power_at(dt_util.now())
+
+
+def _group_power(entry: ConfigEntry[Any]) -> float | None:
+    """Return a group's power cap: its maximum power, or its profile's slot if lower."""
+    max_power = setting(entry, CONF_MAX_POWER)
+    caps = [float(max_power)] if max_power else []
+    profile = profile_power_now(entry)
+    if profile is not None:
+        caps.append(profile)
+    return min(caps) if caps else None
 
 
 def three_phase_chargers_below(site: SiteConfig, group_id: str) -> Iterator[str]:
@@ -147,12 +177,11 @@ def _group_config(entry: ConfigEntry[Any]) -> GroupConfig:
     fuse = setting(entry, CONF_FUSE)
     # The config flow stores one fuse per phase; the group's Fuse number, one for all three.
     fuse_a = (float(fuse),) * 3 if isinstance(fuse, (int, float)) else tuple(map(float, fuse))
-    max_power = setting(entry, CONF_MAX_POWER)
     return GroupConfig(
         id=entry.entry_id,
         fuse=(fuse_a[0], fuse_a[1], fuse_a[2]),
         parent_id=entry.data.get(CONF_PARENT) or None,
-        max_power_w=float(max_power) if max_power else None,
+        max_power_w=_group_power(entry),
         meter_id=entry.data.get(CONF_METER) or None,
         meter_includes_chargers=bool(entry.data.get(CONF_METER_INCLUDES_CHARGERS, True)),
         name=entry.title,
@@ -185,6 +214,7 @@ def _charger_config(link: ChargerLink) -> ChargerConfig:
         can_switch_phases=can_switch,
         user_limit=None if user_limit is None else int(user_limit),
         schedule_limit=None if limit_by_schedule is None else int(limit_by_schedule),
+        profile_power_w=profile_power_now(entry),
         name=entry.title,
         # What the kind of charger declares: how slowly it follows, how often it may be told.
         response_s=capabilities.response_s,

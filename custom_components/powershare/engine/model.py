@@ -147,6 +147,9 @@ class ChargerConfig:
     response_s: float = 0.0
     """How long this charger takes for a new current to show in its readings, when that is
     longer than the site's `obey_within_s` (a cloud service that polls; 0: no longer)."""
+    profile_power_w: float | None = None
+    """The charging profile's slot in force: a cap on the charger's power (amps times the
+    phases it uses, at nominal voltage); None: no profile."""
     min_write_interval_s: float = 0.0
     """Its increases wait this long after its last change, when that is longer than the site's
     `increase_delay_s` (a rate-limited cloud service; 0: no longer). Decreases never wait."""
@@ -216,6 +219,8 @@ def _validate(config: SiteConfig) -> None:
             raise ValueError(
                 f"charger {charger.id}: need 0 < min <= max <= {ABSOLUTE_MAX_CURRENT} A"
             )
+        if charger.profile_power_w is not None and charger.profile_power_w < 0:
+            raise ValueError(f"charger {charger.id}: a profile's power cannot be negative")
     if config.voltage <= 0 or config.margin_a < 0:
         raise ValueError("voltage must be positive and the margin not negative")
     if config.network is Network.SINGLE_PHASE:
@@ -319,6 +324,8 @@ class Reason(StrEnum):
     CHARGER_LIMIT = "charger_limit"
     USER_LIMIT = "user_limit"
     SCHEDULE_LIMIT = "schedule_limit"
+    PROFILE_LIMIT = "profile_limit"
+    """The charging profile's slot in force (`ChargerConfig.profile_power_w`)."""
     BELOW_MIN = "below_min"
     """Even alone, the limiting group (limit_group / limit_phase) cannot give the minimum."""
     CAR_DRAWS_LESS = "car_draws_less"

@@ -4,6 +4,8 @@
   at most fuse - margin - non-EV load.
 - Power cap: a group's maximum power, in amps at nominal voltage, less its non-EV load; a
   charger loads it by its current times the phases it uses.
+- Charging profile: a charger's slot in force, in amps at nominal voltage; only that charger
+  loads it, by its current times the phases it uses.
 - Peak budget (a capacity tariff): the average power the whole site may still import in this
   window, in amps at nominal voltage, less the root's non-EV load (or the house's recent high,
   if more); loaded like a power cap.
@@ -79,6 +81,9 @@ class Room:
             max_power_w = topology.groups[capped].max_power_w or 0.0  # only capped groups here
             load = load_power_amps(config.network, sum(loads.non_ev[capped]))
             limits.append(Limit(max_power_w / config.voltage - load))
+        for charger in topology.profile_limit:
+            profile_w = topology.chargers[charger].profile_power_w or 0.0  # only with profiles
+            limits.append(Limit(profile_w / config.voltage))
         if topology.peak_limit is not None:
             peak = NO_BUDGET_A
             if peak_power_w is not None:

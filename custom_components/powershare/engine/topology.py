@@ -22,6 +22,7 @@ class LimitKind(StrEnum):
 
     FUSE = "fuse"
     POWER = "power"
+    PROFILE = "profile"
     PEAK = "peak"
     SOLAR = "solar"
 
@@ -29,6 +30,7 @@ class LimitKind(StrEnum):
 _REASON_OF_KIND = {
     LimitKind.FUSE: Reason.GROUP_FUSE,
     LimitKind.POWER: Reason.GROUP_POWER,
+    LimitKind.PROFILE: Reason.PROFILE_LIMIT,
     LimitKind.PEAK: Reason.PEAK_BUDGET,
     LimitKind.SOLAR: Reason.SOLAR_SURPLUS,
 }
@@ -41,6 +43,8 @@ class LimitKey:
     kind: LimitKind
     group: int | None = None
     phase: Phase | None = None
+    charger: int | None = None
+    """The charger of a charging profile's limit."""
 
 
 class Topology:
@@ -151,6 +155,12 @@ class Topology:
             if config_group.max_power_w is not None:
                 self.power_limit[group] = len(keys)
                 keys.append(LimitKey(LimitKind.POWER, group))
+        self.profile_limit: dict[int, int] = {}
+        """Per charger with a charging profile: its limit."""
+        for index, charger in enumerate(self.chargers):
+            if charger.profile_power_w is not None:
+                self.profile_limit[index] = len(keys)
+                keys.append(LimitKey(LimitKind.PROFILE, charger=index))
         self.peak_limit: int | None = None
         """The peak budget at the root (`SiteConfig.peak_budget`): a power cap every charger
         loads, its capacity given by each snapshot."""
@@ -180,8 +190,9 @@ class Topology:
                 for ancestor in self.ancestors[group]
                 if ancestor in self.power_limit
             )
+            + ((self.profile_limit[index],) if index in self.profile_limit else ())
             + (() if self.peak_limit is None else (self.peak_limit,))
-            for group in self.charger_group
+            for index, group in enumerate(self.charger_group)
         ]
 
     def _chain(self, group: int) -> tuple[int, ...]:
@@ -195,6 +206,8 @@ class Topology:
     def _label(self, key: LimitKey) -> str:
         if key.kind is LimitKind.PEAK:
             return "the peak budget"
+        if key.kind is LimitKind.PROFILE and key.charger is not None:
+            return f"its charging profile ({self.chargers[key.charger].label})"
         if key.group is None:
             return "solar surplus"
         label = self.groups[key.group].label
