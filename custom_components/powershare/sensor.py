@@ -201,6 +201,14 @@ NEXT_CHARGING_WINDOW = SensorEntityDescription(
     device_class=SensorDeviceClass.TIMESTAMP,
 )
 """A charger's charging schedule: the window in force, or the next one."""
+LAST_SESSION = SensorEntityDescription(
+    key="last_session",
+    translation_key="last_session",
+    device_class=SensorDeviceClass.ENERGY,
+    native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    suggested_display_precision=2,
+)
+"""A charger's last finished session: its energy (a session's figure, not a running total)."""
 
 
 async def async_setup_entry(
@@ -217,6 +225,7 @@ async def async_setup_entry(
         ]
         sensors.append(IfHomeAssistantStopsSensor(coordinator, IF_HOME_ASSISTANT_STOPS))
         sensors.append(ScheduleSensor(coordinator, NEXT_CHARGING_WINDOW))
+        sensors.append(LastSessionSensor(coordinator, LAST_SESSION))
         async_add_entities(sensors)
     elif kind == ENTRY_KIND_METER:
         meter_coordinator = entry.runtime_data.coordinator
@@ -358,4 +367,33 @@ class ScheduleSensor(ChargerEntity, SensorEntity):
             "current": None if window is None else window.current,
             "in_force": window is not None and window.start <= now,
             "timers": [timer.to_dict() for timer in timers],
+        }
+
+
+class LastSessionSensor(ChargerEntity, SensorEntity):
+    """The charger's last finished session: energy; start, end, cost, current, limits."""
+
+    @property
+    def available(self) -> bool:
+        """Always: it tells about the past, whatever the charger does now."""
+        return True
+
+    @property
+    def native_value(self) -> StateType:
+        """The session's energy (unknown before a session ended)."""
+        last = self.service.sessions.last.get(self.coordinator.config_entry.entry_id)
+        return None if last is None else round(last.energy_kwh, 3)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """When it began and ended, its cost, the most it was given, what limited it."""
+        last = self.service.sessions.last.get(self.coordinator.config_entry.entry_id)
+        if last is None:
+            return None
+        return {
+            "start": dt_util.utc_from_timestamp(last.start).isoformat(),
+            "end": dt_util.utc_from_timestamp(last.end).isoformat(),
+            "cost": last.cost,
+            "max_current": last.max_current,
+            "limited_by": list(last.limited_by),
         }

@@ -11,7 +11,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_capture_events
 
+from custom_components.powershare.balancing.sessions import EVENT_SESSION_FINISHED
 from custom_components.powershare.const import CONF_PRIORITY, CONF_WIRING, DOMAIN
 from custom_components.powershare.engine import ChargingMode, PhasePolicy, Reason
 from custom_components.powershare.hub import async_get_hub
@@ -234,3 +236,32 @@ async def test_a_charging_profile_caps_the_charger_or_the_group(
     assert decision is not None
     verdict = decision.chargers[site.charger_entry.entry_id]
     assert (verdict.target_current, verdict.reason) == (6, Reason.GROUP_POWER)
+
+
+async def test_a_finished_session_fires_an_event_and_shows_as_the_last_session(
+    hass: HomeAssistant, site: Site
+) -> None:
+    events = async_capture_events(hass, EVENT_SESSION_FINISHED)
+    state = hass.states.get("sensor.teltocharge_4242_last_session")
+    assert state is not None
+    assert state.state == "unknown"
+    await site.charge_a_16_a_car()
+    for _ in range(3):
+        await site.cycle()
+    assert events == []  # still charging
+    site.charger.unplug()
+    await site.cycle()
+    await site.cycle()
+    assert len(events) == 1
+    data = events[0].data
+    assert data["charger"] == "TeltoCharge 4242"
+    assert data["entry_id"] == site.charger_entry.entry_id
+    assert data["max_current"] == 16
+    assert data["cost"] is None  # no tariff yet
+    assert data["limited_by"]  # what it was given, and why, by time
+    assert dt_util.parse_datetime(data["start"]) <= dt_util.parse_datetime(data["end"])
+    state = hass.states.get("sensor.teltocharge_4242_last_session")
+    assert state is not None
+    assert float(state.state) == pytest.approx(data["energy_kwh"])
+    assert state.attributes["max_current"] == 16
+    assert state.attributes["start"] == data["start"]

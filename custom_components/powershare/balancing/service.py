@@ -32,6 +32,7 @@ from .apply import (
 )
 from .auto_lock import AutoLock
 from .peak import PeakKeeper, peak_settings
+from .sessions import SessionLog
 from .site import build_site, root_group, schedules_moved, three_phase_chargers_below
 from .snapshot import take_snapshot
 from .unattended import Held, unattended_overloads
@@ -90,11 +91,14 @@ class BalancingService:
     peak: PeakKeeper = field(init=False)
     """The capacity tariff's peak budget at the root group."""
     auto_lock: AutoLock = field(default_factory=AutoLock)
+    sessions: SessionLog = field(init=False)
+    """Charging sessions in progress and each charger's last one."""
 
     def __post_init__(self) -> None:
         """Create the repair tracker and the peak budget."""
         self.repairs = RepairTracker(self.hass)
         self.peak = PeakKeeper(self.hass)
+        self.sessions = SessionLog(self.hass)
 
     @property
     def site(self) -> SiteConfig | None:
@@ -279,6 +283,7 @@ class BalancingService:
         )
         self._track_problems(decision)
         self.auto_lock.check(self.hass, decision, self.chargers)
+        self.sessions.record(decision, self.chargers)
         self._notify()
 
     def _peak_budget(self, site: SiteConfig) -> PeakBudget | None:
