@@ -41,7 +41,7 @@ MAIN = GroupConfig(id="main", fuse=(25.0, 25.0, 25.0), meter_id="m")
         ((MAIN, GroupConfig(id="a", parent_id="x", fuse=(1, 1, 1))), (), "unknown parent"),
         ((GroupConfig(id="main", fuse=(25.0, 0.0, 25.0)),), (), "three positive"),
         ((GroupConfig(id="main", fuse=(25.0, 25.0)),), (), "three positive"),  # type: ignore[arg-type]
-        ((GroupConfig(id="main", fuse=(1, 1, 1), max_power_w=0.0),), (), "max power"),
+        ((GroupConfig(id="main", fuse=(1, 1, 1), max_power_w=-1.0),), (), "max power"),
         (
             (
                 MAIN,

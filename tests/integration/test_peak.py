@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import voluptuous as vol
 from emulated_site import Site
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
@@ -304,3 +305,28 @@ async def test_the_month_peak_is_loaded_once(
     }
     await keeper.async_load()  # a second group set up later: the storage is not read again
     assert keeper.tracker.month == "2020-01"
+
+
+async def test_reconfiguring_keeps_the_tariff_the_entities_set(site: Site) -> None:
+    hass = site.hass
+    await _choose(hass, "fixed", limit_kw=6.0)
+    result: Any = await site.group_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"fuse": 32, "meter_includes_chargers": True, "meter": site.meter_entry.entry_id},
+    )
+    assert result["step_id"] == "group_site"
+    # The form shows what is in force: the select's mode and the number's limit.
+    defaults = {
+        str(key): key.default()
+        for key in result["data_schema"].schema
+        if isinstance(key, vol.Required)
+    }
+    assert defaults[CONF_PEAK_MODE] == "fixed"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"solar_reserve_w": 0, "import_allowance_w": 0, "peak_limit_kw": 6.0}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    keeper = async_get_hub(hass).balancing.peak
+    assert (keeper.settings.mode, keeper.settings.limit_w) == (PeakMode.FIXED, 6000.0)

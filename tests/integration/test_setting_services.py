@@ -265,3 +265,40 @@ async def test_a_finished_session_fires_an_event_and_shows_as_the_last_session(
     assert float(state.state) == pytest.approx(data["energy_kwh"])
     assert state.attributes["max_current"] == 16
     assert state.attributes["start"] == data["start"]
+
+
+async def test_a_group_slot_of_zero_stops_its_chargers_and_balancing_goes_on(
+    hass: HomeAssistant, site: Site
+) -> None:
+    site.live.house_a = [0.0, 0.0, 0.0]
+    await site.charge_a_16_a_car()
+    zero = [{"start": "00:00", "end": "24:00", "max_power_kw": 0}]
+    await hass.services.async_call(
+        DOMAIN,
+        "set_charging_profile",
+        {"device_id": _group_device_id(hass, site), "weekdays": zero, "weekends": zero},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    await site.cycle()
+    service = async_get_hub(hass).balancing
+    assert service.problem is None  # a cap of 0 is a cap, not a broken site
+    assert service.decision is not None
+    assert service.decision.chargers[site.charger_entry.entry_id].target_current == 0
+
+
+async def test_auto_lock_leaves_a_charger_that_does_not_answer_alone(
+    hass: HomeAssistant, site: Site
+) -> None:
+    service = async_get_hub(hass).balancing
+    moment = [1_000_000.0]
+    service.clock = lambda: moment[0]
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.teltocharge_4242_auto_lock"}, blocking=True
+    )
+    await site.charge_a_16_a_car()
+    await site.servers[0].stop()  # the charger stops answering: it shows as no car
+    for seconds in (0, 61, 122):
+        moment[0] = 1_000_000.0 + seconds
+        await site.cycle()
+    assert not site.charger_entry.options.get(OPT_CHARGING_LOCKED)

@@ -121,17 +121,47 @@ def test_the_largest_source_of_energy_wins() -> None:
     assert budget.energy_wh == pytest.approx(500.0)
 
 
-def test_export_counts_against_import_on_the_counters() -> None:
+def test_export_makes_no_room_for_more_import() -> None:
+    # Capacity tariffs bill import: seven minutes of export leave the budget as it was.
     tracker = PeakTracker(FIXED_4KW)
-    tracker.observe(PeakSample(START, -500.0, import_energy_kwh=10.0, export_energy_kwh=1.0))
-    tracker.observe(
-        PeakSample(
-            START + timedelta(seconds=10), -500.0, import_energy_kwh=10.0, export_energy_kwh=1.1
+    for step in range(43):
+        moment = START + timedelta(seconds=10 * step)
+        tracker.observe(
+            PeakSample(moment, -3000.0, import_energy_kwh=10.0, export_energy_kwh=1.0 + step)
         )
-    )
-    budget = tracker.budget(START + timedelta(seconds=10), -500.0)
+    budget = tracker.budget(START + timedelta(seconds=420), -3000.0)
     assert budget is not None
-    assert budget.energy_wh == pytest.approx(-500 * 10 / 3600)  # the integral is larger
+    assert budget.energy_wh == 0.0
+    assert budget.site_power_w == pytest.approx(AIM * 1000 * 3600 / 480)
+
+
+def test_a_gap_over_a_boundary_is_counted_once() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    tracker.observe(PeakSample(START + timedelta(seconds=850), 1000.0))
+    later = START + timedelta(seconds=950)  # 100 s later, 50 s into the next window
+    tracker.observe(PeakSample(later, 1000.0))
+    budget = tracker.budget(later, 1000.0)
+    assert budget is not None
+    assert budget.energy_wh == pytest.approx(4000 * 50 / 3600)  # the unseen part, once
+    closed = tracker.last_closed
+    assert closed is not None
+    assert not closed.whole  # its last 50 s were not seen either: counted at the limit
+
+
+def test_another_window_length_starts_afresh() -> None:
+    tracker = PeakTracker(PeakSettings(mode=PeakMode.MONTH_PEAK))
+    feed(tracker, 300, 2000.0)
+    tracker.forget_window()
+    tracker.settings = PeakSettings(mode=PeakMode.MONTH_PEAK, window_min=60)
+    for step in range(31, 400):
+        tracker.observe(PeakSample(START + timedelta(seconds=10 * step), 2000.0))
+    closed = tracker.last_closed
+    assert closed is not None
+    # The hour from 10:00, joined at 10:05 (2.5 kW, the floor, for the five unseen minutes):
+    # its average is the hour's, not four times a quarter-hour's.
+    assert closed.average_w == pytest.approx((2000 * 3290 + 2500 * 310) / 3600)
+    assert not closed.whole
+    assert tracker.month_peak is None
 
 
 def test_a_window_joined_in_its_middle_counts_the_unseen_part_at_the_limit() -> None:

@@ -43,7 +43,9 @@ class AutoLock:
             verdict = decision.chargers.get(entry_id)
             wanted = bool(setting(entry, OPT_AUTO_LOCK, default=False))
             locked = bool(setting(entry, OPT_CHARGING_LOCKED, default=False))
-            if not wanted or locked or verdict is None or verdict.reason not in IDLE:
+            # A charger that does not answer shows as no car: not a sign of no activity.
+            silent = link.coordinator.data is None or not link.coordinator.last_update_success
+            if not wanted or locked or silent or verdict is None or verdict.reason not in IDLE:
                 self.idle_since.pop(entry_id, None)
                 continue
             since = self.idle_since.setdefault(entry_id, decision.now)

@@ -32,6 +32,7 @@ from custom_components.powershare.peak import (
     PeakSample,
     PeakSettings,
     PeakTracker,
+    month_of,
 )
 from custom_components.powershare.settings import setting
 
@@ -103,7 +104,11 @@ class PeakKeeper:
             self.tracker.restore(stored)
 
     def configure(self, settings: PeakSettings) -> None:
-        """Use new settings (the month's peak and the window so far stay)."""
+        """Use new settings (the month's peak stays; the window so far, while it is one)."""
+        before = self.tracker.settings
+        if settings.window_min != before.window_min or before.mode is PeakMode.OFF:
+            # Another length is another window; after a time off, the one seen last is old.
+            self.tracker.forget_window()
         self.tracker.settings = settings
         if settings.mode is PeakMode.OFF:
             self.budget = None
@@ -115,6 +120,7 @@ class PeakKeeper:
         now: datetime,
         *,
         meter_has_chargers: bool = True,
+        house_power_w: float | None = None,
     ) -> PeakBudget | None:
         """Take the root meter's latest reading; return the budget for the engine.
 
@@ -134,6 +140,7 @@ class PeakKeeper:
                 at=dt_util.as_local(dt_util.utc_from_timestamp(reading.measured_at)),
                 import_power_w=import_w,
                 ev_power_w=ev_power_w,
+                house_power_w=house_power_w,
             )
             if meter_has_chargers:
                 sample = replace(
@@ -152,7 +159,9 @@ class PeakKeeper:
             self._store.async_delay_save(tracker.as_dict)  # once a window: no need to wait
             limit = tracker.last_limit_w
             over = limit is not None and closed.average_w > limit
-            if closed.whole and closed.by_house and over:
+            started = dt_util.as_local(dt_util.utc_from_timestamp(closed.start))
+            this_month = month_of(started) == tracker.month  # not last month's last window
+            if closed.whole and closed.by_house and over and this_month:
                 self.house_peak = closed
         self.budget = tracker.budget(now, import_w)
         return self.budget

@@ -22,6 +22,7 @@ from homeassistant.util import dt as dt_util
 
 from custom_components.powershare.const import CONF_METER, LOGGER
 from custom_components.powershare.engine import PHASES, Balancer
+from custom_components.powershare.engine.network import load_power_amps
 from custom_components.powershare.repairs import RepairTracker
 
 from .apply import (
@@ -292,9 +293,17 @@ class BalancingService:
         meter = None if root.meter_id is None else self.meters.get(root.meter_id)
         reading = None if meter is None else meter.coordinator.data
         last = None if self.decision is None else self.decision.groups.get(root.id)
-        ev_power_w = 0.0 if last is None else sum(last.usage) * site.voltage
+        ev_power_w = house_power_w = None
+        if last is not None:
+            # As the balancer counts them: its non-EV load allows for a car ramping up unseen.
+            ev_power_w = load_power_amps(site.network, sum(last.usage)) * site.voltage
+            house_power_w = load_power_amps(site.network, sum(last.non_ev_load)) * site.voltage
         return self.peak.update(
-            reading, ev_power_w, dt_util.now(), meter_has_chargers=root.meter_includes_chargers
+            reading,
+            ev_power_w or 0.0,
+            dt_util.now(),
+            meter_has_chargers=root.meter_includes_chargers,
+            house_power_w=house_power_w,
         )
 
     def _track_problems(self, decision: Decision) -> None:

@@ -91,6 +91,8 @@ class SessionLog:
         for entry_id, link in chargers.items():
             verdict = decision.chargers.get(entry_id)
             session = self.open.get(entry_id)
+            if link.coordinator.data is None or not link.coordinator.last_update_success:
+                continue  # not answering shows as no car: the session goes on meanwhile
             if verdict is None or verdict.reason is Reason.NO_CAR:
                 if session is not None:
                     self._finish(entry_id, link, self.open.pop(entry_id))

@@ -150,8 +150,9 @@ class GroupSteps(PowershareFlowBase):
         connection, which needs the root group's meter).
         """
         errors: dict[str, str] = {}
+        # What is in force: the tariff's select and number store their choice as options.
         values: Mapping[str, Any] = (
-            self._get_reconfigure_entry().data if self._reconfiguring else {}
+            in_force(self._get_reconfigure_entry()) if self._reconfiguring else {}
         )
         network = values.get(CONF_NETWORK, Network.THREE_PHASE_WITH_NEUTRAL.value)
         most_kw = connection_kw(self._group[CONF_FUSE], Network(network))

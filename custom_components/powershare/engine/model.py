@@ -240,8 +240,8 @@ def _validate_groups(groups: tuple[GroupConfig, ...]) -> None:
             raise ValueError(f"group {group.id}: unknown parent {group.parent_id}")
         if len(group.fuse) != PHASE_COUNT or any(amps <= 0 for amps in group.fuse):
             raise ValueError(f"group {group.id}: a fuse needs three positive currents")
-        if group.max_power_w is not None and group.max_power_w <= 0:
-            raise ValueError(f"group {group.id}: max power must be positive")
+        if group.max_power_w is not None and group.max_power_w < 0:
+            raise ValueError(f"group {group.id}: max power cannot be negative")
         seen = {group.id}
         parent = group.parent_id
         while parent is not None:

@@ -17,9 +17,10 @@ spread again over the rest of the window, never spent in its first minutes. A ho
 alone uses the whole budget leaves the cars at 0, and the window's peak is recorded as set by
 the house.
 
-Sources of the energy so far, the largest wins (a source can lag or miss, never overstate
-much): power readings integrated between samples (a gap longer than `MAX_GAP_S` counts at the
-limit), the meter's import and export counters, the meter's own running average demand (DSMR
+Sources of the energy imported so far (import only: capacity tariffs bill import, and export
+earlier in a window makes no room), the largest wins (a source can lag or miss, never
+overstate much): the import power integrated between samples (a gap longer than `MAX_GAP_S`
+counts at the limit), the meter's import counter, the meter's own running average demand (DSMR
 `current_average_demand`, HomeWizard `average_power_15m_w`). Part of a window not seen (Home
 Assistant started in its middle) counts as imported at the limit, unless the meter's own
 average covers it.
@@ -68,6 +69,9 @@ class PeakSample:
     """The meter's own average import of this window so far."""
     month_peak_w: float | None = None
     """The meter's own record of this month's highest window."""
+    house_power_w: float | None = None
+    """The house's load, when the caller knows it better than import less the cars (the
+    balancer's own non-EV load, which allows for a car ramping up unseen)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +172,12 @@ class PeakTracker:
             except (KeyError, TypeError, ValueError):
                 self.month_peak = None
 
+    def forget_window(self) -> None:
+        """Start afresh at the next reading (the window's length changed, or mode was off)."""
+        self._window = None
+        self._last = None
+        self._house.clear()
+
     # -- each cycle -------------------------------------------------------------------------
 
     @property
@@ -185,26 +195,28 @@ class PeakTracker:
             return  # the same reading again (or one from the past)
         window_s = self.settings.window_s
         start = window_start(sample.at, window_s)
+        continuous = self._last is not None and at - self._last[0] <= MAX_GAP_S
         if self._window is None or start != self._window.start:
             if self._window is not None and self._last is not None:
-                self._integrate(min(at, self._window.end), sample)
+                self._integrate(min(at, self._window.end), sample, gap=not continuous)
                 self._close(self._window)
             self._roll_month(sample.at)
-            continuous = (
-                self._window is not None
-                and self._last is not None
-                and at - self._last[0] <= MAX_GAP_S
-            )
-            self._window = _Window(start, start + window_s, start if continuous else at)
-            if continuous and self._last is not None:
+            followed = continuous and self._window is not None
+            self._window = _Window(start, start + window_s, start if followed else at)
+            if followed and self._last is not None:
                 self._last = (start, self._last[1], self._last[2])
+            else:
+                self._last = None  # the part not seen counts at the limit (`_energy_wh`)
         self._integrate(at, sample)
         self._take_meter_figures(self._window, sample, at)
         self._last = (at, sample.import_power_w, sample.ev_power_w)
         house = self._house
         while house and house[0][0] < at - HOUSE_MEMORY_S:
             house.popleft()
-        house.append((at, sample.import_power_w - sample.ev_power_w))
+        house_w = sample.house_power_w
+        house.append(
+            (at, sample.import_power_w - sample.ev_power_w if house_w is None else house_w)
+        )
 
     def _take_meter_figures(self, window: _Window, sample: PeakSample, at: float) -> None:
         """Take the meter's own counters, average and month peak, where it has them."""
@@ -212,11 +224,8 @@ class PeakTracker:
             if window.counter_base is None:
                 window.counter_base = (sample.import_energy_kwh, sample.export_energy_kwh)
                 window.counter_offset_wh = window.integrated_wh
-            base_import, base_export = window.counter_base
-            net = sample.import_energy_kwh - base_import
-            if sample.export_energy_kwh is not None and base_export is not None:
-                net -= sample.export_energy_kwh - base_export
-            window.counter_wh = window.counter_offset_wh + net * 1000.0
+            imported = sample.import_energy_kwh - window.counter_base[0]
+            window.counter_wh = window.counter_offset_wh + imported * 1000.0
         if sample.average_demand_w is not None:
             window.meter_wh = sample.average_demand_w * (at - window.start) / 3600.0
         if sample.month_peak_w is not None:
@@ -265,20 +274,24 @@ class PeakTracker:
         recent = [watts for at, watts in self._house if at >= now - HOUSE_MEMORY_S]
         return max(recent) if recent else None
 
-    def _integrate(self, until: float, sample: PeakSample) -> None:
-        """Add the energy between the previous sample and `until` to the window."""
+    def _integrate(self, until: float, sample: PeakSample, *, gap: bool = False) -> None:
+        """Add the energy between the previous sample and `until` to the window.
+
+        `gap`: the readings were further apart than `MAX_GAP_S` (a window's end may cut it).
+        """
         window = self._window
         if window is None or self._last is None or until <= self._last[0]:
             return
         last_at, last_power, last_ev = self._last
         seconds = until - last_at
-        if seconds > MAX_GAP_S:
+        if gap or seconds > MAX_GAP_S:
             window.gap = True
             # Nothing known: count the gap at the limit (or at what was drawn, if more).
-            power = max(last_power, sample.import_power_w, self.limit_w or 0.0)
+            power = max(last_power, sample.import_power_w, self.limit_w or 0.0)  # never < 0
             ev = max(last_ev, sample.ev_power_w)
         else:
-            power = (last_power + sample.import_power_w) / 2.0
+            # Only import is billed: a window's export does not make room for more import.
+            power = (max(last_power, 0.0) + max(sample.import_power_w, 0.0)) / 2.0
             ev = (last_ev + sample.ev_power_w) / 2.0
         window.integrated_wh += power * seconds / 3600.0
         window.ev_wh += ev * seconds / 3600.0
