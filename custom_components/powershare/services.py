@@ -38,6 +38,7 @@ from .hub import async_get_hub
 from .profiles import ChargingProfile
 from .schedule import DAYS, MAX_TIMERS, ChargingTimer
 from .settings import (
+    OPT_CHARGING_LOCKED,
     OPT_MODE,
     OPT_PHASE_POLICY,
     OPT_PROFILE,
@@ -57,6 +58,8 @@ SERVICE_GET_STATUS = "get_status"
 SERVICE_SET_CHARGING_MODE = "set_charging_mode"
 SERVICE_SET_PHASE_MODE = "set_phase_mode"
 SERVICE_SET_PRIORITY = "set_priority"
+SERVICE_PAUSE_CHARGING = "pause_charging"
+SERVICE_RESUME_CHARGING = "resume_charging"
 SERVICE_SET_CHARGING_PROFILE = "set_charging_profile"
 SERVICE_CLEAR_CHARGING_PROFILE = "clear_charging_profile"
 
@@ -242,6 +245,17 @@ async def _clear_charging_profile(call: ServiceCall) -> None:
     _store(call.hass, entry, **{OPT_PROFILE: None})
 
 
+async def _pause_charging(call: ServiceCall) -> None:
+    """Pause: the charger's lock (*Charger locked*), until resumed."""
+    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
+    _store(call.hass, entry, **{OPT_CHARGING_LOCKED: True})
+
+
+async def _resume_charging(call: ServiceCall) -> None:
+    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
+    _store(call.hass, entry, **{OPT_CHARGING_LOCKED: False})
+
+
 async def _set_priority(call: ServiceCall) -> None:
     entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
     _store(call.hass, entry, **{CONF_PRIORITY: call.data[ATTR_PRIORITY]})
@@ -304,6 +318,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_SET_CHARGING_MODE, _set_charging_mode, SET_CHARGING_MODE_SCHEMA),
         (SERVICE_SET_PHASE_MODE, _set_phase_mode, SET_PHASE_MODE_SCHEMA),
         (SERVICE_SET_PRIORITY, _set_priority, SET_PRIORITY_SCHEMA),
+        (SERVICE_PAUSE_CHARGING, _pause_charging, DEVICE_SCHEMA),
+        (SERVICE_RESUME_CHARGING, _resume_charging, DEVICE_SCHEMA),
         (SERVICE_SET_CHARGING_PROFILE, _set_charging_profile, SET_PROFILE_SCHEMA),
         (SERVICE_CLEAR_CHARGING_PROFILE, _clear_charging_profile, DEVICE_SCHEMA),
     ):

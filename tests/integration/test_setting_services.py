@@ -302,3 +302,31 @@ async def test_auto_lock_leaves_a_charger_that_does_not_answer_alone(
         moment[0] = 1_000_000.0 + seconds
         await site.cycle()
     assert not site.charger_entry.options.get(OPT_CHARGING_LOCKED)
+
+
+async def test_pause_and_resume_by_service(hass: HomeAssistant, site: Site) -> None:
+    site.live.house_a = [0.0, 0.0, 0.0]
+    await site.charge_a_16_a_car()
+    device_id = _device_id(hass, site)
+    await hass.services.async_call(
+        DOMAIN, "pause_charging", {"device_id": device_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+    await site.cycle()
+    decision = async_get_hub(hass).balancing.decision
+    assert decision is not None
+    assert decision.chargers[site.charger_entry.entry_id].target_current == 0
+    locked = hass.states.get("switch.teltocharge_4242_charger_locked")
+    assert locked is not None
+    assert locked.state == "on"
+    await hass.services.async_call(
+        DOMAIN, "resume_charging", {"device_id": device_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+    await site.cycle()
+    decision = async_get_hub(hass).balancing.decision
+    assert decision is not None
+    verdict = decision.chargers[site.charger_entry.entry_id]
+    # Unlocked: it gets its 16 A again, once the meter has shown the stop (pacing).
+    assert verdict.share == 16
+    assert verdict.reason in (Reason.AT_REQUEST, Reason.PACED)
