@@ -14,14 +14,13 @@ from .const import (
     CONF_METER,
     CONF_PARENT,
     CONF_PEAK_MODE,
-    CONF_WIRING,
     DOMAIN,
     ENTRY_KIND_CHARGER,
 )
 from .engine.model import ChargingMode, PhasePolicy
 from .entity import ChargerEntity, GroupEntity
 from .peak import PeakMode
-from .settings import OPT_MODE, OPT_PHASE_POLICY, setting
+from .settings import OPT_MODE, OPT_PHASE_POLICY, setting, switches_phases
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -79,8 +78,7 @@ async def async_setup_entry(
         return
     coordinator = entry.runtime_data.coordinator
     descriptions = [CHARGING_MODE]
-    three_phase = int(setting(entry, CONF_WIRING, 3)) == 3  # noqa: PLR2004
-    if three_phase and coordinator.charger.capabilities.phase_switching:
+    if switches_phases(entry, phase_switching=coordinator.charger.capabilities.phase_switching):
         descriptions.append(PHASE_MODE)
     async_add_entities(ChargerSelect(coordinator, description) for description in descriptions)
 

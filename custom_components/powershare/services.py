@@ -25,7 +25,6 @@ from homeassistant.helpers import device_registry as dr
 from .const import (
     CONF_KIND,
     CONF_PRIORITY,
-    CONF_WIRING,
     DOMAIN,
     ENTRY_KIND_CHARGER,
     ENTRY_KIND_GROUP,
@@ -44,10 +43,12 @@ from .settings import (
     OPT_PROFILE,
     OPT_SCHEDULE,
     OPT_USER_LIMIT,
-    setting,
+    switches_phases,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine, Mapping
+
     from homeassistant.config_entries import ConfigEntry
 
 SERVICE_SET_CURRENT_LIMIT = "set_current_limit"
@@ -118,59 +119,71 @@ SET_PRIORITY_SCHEMA = DEVICE_SCHEMA.extend(
 )
 
 
+def _powershare_entry(hass: HomeAssistant, device_id: str) -> ConfigEntry[Any] | None:
+    """Return the Powershare entry behind a device (None: not a Powershare device)."""
+    device = dr.async_get(hass).async_get(device_id)
+    for entry_id in () if device is None else device.config_entries:
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if entry is not None and entry.domain == DOMAIN:
+            return entry
+    return None
+
+
+def _loaded_charger(entry: ConfigEntry[Any] | None, device_id: str) -> ConfigEntry[Any]:
+    """Return `entry` if it is a loaded charger, or raise a translated error."""
+    if entry is None or entry.data.get(CONF_KIND) != ENTRY_KIND_CHARGER:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_a_charger",
+            translation_placeholders={"device_id": device_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="charger_not_loaded",
+            translation_placeholders={"name": entry.title},
+        )
+    return entry
+
+
 def _charger_entry(hass: HomeAssistant, device_id: str) -> ConfigEntry[Any]:
     """Return the loaded charger entry behind a device, or raise a translated error."""
-    device = dr.async_get(hass).async_get(device_id)
-    if device is not None:
-        for entry_id in device.config_entries:
-            entry = hass.config_entries.async_get_entry(entry_id)
-            if entry is None or entry.domain != DOMAIN:
-                continue
-            if entry.data.get(CONF_KIND) != ENTRY_KIND_CHARGER:
-                break
-            if entry.state is not ConfigEntryState.LOADED:
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key="charger_not_loaded",
-                    translation_placeholders={"name": entry.title},
-                )
-            return entry
-    raise ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="not_a_charger",
-        translation_placeholders={"device_id": device_id},
-    )
+    return _loaded_charger(_powershare_entry(hass, device_id), device_id)
 
 
 def _charger_or_group_entry(hass: HomeAssistant, device_id: str) -> ConfigEntry[Any]:
     """Return the loaded charger or group entry behind a device, or raise a translated error."""
-    device = dr.async_get(hass).async_get(device_id)
-    if device is not None:
-        for entry_id in device.config_entries:
-            entry = hass.config_entries.async_get_entry(entry_id)
-            if entry is not None and entry.domain == DOMAIN:
-                if entry.data.get(CONF_KIND) == ENTRY_KIND_GROUP:
-                    return entry
-                return _charger_entry(hass, device_id)
-    raise ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="not_a_charger_or_group",
-        translation_placeholders={"device_id": device_id},
-    )
+    entry = _powershare_entry(hass, device_id)
+    if entry is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_a_charger_or_group",
+            translation_placeholders={"device_id": device_id},
+        )
+    if entry.data.get(CONF_KIND) == ENTRY_KIND_GROUP:
+        return entry
+    return _loaded_charger(entry, device_id)
 
 
 def _store(hass: HomeAssistant, entry: ConfigEntry[Any], **options: Any) -> None:
     hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
 
 
-async def _set_current_limit(call: ServiceCall) -> None:
-    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
-    _store(call.hass, entry, **{OPT_USER_LIMIT: call.data[ATTR_LIMIT]})
+type Handler = Callable[[ServiceCall], Coroutine[Any, Any, None]]
 
 
-async def _clear_current_limit(call: ServiceCall) -> None:
-    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
-    _store(call.hass, entry, **{OPT_USER_LIMIT: None})
+def _none(_data: Mapping[str, Any]) -> None:
+    """Return no value: the setting is cleared."""
+
+
+def _setting_service(option: str, value: Callable[[Mapping[str, Any]], Any]) -> Handler:
+    """Return a service handler that stores one charger setting, `value` of the call's data."""
+
+    async def handle(call: ServiceCall) -> None:
+        entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
+        _store(call.hass, entry, **{option: value(call.data)})
+
+    return handle
 
 
 async def _set_charging_schedule(call: ServiceCall) -> None:
@@ -201,21 +214,11 @@ async def _set_charging_schedule(call: ServiceCall) -> None:
     _store(call.hass, entry, **{OPT_SCHEDULE: [timer.to_dict() for timer in timers]})
 
 
-async def _clear_charging_schedule(call: ServiceCall) -> None:
-    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
-    _store(call.hass, entry, **{OPT_SCHEDULE: None})
-
-
-async def _set_charging_mode(call: ServiceCall) -> None:
-    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
-    _store(call.hass, entry, **{OPT_MODE: call.data[ATTR_MODE]})
-
-
 async def _set_phase_mode(call: ServiceCall) -> None:
     """Set the phase mode of a three-phase charger that can switch; refuse it elsewhere."""
     entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
-    can_switch = entry.runtime_data.coordinator.charger.capabilities.phase_switching
-    if int(setting(entry, CONF_WIRING, 3)) != 3 or not can_switch:  # noqa: PLR2004
+    capabilities = entry.runtime_data.coordinator.charger.capabilities
+    if not switches_phases(entry, phase_switching=capabilities.phase_switching):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="cannot_switch_phases",
@@ -243,22 +246,6 @@ async def _set_charging_profile(call: ServiceCall) -> None:
 async def _clear_charging_profile(call: ServiceCall) -> None:
     entry = _charger_or_group_entry(call.hass, call.data[ATTR_DEVICE_ID])
     _store(call.hass, entry, **{OPT_PROFILE: None})
-
-
-async def _pause_charging(call: ServiceCall) -> None:
-    """Pause: the charger's lock (*Charger locked*), until resumed."""
-    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
-    _store(call.hass, entry, **{OPT_CHARGING_LOCKED: True})
-
-
-async def _resume_charging(call: ServiceCall) -> None:
-    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
-    _store(call.hass, entry, **{OPT_CHARGING_LOCKED: False})
-
-
-async def _set_priority(call: ServiceCall) -> None:
-    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
-    _store(call.hass, entry, **{CONF_PRIORITY: call.data[ATTR_PRIORITY]})
 
 
 async def _get_status(call: ServiceCall) -> ServiceResponse:
@@ -299,30 +286,43 @@ async def _get_status(call: ServiceCall) -> ServiceResponse:
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register Powershare's service actions (once, in async_setup)."""
-    hass.services.async_register(
-        DOMAIN, SERVICE_SET_CURRENT_LIMIT, _set_current_limit, schema=SET_LIMIT_SCHEMA
-    )
-    hass.services.async_register(
-        DOMAIN, SERVICE_CLEAR_CURRENT_LIMIT, _clear_current_limit, schema=DEVICE_SCHEMA
-    )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_SET_CHARGING_SCHEDULE,
-        _set_charging_schedule,
-        schema=SET_SCHEDULE_SCHEMA,
-    )
-    hass.services.async_register(
-        DOMAIN, SERVICE_CLEAR_CHARGING_SCHEDULE, _clear_charging_schedule, schema=DEVICE_SCHEMA
-    )
-    for name, handler, schema in (
-        (SERVICE_SET_CHARGING_MODE, _set_charging_mode, SET_CHARGING_MODE_SCHEMA),
+    handlers: tuple[
+        tuple[str, Callable[[ServiceCall], Coroutine[Any, Any, None]], vol.Schema], ...
+    ] = (
+        (
+            SERVICE_SET_CURRENT_LIMIT,
+            _setting_service(OPT_USER_LIMIT, lambda data: data[ATTR_LIMIT]),
+            SET_LIMIT_SCHEMA,
+        ),
+        (SERVICE_CLEAR_CURRENT_LIMIT, _setting_service(OPT_USER_LIMIT, _none), DEVICE_SCHEMA),
+        (SERVICE_SET_CHARGING_SCHEDULE, _set_charging_schedule, SET_SCHEDULE_SCHEMA),
+        (SERVICE_CLEAR_CHARGING_SCHEDULE, _setting_service(OPT_SCHEDULE, _none), DEVICE_SCHEMA),
+        (
+            SERVICE_SET_CHARGING_MODE,
+            _setting_service(OPT_MODE, lambda data: data[ATTR_MODE]),
+            SET_CHARGING_MODE_SCHEMA,
+        ),
         (SERVICE_SET_PHASE_MODE, _set_phase_mode, SET_PHASE_MODE_SCHEMA),
-        (SERVICE_SET_PRIORITY, _set_priority, SET_PRIORITY_SCHEMA),
-        (SERVICE_PAUSE_CHARGING, _pause_charging, DEVICE_SCHEMA),
-        (SERVICE_RESUME_CHARGING, _resume_charging, DEVICE_SCHEMA),
+        (
+            SERVICE_SET_PRIORITY,
+            _setting_service(CONF_PRIORITY, lambda data: data[ATTR_PRIORITY]),
+            SET_PRIORITY_SCHEMA,
+        ),
+        # Pause is the charger's lock (*Charger locked*), until resumed.
+        (
+            SERVICE_PAUSE_CHARGING,
+            _setting_service(OPT_CHARGING_LOCKED, lambda _data: True),
+            DEVICE_SCHEMA,
+        ),
+        (
+            SERVICE_RESUME_CHARGING,
+            _setting_service(OPT_CHARGING_LOCKED, lambda _data: False),
+            DEVICE_SCHEMA,
+        ),
         (SERVICE_SET_CHARGING_PROFILE, _set_charging_profile, SET_PROFILE_SCHEMA),
         (SERVICE_CLEAR_CHARGING_PROFILE, _clear_charging_profile, DEVICE_SCHEMA),
-    ):
+    )
+    for name, handler, schema in handlers:
         hass.services.async_register(DOMAIN, name, handler, schema=schema)
     hass.services.async_register(
         DOMAIN,

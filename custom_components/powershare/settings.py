@@ -21,6 +21,7 @@ from .const import (
     CONF_PEAK_MODE,
     CONF_POLL_INTERVAL,
     CONF_PRIORITY,
+    CONF_WIRING,
 )
 from .engine.tunables import Tunables
 
@@ -72,6 +73,11 @@ def setting(entry: ConfigEntry[Any], key: str, default: Any = None) -> Any:
     if key in entry.options:
         return entry.options[key]
     return entry.data.get(key, default)
+
+
+def switches_phases(entry: ConfigEntry[Any], *, phase_switching: bool) -> bool:
+    """Whether the charger can be told one or three phases: wired on three, a kind that can."""
+    return int(setting(entry, CONF_WIRING, 3)) == 3 and phase_switching  # noqa: PLR2004
 
 
 def charger_type(entry: ConfigEntry[Any]) -> str:

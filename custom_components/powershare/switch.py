@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
@@ -19,11 +20,28 @@ if TYPE_CHECKING:
 
 PARALLEL_UPDATES = 1
 
-CHARGING_LOCK = SwitchEntityDescription(key="charging_lock", translation_key="charging_lock")
-CABLE_LOCK = SwitchEntityDescription(key="cable_lock", translation_key="cable_lock")
-AUTO_LOCK = SwitchEntityDescription(
-    key="auto_lock", translation_key="auto_lock", entity_category=EntityCategory.CONFIG
+
+@dataclass(frozen=True, kw_only=True)
+class SettingSwitchDescription(SwitchEntityDescription):
+    """A switch stored as an entry option."""
+
+    option: str
+    always_available: bool = False
+
+
+CHARGING_LOCK = SettingSwitchDescription(
+    key="charging_lock", translation_key="charging_lock", option=OPT_CHARGING_LOCKED
 )
+"""On: the charger is locked, nobody can charge (Powershare gives it 0 A)."""
+AUTO_LOCK = SettingSwitchDescription(
+    key="auto_lock",
+    translation_key="auto_lock",
+    entity_category=EntityCategory.CONFIG,
+    option=OPT_AUTO_LOCK,
+    always_available=True,
+)
+"""On: the charger locks itself after a minute without a car or a car drawing."""
+CABLE_LOCK = SwitchEntityDescription(key="cable_lock", translation_key="cable_lock")
 
 
 async def async_setup_entry(
@@ -34,63 +52,42 @@ async def async_setup_entry(
     """Add a charger's switches (only charger entries forward this platform)."""
     coordinator = entry.runtime_data.coordinator
     switches: list[SwitchEntity] = [
-        ChargingLockSwitch(coordinator, CHARGING_LOCK),
-        AutoLockSwitch(coordinator, AUTO_LOCK),
+        SettingSwitch(coordinator, CHARGING_LOCK),
+        SettingSwitch(coordinator, AUTO_LOCK),
     ]
     if charger_type(entry) == CHARGER_TELTOCHARGE:
         switches.append(CableLockSwitch(coordinator, CABLE_LOCK))
     async_add_entities(switches)
 
 
-class ChargingLockSwitch(ChargerEntity, SwitchEntity):
-    """On: the charger is locked, nobody can charge (Powershare gives it 0 A)."""
+class SettingSwitch(ChargerEntity, SwitchEntity):
+    """A charger setting stored as an entry option: the lock, or auto-lock."""
 
-    @property
-    def is_on(self) -> bool:
-        """Whether the charger is locked."""
-        return bool(setting(self.coordinator.config_entry, OPT_CHARGING_LOCKED, default=False))
-
-    async def async_turn_on(self, **kwargs: Any) -> None:
-        """Lock the charger."""
-        self._store(locked=True)
-
-    async def async_turn_off(self, **kwargs: Any) -> None:
-        """Unlock the charger."""
-        self._store(locked=False)
-
-    def _store(self, *, locked: bool) -> None:
-        entry = self.coordinator.config_entry
-        self.hass.config_entries.async_update_entry(
-            entry, options={**entry.options, OPT_CHARGING_LOCKED: locked}
-        )
-        self.async_write_ha_state()
-
-
-class AutoLockSwitch(ChargerEntity, SwitchEntity):
-    """On: the charger locks itself after a minute without a car or a car drawing."""
+    entity_description: SettingSwitchDescription
 
     @property
     def available(self) -> bool:
-        """A setting is always available."""
-        return True
+        """As the charger, unless the setting matters whatever the charger does."""
+        return self.entity_description.always_available or super().available
 
     @property
     def is_on(self) -> bool:
-        """Whether auto-lock is on."""
-        return bool(setting(self.coordinator.config_entry, OPT_AUTO_LOCK, default=False))
+        """Whether the setting is on."""
+        entry = self.coordinator.config_entry
+        return bool(setting(entry, self.entity_description.option, default=False))
 
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Turn auto-lock on."""
-        self._store(auto_lock=True)
+        """Turn the setting on; balancing applies it from the next cycle."""
+        self._store(value=True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
-        """Turn auto-lock off (a lock already made stays until unlocked)."""
-        self._store(auto_lock=False)
+        """Turn the setting off (turning auto-lock off leaves a lock it made until unlocked)."""
+        self._store(value=False)
 
-    def _store(self, *, auto_lock: bool) -> None:
+    def _store(self, *, value: bool) -> None:
         entry = self.coordinator.config_entry
         self.hass.config_entries.async_update_entry(
-            entry, options={**entry.options, OPT_AUTO_LOCK: auto_lock}
+            entry, options={**entry.options, self.entity_description.option: value}
         )
         self.async_write_ha_state()
 

@@ -109,9 +109,7 @@ def test_the_largest_source_of_energy_wins() -> None:
     tracker = PeakTracker(FIXED_4KW)
     for step, counter in enumerate((100.0, 100.2, 100.4)):  # 200 Wh per 10 s: 72 kW
         moment = START + timedelta(seconds=10 * step)
-        tracker.observe(
-            PeakSample(moment, 1000.0, import_energy_kwh=counter, export_energy_kwh=5.0)
-        )
+        tracker.observe(PeakSample(moment, 1000.0, import_energy_kwh=counter))
     budget = tracker.budget(START + timedelta(seconds=20), 1000.0)
     assert budget is not None
     assert budget.energy_wh == pytest.approx(400.0)
@@ -126,9 +124,7 @@ def test_export_makes_no_room_for_more_import() -> None:
     tracker = PeakTracker(FIXED_4KW)
     for step in range(43):
         moment = START + timedelta(seconds=10 * step)
-        tracker.observe(
-            PeakSample(moment, -3000.0, import_energy_kwh=10.0, export_energy_kwh=1.0 + step)
-        )
+        tracker.observe(PeakSample(moment, -3000.0, import_energy_kwh=10.0))
     budget = tracker.budget(START + timedelta(seconds=420), -3000.0)
     assert budget is not None
     assert budget.energy_wh == 0.0

@@ -44,8 +44,8 @@ class AutoLock:
             wanted = bool(setting(entry, OPT_AUTO_LOCK, default=False))
             locked = bool(setting(entry, OPT_CHARGING_LOCKED, default=False))
             # A charger that does not answer shows as no car: not a sign of no activity.
-            silent = link.coordinator.data is None or not link.coordinator.last_update_success
-            if not wanted or locked or silent or verdict is None or verdict.reason not in IDLE:
+            idle = verdict is not None and verdict.reason in IDLE and link.answering
+            if not wanted or locked or not idle:
                 self.idle_since.pop(entry_id, None)
                 continue
             since = self.idle_since.setdefault(entry_id, decision.now)

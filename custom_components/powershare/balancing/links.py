@@ -37,6 +37,11 @@ class ChargerLink:
         if reading is not None and (not self.history or self.history[-1] is not reading):
             self.history.append(reading)
 
+    @property
+    def answering(self) -> bool:
+        """Whether the charger answered its last poll (else nothing is known of it now)."""
+        return self.coordinator.data is not None and self.coordinator.last_update_success
+
     def reading_at(self, moment: float) -> ChargerReading | None:
         """Return the reading that tells what the charger drew at `moment`.
 

@@ -22,6 +22,7 @@ from custom_components.powershare.const import (
     DOMAIN,
     LOGGER,
 )
+from custom_components.powershare.devices.charger import NOMINAL_VOLTAGE_V
 from custom_components.powershare.engine import Network
 from custom_components.powershare.engine.network import load_power_amps
 from custom_components.powershare.peak import (
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
     from custom_components.powershare.devices.meters import MeterReading
 
-NOMINAL_VOLTAGE_V: Final = 230.0
 STORE_VERSION: Final = 1
 
 
@@ -146,7 +146,6 @@ class PeakKeeper:
                 sample = replace(
                     sample,
                     import_energy_kwh=reading.import_energy_kwh,
-                    export_energy_kwh=reading.export_energy_kwh,
                     average_demand_w=reading.average_demand_w,
                     month_peak_w=reading.month_peak_w,
                 )

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.util import dt as dt_util
 
 from custom_components.powershare.const import DOMAIN
+from custom_components.powershare.devices.charger import NOMINAL_VOLTAGE_V
 from custom_components.powershare.engine import Reason
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
     from homeassistant.core import HomeAssistant
 
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from .links import ChargerLink
 
 EVENT_SESSION_FINISHED: Final = f"{DOMAIN}_session_finished"
-NOMINAL_VOLTAGE_V: Final = 230.0
 LIMITED_BY_COUNT: Final = 3
 """How many of the reasons that limited a session longest its summary names."""
 MAX_STEP_S: Final = 60.0
@@ -83,7 +83,6 @@ class SessionLog:
         self.hass = hass
         self.open: dict[str, _Session] = {}
         self.last: dict[str, SessionSummary] = {}
-        self.listeners: list[Callable[[], None]] = []
 
     def record(self, decision: Decision, chargers: Mapping[str, ChargerLink]) -> None:
         """Add one cycle: start, extend or finish each charger's session."""
@@ -91,7 +90,7 @@ class SessionLog:
         for entry_id, link in chargers.items():
             verdict = decision.chargers.get(entry_id)
             session = self.open.get(entry_id)
-            if link.coordinator.data is None or not link.coordinator.last_update_success:
+            if not link.answering:
                 continue  # not answering shows as no car: the session goes on meanwhile
             if verdict is None or verdict.reason is Reason.NO_CAR:
                 if session is not None:
@@ -136,5 +135,3 @@ class SessionLog:
         )
         self.last[entry_id] = summary
         self.hass.bus.async_fire(EVENT_SESSION_FINISHED, summary.as_event(entry_id))
-        for listener in list(self.listeners):
-            listener()

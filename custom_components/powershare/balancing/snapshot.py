@@ -76,7 +76,7 @@ def charger_states(chargers: Mapping[str, ChargerLink], moment: float) -> dict[s
     states: dict[str, ChargerState] = {}
     for entry_id, charger in chargers.items():
         data = charger.coordinator.data
-        if data is None or not charger.coordinator.last_update_success:
+        if data is None or not charger.answering:
             # Unreachable. With a watchdog, its draw (at most its failsafe current) shows in
             # the meter as non-EV load, which is the safe way to count it. Without, it may keep
             # drawing its last limit where no meter sees it: its maximum counts until it answers.

@@ -64,7 +64,7 @@ class PeakSample:
     ev_power_w: float = 0.0
     """The chargers' part of the import."""
     import_energy_kwh: float | None = None
-    export_energy_kwh: float | None = None
+    """The meter's import counter (export is not billed, so its counter is not needed)."""
     average_demand_w: float | None = None
     """The meter's own average import of this window so far."""
     month_peak_w: float | None = None
@@ -115,7 +115,8 @@ class _Window:
     seen_from: float
     integrated_wh: float = 0.0
     ev_wh: float = 0.0
-    counter_base: tuple[float, float | None] | None = None
+    counter_base: float | None = None
+    """The import counter at `counter_offset_wh` (kWh)."""
     counter_offset_wh: float = 0.0
     counter_wh: float | None = None
     meter_wh: float | None = None
@@ -222,9 +223,9 @@ class PeakTracker:
         """Take the meter's own counters, average and month peak, where it has them."""
         if sample.import_energy_kwh is not None:
             if window.counter_base is None:
-                window.counter_base = (sample.import_energy_kwh, sample.export_energy_kwh)
+                window.counter_base = sample.import_energy_kwh
                 window.counter_offset_wh = window.integrated_wh
-            imported = sample.import_energy_kwh - window.counter_base[0]
+            imported = sample.import_energy_kwh - window.counter_base
             window.counter_wh = window.counter_offset_wh + imported * 1000.0
         if sample.average_demand_w is not None:
             window.meter_wh = sample.average_demand_w * (at - window.start) / 3600.0
