@@ -7,8 +7,9 @@ own (or from within its own package), never from a later one, type-only imports 
 1. `engine/` (the balancing engine), `devices/` (drivers, shared Modbus buses) and `peak/` (the
    capacity tariff's peak budget): free of Home Assistant, and none imports another nor
    anything else of the integration.
-2. `const`, `schedule`: names and keys; charging-schedule evaluation (pure).
-3. `settings`: a charger's user settings (`OPT_*`, `setting()`); `repairs`: repair issues.
+2. `const`, `schedule`, `profiles`: names and keys; charging schedules and profiles (pure).
+3. `settings`: a charger's user settings (`OPT_*`, `setting()`); `repairs`: repair issues;
+   `tariffs`: what a kWh costs (pure, on the profiles' day ranges).
 3b. `entity_charger`: chargers driven through another integration's entities (presets).
 4. `connection`: opens a device's driver on the instance's shared bus registry.
 5. `coordinator`: one DataUpdateCoordinator per device entry.
@@ -16,6 +17,7 @@ own (or from within its own package), never from a later one, type-only imports 
 7. `hub`: the instance's balancing service and buses.
 8. `entity`: entity base classes; `charger_sensors`: a charger's sensors by kind of charger;
    `peak_sensors`: the root group's capacity-tariff sensors.
+8b. `session_sensors`: sessions, energy and costs (per charger, and the site's at the root).
 9. the platforms, `services`, `diagnostics`, `config_flow`.
 10. this module: sets up the entries.
 """
@@ -149,6 +151,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PowershareConfigEntry) -
     else:
         entry.runtime_data = GroupRuntimeData(applied_settings=in_force(entry))
         await hub.balancing.peak.async_load()  # this month's peak, from before a restart
+        await hub.balancing.sessions.async_load()  # sessions and totals, from before a restart
         hub.balancing.add_group(entry)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS_BY_KIND[kind])

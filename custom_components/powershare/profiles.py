@@ -10,9 +10,10 @@ included as the end of the day.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
 DAY_MINUTES: Final = 24 * 60
@@ -82,8 +83,8 @@ class ChargingProfile:
 
     def __post_init__(self) -> None:
         """Refuse a set of slots that leaves a gap or overlaps (the message names it)."""
-        _check_cover(self.weekdays, "weekdays")
-        _check_cover(self.weekends, "weekends")
+        check_cover(self.weekdays, "weekdays")
+        check_cover(self.weekends, "weekends")
 
     def power_at(self, moment: datetime) -> float:
         """Return the maximum power of the slot in force at `moment` (local time)."""
@@ -110,7 +111,19 @@ class ChargingProfile:
             raise ValueError(f"not a charging profile: {err}") from err
 
 
-def _check_cover(slots: tuple[ProfileSlot, ...], days: str) -> None:
+class DaySlot(Protocol):
+    """A part of a day: from `start` to `end`, in minutes since midnight."""
+
+    @property
+    def start(self) -> int:
+        """The first minute."""
+
+    @property
+    def end(self) -> int:
+        """The minute after the last."""
+
+
+def check_cover(slots: Sequence[DaySlot], days: str) -> None:
     """Raise ValueError unless `slots` cover 00:00 to 24:00 exactly once."""
     if not slots:
         raise ValueError(f"the {days} need slots from 00:00 to 24:00")

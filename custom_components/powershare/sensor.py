@@ -33,6 +33,18 @@ from .coordinator import NOMINAL_VOLTAGE_V
 from .entity import ChargerEntity, GroupEntity, MeterEntity
 from .peak_sensors import PEAK_SENSORS, PeakSensorDescription
 from .schedule import ChargingTimer, next_window
+from .session_sensors import (
+    CHARGER_TOTALS,
+    ENERGY_PRICE,
+    LAST_SESSION,
+    SITE_TOTALS,
+    ChargerTotalSensor,
+    EnergyPriceSensor,
+    LastSessionSensor,
+    SessionSensor,
+    SiteTotalSensor,
+    session_sensors,
+)
 from .settings import OPT_SCHEDULE, setting
 
 if TYPE_CHECKING:
@@ -201,14 +213,6 @@ NEXT_CHARGING_WINDOW = SensorEntityDescription(
     device_class=SensorDeviceClass.TIMESTAMP,
 )
 """A charger's charging schedule: the window in force, or the next one."""
-LAST_SESSION = SensorEntityDescription(
-    key="last_session",
-    translation_key="last_session",
-    device_class=SensorDeviceClass.ENERGY,
-    native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-    suggested_display_precision=2,
-)
-"""A charger's last finished session: its energy (a session's figure, not a running total)."""
 
 
 async def async_setup_entry(
@@ -226,6 +230,12 @@ async def async_setup_entry(
         sensors.append(IfHomeAssistantStopsSensor(coordinator, IF_HOME_ASSISTANT_STOPS))
         sensors.append(ScheduleSensor(coordinator, NEXT_CHARGING_WINDOW))
         sensors.append(LastSessionSensor(coordinator, LAST_SESSION))
+        sensors.extend(
+            SessionSensor(coordinator, description) for description in session_sensors(entry)
+        )
+        sensors.extend(
+            ChargerTotalSensor(coordinator, description) for description in CHARGER_TOTALS
+        )
         async_add_entities(sensors)
     elif kind == ENTRY_KIND_METER:
         meter_coordinator = entry.runtime_data.coordinator
@@ -239,6 +249,8 @@ async def async_setup_entry(
         sensors = [GroupSensor(entry, description) for description in GROUP_SENSORS]
         if not entry.data.get(CONF_PARENT):  # the root group: the grid connection
             sensors.extend(PeakSensor(entry, description) for description in PEAK_SENSORS)
+            sensors.append(EnergyPriceSensor(entry, ENERGY_PRICE))
+            sensors.extend(SiteTotalSensor(entry, description) for description in SITE_TOTALS)
         async_add_entities(sensors)
 
 
@@ -367,33 +379,4 @@ class ScheduleSensor(ChargerEntity, SensorEntity):
             "current": None if window is None else window.current,
             "in_force": window is not None and window.start <= now,
             "timers": [timer.to_dict() for timer in timers],
-        }
-
-
-class LastSessionSensor(ChargerEntity, SensorEntity):
-    """The charger's last finished session: energy; start, end, cost, current, limits."""
-
-    @property
-    def available(self) -> bool:
-        """Always: it tells about the past, whatever the charger does now."""
-        return True
-
-    @property
-    def native_value(self) -> StateType:
-        """The session's energy (unknown before a session ended)."""
-        last = self.service.sessions.last.get(self.coordinator.config_entry.entry_id)
-        return None if last is None else round(last.energy_kwh, 3)
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any] | None:
-        """When it began and ended, its cost, the most it was given, what limited it."""
-        last = self.service.sessions.last.get(self.coordinator.config_entry.entry_id)
-        if last is None:
-            return None
-        return {
-            "start": dt_util.utc_from_timestamp(last.start).isoformat(),
-            "end": dt_util.utc_from_timestamp(last.end).isoformat(),
-            "cost": last.cost,
-            "max_current": last.max_current,
-            "limited_by": list(last.limited_by),
         }

@@ -38,6 +38,7 @@ OPT_FAILSAFE_CURRENT: Final = "failsafe_current"
 OPT_CHARGING_LOCKED: Final = "charging_locked"
 OPT_AUTO_LOCK: Final = "auto_lock"  # lock after a minute without activity (off by default)
 OPT_PROFILE: Final = "profile"  # a charger's or group's profiles.ChargingProfile.to_dict()
+OPT_TARIFF: Final = "tariff"  # the root group's tariffs.Tariff.to_dict()
 
 USER_SETTINGS: Final = frozenset(
     {
@@ -58,9 +59,10 @@ USER_SETTINGS: Final = frozenset(
 """Options whose change is applied by the balancing service at once; any other reloads."""
 
 SITE_SETTINGS: Final = frozenset(
-    {CONF_MARGIN, CONF_PEAK_MODE, CONF_PEAK_LIMIT, *Tunables.__dataclass_fields__}
+    {CONF_MARGIN, CONF_PEAK_MODE, CONF_PEAK_LIMIT, OPT_TARIFF, *Tunables.__dataclass_fields__}
 )
-"""The root group's options (margin, the capacity tariff's mode and limit, engine tunables):
+"""The root group's options (margin, the capacity tariff's mode and limit, the energy tariff,
+engine tunables):
 applied at once, keeping the engine's memory (sessions, rotation turns, learned car phases,
 timers) and the month's peak."""
 

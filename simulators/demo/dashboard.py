@@ -85,6 +85,12 @@ PEAK_ROWS: Final = (
     ("month_peak", "Month peak"),
 )
 """The main fuse's capacity tariff, as its entities' translation keys and row names."""
+COST_ROWS: Final = (
+    ("energy_price", "Energy price now"),
+    ("ev_energy", "EV energy (all chargers)"),
+    ("ev_cost", "EV charging cost (all chargers)"),
+)
+"""The main fuse's tariff and totals."""
 PEAK_HISTORY: Final = (
     ("peak_limit_in_force", "Limit"),
     ("peak_average", "Window average"),
@@ -135,6 +141,13 @@ def build_dashboard(
         {"type": "history-graph", "title": "Main fuse", "hours_to_show": 0.5, "entities": history}
     )
     cards.append(_capacity_tariff_card(entities, entries.group))
+    cards.append(
+        {
+            "type": "entities",
+            "title": f"{GROUP_NAME}: tariff and costs",
+            "entities": _rows(entities, entries.group, COST_ROWS),
+        }
+    )
     budget = _rows(entities, entries.group, PEAK_HISTORY)
     cards.append(
         {"type": "history-graph", "title": "Peak budget", "hours_to_show": 0.5, "entities": budget}

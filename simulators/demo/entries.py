@@ -27,6 +27,7 @@ from simulators.demo_site import (
 )
 
 from .options import (
+    DEMO_TARIFF,
     DOMAIN,
     ENTITY_TIMEOUT_S,
     FUSE_A,
@@ -88,6 +89,16 @@ async def create_entries(client: HassClient, site: DemoSite) -> DemoEntries:
                 "peak_floor_kw": PEAK_FLOOR_KW,
             },
         },
+    )
+    # An energy tariff, so that sessions have a cost: cheap nights, as many households have.
+    await client.run_flow(
+        group["entry_id"],
+        {
+            "init": {"next_step_id": "tariff"},
+            "tariff": {"kind": "time_ranges"},
+            "tariff_time_ranges": {"ranges": DEMO_TARIFF},
+        },
+        options=True,
     )
     chargers: list[str] = []
     wallbox: str | None = None

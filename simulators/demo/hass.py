@@ -201,13 +201,17 @@ class HassClient:
         token: str = answer["access_token"]
         return token
 
-    async def run_flow(self, handler: str, answers: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    async def run_flow(
+        self, handler: str, answers: Mapping[str, dict[str, Any]], *, options: bool = False
+    ) -> dict[str, Any]:
         """Walk a config flow to its entry: `answers` maps each step id to what is submitted.
 
         A menu step's answer is `{"next_step_id": ...}`. A form shown again with errors, an
-        abort or a step without an answer stops the demo with the reason.
+        abort or a step without an answer stops the demo with the reason. With `options`,
+        `handler` is an entry id and its options flow is walked (the answer is the flow's end).
         """
-        result = await self.request("POST", "/api/config/config_entries/flow", {"handler": handler})
+        path = "/api/config/config_entries/" + ("options/flow" if options else "flow")
+        result = await self.request("POST", path, {"handler": handler})
         seen: set[str] = set()
         while result["type"] in ("form", "menu"):
             step = result["step_id"]
@@ -216,11 +220,12 @@ class HassClient:
             if step in seen or step not in answers:
                 raise DemoError(f"flow step {step!r} not expected here: {result}")
             seen.add(step)
-            result = await self.request(
-                "POST", f"/api/config/config_entries/flow/{result['flow_id']}", answers[step]
-            )
+            result = await self.request("POST", f"{path}/{result['flow_id']}", answers[step])
         if result["type"] != "create_entry":
             raise DemoError(f"the flow ended without an entry: {result}")
+        if options:
+            ended: dict[str, Any] = result
+            return ended
         entry: dict[str, Any] = result["result"]
         return entry
 

@@ -27,6 +27,8 @@ MARKER_FILE: Final = ".powershare-demo"
 GROUP_NAME: Final = "Main fuse"
 FUSE_A: Final = 25.0
 PEAK_FLOOR_KW: Final = 6.0
+DEMO_TARIFF: Final = "00:00-07:00=0.12; 07:00-23:00=0.30; 23:00-24:00=0.12"
+"""The demo site's energy tariff: prices by time of day (cheap nights)."""
 """The main fuse's capacity tariff: this month's peak, never under 6 kW."""
 STARTUP_TIMEOUT_S: Final = 180.0
 ENTITY_TIMEOUT_S: Final = 60.0
@@ -45,6 +47,7 @@ CHARGER_ROWS: Final = (
     "power",
     "if_home_assistant_stops",
     "charging_lock",
+    "session_cost",
 )
 """A charger card's rows by translation key, where the charger has them (a TeltoCharge has a
 status and a power sensor, the others do not)."""

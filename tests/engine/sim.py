@@ -84,6 +84,8 @@ class Loop:
     """The peak budget each snapshot carries (`Snapshot.peak_power_w`)."""
     peak_house_w: float | None = None
     """The house's load the budget is planned with (`Snapshot.peak_house_w`)."""
+    voltage_v: float | None = None
+    """The voltage the root meter measures (`Snapshot.voltage_v`); None: not measured."""
 
     def __post_init__(self) -> None:
         self.balancer = Balancer(self.config)
@@ -143,6 +145,7 @@ class Loop:
             chargers=chargers,
             peak_power_w=self.peak_power_w,
             peak_house_w=self.peak_house_w,
+            voltage_v=self.voltage_v,
         )
 
     def step(self) -> Decision:

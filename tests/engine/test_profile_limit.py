@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from custom_components.powershare.engine import ChargerConfig, Phase, Reason, SiteConfig, Wiring
@@ -44,3 +46,36 @@ def test_a_slot_of_zero_stops_the_charger_and_a_negative_one_is_refused() -> Non
             groups=one_group_site(32.0).groups,
             chargers=(ChargerConfig(id="a", group_id="main", profile_power_w=-1.0),),
         )
+
+
+@pytest.mark.parametrize(
+    ("measured_v", "amps"),
+    [
+        (None, 16),  # 3680 W at the nominal 230 V: 16 A
+        (245.0, 15),  # measured: 3680 W / 245 V = 15.0 A
+        (215.0, 17),  # 3680 W / 215 V = 17.1 A (low voltage: more current, the same power)
+        (300.0, 16),  # not a plausible voltage (over 10 % off): nominal
+        (190.0, 16),
+    ],
+)
+def test_a_slot_and_a_group_power_are_turned_into_amps_at_the_measured_voltage(
+    measured_v: float | None, amps: int
+) -> None:
+    profiled = ChargerConfig(
+        id="a", group_id="main", wiring=Wiring.ONE_PHASE, profile_power_w=3680.0
+    )
+    loop = Loop(one_group_site(63.0, (profiled,)), cars={"a": Car(phases=frozenset({Phase.L1}))})
+    loop.voltage_v = measured_v
+    decision = loop.run(60)
+    assert loop.amps() == {"a": amps}
+    assert decision.chargers["a"].reason is Reason.PROFILE_LIMIT
+
+    capped = replace(one_group_site(63.0).groups[0], max_power_w=3680.0)
+    free = ChargerConfig(id="a", group_id="main", wiring=Wiring.ONE_PHASE, max_current=32)
+    loop = Loop(
+        SiteConfig(groups=(capped,), chargers=(free,)),
+        cars={"a": Car(phases=frozenset({Phase.L1}), max_current=32.0)},
+    )
+    loop.voltage_v = measured_v
+    loop.run(60)
+    assert loop.amps() == {"a": amps}

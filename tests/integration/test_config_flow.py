@@ -1227,6 +1227,10 @@ async def test_device_poll_interval(hass: HomeAssistant, kind: str, default: flo
 async def test_root_group_tunables(hass: HomeAssistant) -> None:
     root = _group(hass)
     result = await _options(hass, root)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["site", "tariff"]
+    result = await _options_configure(hass, result, {"next_step_id": "site"})
+    assert result["step_id"] == "site"
     defaults = result["data_schema"]({})
     assert defaults[CONF_MARGIN] == 1.0
     assert defaults["meter_timeout_s"] == 15.0

@@ -23,13 +23,14 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for layer in (
         {"engine", "devices", "peak"},
         {"const", "schedule", "profiles"},
-        {"settings", "repairs"},
+        {"settings", "repairs", "tariffs"},
         {"entity_charger"},
         {"connection"},
         {"coordinator"},
         {"balancing"},
         {"hub"},
         {"entity", "charger_sensors", "peak_sensors"},
+        {"session_sensors"},
         {
             "binary_sensor",
             "button",

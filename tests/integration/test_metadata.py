@@ -241,7 +241,8 @@ def test_every_translation_key_used_in_code_exists(translations: dict[str, Any])
                 f"abort reason {key!r} lacks a translation"
             )
         elif kind == "step":
-            assert key in translations["config"]["step"], f"step {key!r} lacks a translation"
+            steps = {**translations["config"]["step"], **translations["options"]["step"]}
+            assert key in steps, f"step {key!r} lacks a translation"
         else:
             assert key in translations["exceptions"], f"exception {key!r} lacks a translation"
 

@@ -330,3 +330,27 @@ async def test_pause_and_resume_by_service(hass: HomeAssistant, site: Site) -> N
     # Unlocked: it gets its 16 A again, once the meter has shown the stop (pacing).
     assert verdict.share == 16
     assert verdict.reason in (Reason.AT_REQUEST, Reason.PACED)
+
+
+async def test_a_profile_is_turned_into_amps_at_the_voltage_the_root_meter_measures(
+    hass: HomeAssistant, site: Site
+) -> None:
+    await site.charge_a_16_a_car()
+    slot = [{"start": "00:00", "end": "24:00", "max_power_kw": 7.59}]
+    await hass.services.async_call(
+        DOMAIN,
+        "set_charging_profile",
+        {"device_id": _device_id(hass, site), "weekdays": slot, "weekends": slot},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    service = async_get_hub(hass).balancing
+    amps = {}
+    for volts in (230.0, 245.0):
+        site.live.meter.set_voltages(volts, volts, volts)
+        for _ in range(2):
+            await site.cycle()
+        assert service.decision is not None
+        amps[volts] = service.decision.chargers[site.charger_entry.entry_id].target_current
+    # 7.59 kW on three phases: 11 A at 230 V, 10.3 A at 245 V (the same power, less current).
+    assert amps == {230.0: 11, 245.0: 10}

@@ -85,6 +85,10 @@ async def test_the_last_value_set_wins_whichever_way(hass: HomeAssistant, site: 
 
 async def _save_options(hass: HomeAssistant, entry_id: str, changes: dict[str, Any]) -> None:
     result: Any = await hass.config_entries.options.async_init(entry_id)
+    if result["type"] == "menu":  # the root group: its balancing settings
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"next_step_id": "site"}
+        )
     defaults = {key.schema: key.default() for key in result["data_schema"].schema}
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {**defaults, **changes}

@@ -282,9 +282,14 @@ async def _check_dashboard(demo: Demo) -> None:
     for entry, key in [
         *((entries.group, f"allocated_{p}") for p in ("l1", "l2", "l3")),
         *((entry, "allocated_current") for entry in entries.chargers),
+        (entries.group, "energy_price"),
     ]:
         assert _entity(demo.entities, entry, key) in shown
     assert all(entity_id in states for entity_id in shown)
+    # The demo's tariff by time of day (set through the main group's options flow) is in force:
+    # night or day, by the machine's clock.
+    price = _number(states.get(_entity(demo.entities, entries.group, "energy_price")))
+    assert price in (0.12, 0.3)
     wallbox_entities = {e.entity_id for e in demo.entities if e.config_entry_id == entries.wallbox}
     assert len(wallbox_entities) == 5
     assert wallbox_entities <= set(shown)

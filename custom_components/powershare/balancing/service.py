@@ -33,6 +33,7 @@ from .apply import (
 )
 from .auto_lock import AutoLock
 from .peak import PeakKeeper, peak_settings
+from .prices import PriceSource, tariff_of
 from .sessions import SessionLog
 from .site import build_site, root_group, schedules_moved, three_phase_chargers_below
 from .snapshot import take_snapshot
@@ -93,13 +94,16 @@ class BalancingService:
     """The capacity tariff's peak budget at the root group."""
     auto_lock: AutoLock = field(default_factory=AutoLock)
     sessions: SessionLog = field(init=False)
-    """Charging sessions in progress and each charger's last one."""
+    """Charging sessions in progress, each charger's last one, energy and cost totals."""
+    prices: PriceSource = field(init=False)
+    """The price of a kWh, from the root group's tariff."""
 
     def __post_init__(self) -> None:
         """Create the repair tracker and the peak budget."""
         self.repairs = RepairTracker(self.hass)
         self.peak = PeakKeeper(self.hass)
         self.sessions = SessionLog(self.hass)
+        self.prices = PriceSource(self.hass)
 
     @property
     def site(self) -> SiteConfig | None:
@@ -178,7 +182,9 @@ class BalancingService:
             return
         self.problem = None
         self._site = site
-        self.peak.configure(peak_settings(root_group(self.groups)))
+        root = root_group(self.groups)
+        self.peak.configure(peak_settings(root))
+        self.prices.configure(tariff_of(root))
         # Reconfigured rather than replaced: the balancer's memory (what each car drew, the
         # solar and phase timers) stays valid for whatever the change left in place.
         if self._balancer is None:
@@ -266,8 +272,10 @@ class BalancingService:
             await async_apply_failsafe(self.chargers.values(), self.clock())
             self._notify()
             return
-        network = self._balancer.config.network
-        snapshot = take_snapshot(self.hass, self.meters, self.chargers, self.clock(), network)
+        site = self._balancer.config
+        snapshot = take_snapshot(
+            self.hass, self.meters, self.chargers, self.clock(), site.network, site.root.meter_id
+        )
         budget = self._peak_budget(self._balancer.config)
         if budget is not None:
             snapshot = replace(
@@ -284,7 +292,8 @@ class BalancingService:
         )
         self._track_problems(decision)
         self.auto_lock.check(self.hass, decision, self.chargers)
-        self.sessions.record(decision, self.chargers)
+        moment = dt_util.as_local(dt_util.utc_from_timestamp(decision.now))
+        self.sessions.record(decision, self.chargers, self.prices.price(moment))
         self._notify()
 
     def _peak_budget(self, site: SiteConfig) -> PeakBudget | None:

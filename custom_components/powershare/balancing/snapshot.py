@@ -35,12 +35,34 @@ def take_snapshot(
     chargers: Mapping[str, ChargerLink],
     now: float,
     network: Network = Network.THREE_PHASE_WITH_NEUTRAL,
+    voltage_meter: str | None = None,
 ) -> Snapshot:
-    """Return what the engine needs to decide at `now` on the site's `network`."""
+    """Return what the engine needs to decide at `now` on the site's `network`.
+
+    `voltage_meter` (the root group's meter) gives the measured voltage (`Snapshot.voltage_v`).
+    """
     readings = meter_readings(hass, meters, network)
     # Line the chargers' currents up with the newest meter reading (see ChargerLink.reading_at).
     moment = max((reading.timestamp for reading in readings.values()), default=now)
-    return Snapshot(now=now, meters=readings, chargers=charger_states(chargers, moment))
+    link = None if voltage_meter is None else meters.get(voltage_meter)
+    return Snapshot(
+        now=now,
+        meters=readings,
+        chargers=charger_states(chargers, moment),
+        voltage_v=None if link is None else measured_voltage(link.coordinator.data),
+    )
+
+
+def measured_voltage(reading: MeterReadingOfDevice | None) -> float | None:
+    """Return the mean of a reading's plausible phase voltages (None: it measures none)."""
+    if reading is None:
+        return None
+    voltages = [
+        phase.voltage_v
+        for phase in reading.phases
+        if phase.voltage_v is not None and phase.voltage_v >= MIN_PLAUSIBLE_VOLTAGE_V
+    ]
+    return sum(voltages) / len(voltages) if voltages else None
 
 
 def meter_readings(

@@ -27,6 +27,7 @@ from custom_components.powershare.const import (
 from custom_components.powershare.engine.tunables import Tunables
 
 from .fields import number_box
+from .tariff import TARIFF_STEP, TariffSteps
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 OPTIONS_STEP: Final = "init"
 OPTIONS_ABORT_NOT_ROOT: Final = "site_settings_on_root"
+SITE_STEP: Final = "site"
 
 # The engine tunables a homeowner may reasonably change, in the options of the root group.
 GROUP_TUNABLES: Final = (
@@ -71,6 +73,8 @@ class _TunablesFlow(OptionsFlow):
 
     DEFAULTS: ClassVar[Mapping[str, Any]]
     """Each option of the kind, and its default."""
+    STEP: ClassVar[str] = OPTIONS_STEP
+    """The form's step."""
 
     def _errors(self, user_input: Mapping[str, Any]) -> dict[str, str]:  # noqa: ARG002
         """Per-field errors of a submitted form (a poll interval needs no check)."""
@@ -78,6 +82,9 @@ class _TunablesFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the tunables of this entry's kind."""
+        return await self._tunables(user_input)
+
+    async def _tunables(self, user_input: dict[str, Any] | None) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         values: Mapping[str, Any] = {**self.DEFAULTS, **self.config_entry.options}
         if user_input is not None:
@@ -98,7 +105,7 @@ class _TunablesFlow(OptionsFlow):
         schema = vol.Schema(
             {vol.Required(name, default=values[name]): _SELECTORS[name] for name in self.DEFAULTS}
         )
-        return self.async_show_form(step_id=OPTIONS_STEP, data_schema=schema, errors=errors)
+        return self.async_show_form(step_id=self.STEP, data_schema=schema, errors=errors)
 
 
 class ChargerOptionsFlow(_TunablesFlow):
@@ -113,19 +120,27 @@ class MeterOptionsFlow(_TunablesFlow):
     DEFAULTS: ClassVar[Mapping[str, Any]] = {CONF_POLL_INTERVAL: DEFAULT_METER_POLL_INTERVAL}
 
 
-class GroupOptionsFlow(_TunablesFlow):
-    """The site's margin, delays and fallbacks, on the root group only."""
+class GroupOptionsFlow(TariffSteps, _TunablesFlow):
+    """The site's margin, delays and fallbacks, and its energy tariff, on the root group only."""
 
     DEFAULTS: ClassVar[Mapping[str, Any]] = {
         CONF_MARGIN: DEFAULT_MARGIN_A,
         **{name: _TUNABLE_DEFAULTS[name] for name in GROUP_TUNABLES},
     }
+    STEP: ClassVar[str] = SITE_STEP
 
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show the site's tunables, or send the user to the root group."""
+    async def async_step_init(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Offer the site's tunables and its tariff, or send the user to the root group."""
         if CONF_PARENT in self.config_entry.data:
             return self.async_abort(reason=OPTIONS_ABORT_NOT_ROOT)
-        return await super().async_step_init(user_input)
+        return self.async_show_menu(step_id=OPTIONS_STEP, menu_options=[SITE_STEP, TARIFF_STEP])
+
+    async def async_step_site(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the site's tunables."""
+        return await self._tunables(user_input)
 
     def _errors(self, user_input: Mapping[str, Any]) -> dict[str, str]:
         """Check that the failsafe current pauses (0) or is a current a charger can draw."""

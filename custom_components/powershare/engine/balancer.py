@@ -130,7 +130,12 @@ class Balancer:
         cycle = Cycle(
             topology=topology,
             now=now,
-            room=self._room.limits(loads, snapshot.peak_power_w, snapshot.peak_house_w),
+            room=self._room.limits(
+                loads,
+                snapshot.peak_power_w,
+                snapshot.peak_house_w,
+                snapshot.power_voltage(topology.config.voltage),
+            ),
             sessions=sessions,
             asks=asks,
             keep_position=order.position,

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 PHASE_COUNT = 3
 ABSOLUTE_MAX_CURRENT = 32
+VOLTAGE_BAND = 0.10
+"""A measured voltage further than this from nominal is not used (EN 50160: 230 V +-10 %)."""
 """TeltoCharge (and IEC 61851 type 2 chargers in general) accept at most 32 A."""
 
 
@@ -305,6 +307,17 @@ class Snapshot:
     peak_house_w: float | None = None
     """With a peak budget: the house's load to plan it with (its recent high, in watts); the
     budget goes to the chargers less the larger of this and the root's non-EV load."""
+    voltage_v: float | None = None
+    """The voltage of a single-phase load as the root meter measures it now (None: not
+    measured). A group's maximum power and a charging profile's slot are turned into currents
+    at it when it is within 10 % of `SiteConfig.voltage` (EN 50160's band), else at nominal."""
+
+    def power_voltage(self, nominal: float) -> float:
+        """Return the voltage to turn a power cap into currents: measured if plausible."""
+        measured = self.voltage_v
+        if measured is None or abs(measured - nominal) > VOLTAGE_BAND * nominal:
+            return nominal
+        return measured
 
     @property
     def measured_at(self) -> float:

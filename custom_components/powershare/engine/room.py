@@ -2,9 +2,10 @@
 
 - Fuse: for every group and site phase, the chargers below that draw on the phase may take
   at most fuse - margin - non-EV load.
-- Power cap: a group's maximum power, in amps at nominal voltage, less its non-EV load; a
-  charger loads it by its current times the phases it uses.
-- Charging profile: a charger's slot in force, in amps at nominal voltage; only that charger
+- Power cap: a group's maximum power, in amps at the measured voltage (nominal when none is
+  measured, or not within 10 % of nominal), less its non-EV load; a charger loads it by its
+  current times the phases it uses.
+- Charging profile: a charger's slot in force, in amps at the same voltage; only that charger
   loads it, by its current times the phases it uses.
 - Peak budget (a capacity tariff): the average power the whole site may still import in this
   window, in amps at nominal voltage, less the root's non-EV load (or the house's recent high,
@@ -61,11 +62,15 @@ class Room:
         loads: LoadEstimate,
         peak_power_w: float | None = None,
         peak_house_w: float | None = None,
+        power_voltage: float | None = None,
     ) -> list[Limit]:
         """Return every limit of this cycle, in `Topology.limit_keys` order.
 
         `peak_power_w` is the snapshot's peak budget (None: no budget this cycle), and
         `peak_house_w` the house's load to plan it with, when more than the non-EV load.
+        `power_voltage` turns the user's power caps (a group's maximum power, a charging
+        profile's slot) into currents: the measured voltage (`Snapshot.power_voltage`), or
+        None for nominal.
         """
         topology = self.topology
         config = topology.config
@@ -80,10 +85,10 @@ class Room:
         for capped in topology.power_limit:
             max_power_w = topology.groups[capped].max_power_w or 0.0  # only capped groups here
             load = load_power_amps(config.network, sum(loads.non_ev[capped]))
-            limits.append(Limit(max_power_w / config.voltage - load))
+            limits.append(Limit(max_power_w / (power_voltage or config.voltage) - load))
         for charger in topology.profile_limit:
             profile_w = topology.chargers[charger].profile_power_w or 0.0  # only with profiles
-            limits.append(Limit(profile_w / config.voltage))
+            limits.append(Limit(profile_w / (power_voltage or config.voltage)))
         if topology.peak_limit is not None:
             peak = NO_BUDGET_A
             if peak_power_w is not None:

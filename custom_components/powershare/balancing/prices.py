@@ -1,0 +1,81 @@
+"""The site's price of a kWh, from the tariff set on the root group (`tariffs.Tariff`).
+
+A tariff by time range answers from its ranges; a price sensor of another integration from its
+state, converted to a price per kWh. A market price sensor is briefly unavailable now and then
+(at a restart, at midnight's new day-ahead prices): its last price stands in for up to
+`PRICE_HOLD_S`; after that, or before any price, the price is unknown and energy is counted
+without a cost.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE, STATE_UNKNOWN
+
+from custom_components.powershare.const import LOGGER
+from custom_components.powershare.settings import OPT_TARIFF, setting
+from custom_components.powershare.tariffs import Tariff, TariffKind, price_per_kwh
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+
+PRICE_HOLD_S: Final = 3600.0
+"""How long a price sensor's last price stands in while the sensor has none."""
+
+
+def tariff_of(root: ConfigEntry[Any] | None) -> Tariff:
+    """Return the tariff set on the root group (none when unset, or when broken)."""
+    stored = None if root is None else setting(root, OPT_TARIFF)
+    if not isinstance(stored, dict):
+        return Tariff()
+    try:
+        return Tariff.from_dict(stored)
+    except ValueError as err:
+        LOGGER.warning("The tariff of %s is not used: %s", getattr(root, "title", ""), err)
+        return Tariff()
+
+
+def sensor_price(hass: HomeAssistant, entity_id: str) -> float | None:
+    """Return a price sensor's price per kWh now (None when it has none)."""
+    state = hass.states.get(entity_id)
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    try:
+        return price_per_kwh(float(state.state), state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+    except ValueError:
+        return None
+
+
+class PriceSource:
+    """The price of a kWh at each cycle, for the sessions' costs and the price sensor."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Start without a tariff until the root group is known."""
+        self.hass = hass
+        self.tariff = Tariff()
+        self._held: tuple[float, float] | None = None
+        """A price sensor's last price, and when it was read."""
+
+    def configure(self, tariff: Tariff) -> None:
+        """Use a new tariff (a sensor's held price goes with the old one)."""
+        if tariff != self.tariff:
+            self._held = None
+        self.tariff = tariff
+
+    def price(self, moment: datetime) -> float | None:
+        """Return the price per kWh at `moment`, or None when it is not known."""
+        tariff = self.tariff
+        if tariff.kind is not TariffKind.PRICE_SENSOR or tariff.price_entity is None:
+            return tariff.price_at(moment)
+        now = moment.timestamp()
+        price = sensor_price(self.hass, tariff.price_entity)
+        if price is not None:
+            self._held = (price, now)
+            return price
+        if self._held is not None and now - self._held[1] <= PRICE_HOLD_S:
+            return self._held[0]
+        return None
