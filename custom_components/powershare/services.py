@@ -72,9 +72,17 @@ ATTR_WEEKDAYS = "weekdays"
 ATTR_WEEKENDS = "weekends"
 
 
+def _whole(value: Any) -> int:
+    """A whole number: 10 or 10.0, not 10.7 (which `int` would cut to 10 without a word)."""
+    number = vol.Coerce(float)(value)
+    if number != int(number):
+        raise vol.Invalid(f"must be a whole number, not {value}")
+    return int(number)
+
+
 def _current(value: Any) -> int:
     """0 (do not charge) or a whole number of amps from 6 to 32."""
-    amps = vol.Coerce(int)(value)
+    amps = _whole(value)
     if amps != 0 and not MIN_CURRENT_LIMIT <= amps <= MAX_CURRENT_LIMIT:
         raise vol.Invalid(f"must be 0 or {MIN_CURRENT_LIMIT}-{MAX_CURRENT_LIMIT} A")
     return int(amps)
@@ -86,7 +94,7 @@ TIMER_SCHEMA = vol.Schema(
         vol.Required("end"): cv.time,
         vol.Optional("days", default=list(DAYS)): vol.All(cv.ensure_list, [vol.In(DAYS)]),
         vol.Optional("current"): vol.All(
-            vol.Coerce(int), vol.Range(min=MIN_CURRENT_LIMIT, max=MAX_CURRENT_LIMIT)
+            _whole, vol.Range(min=MIN_CURRENT_LIMIT, max=MAX_CURRENT_LIMIT)
         ),
     }
 )
@@ -115,7 +123,7 @@ SET_PROFILE_SCHEMA = DEVICE_SCHEMA.extend(
     }
 )
 SET_PRIORITY_SCHEMA = DEVICE_SCHEMA.extend(
-    {vol.Required(ATTR_PRIORITY): vol.All(vol.Coerce(int), vol.Range(min=0, max=MAX_PRIORITY))}
+    {vol.Required(ATTR_PRIORITY): vol.All(_whole, vol.Range(min=0, max=MAX_PRIORITY))}
 )
 
 

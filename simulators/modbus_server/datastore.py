@@ -160,7 +160,7 @@ class _DispatchingServerContext(_ServerContext):  # type: ignore[misc]  # untype
 
     def __init__(self, units: Mapping[int, _UnitContext]) -> None:
         # No super().__init__(): it would wrap device contexts into its own simulator.
-        self._units = dict(units)
+        self._units = units if isinstance(units, dict) else dict(units)
         self.old_simulator = True  # pymodbus then calls this object's async_*Values
         self.simdevices: list[object] = []
 
@@ -189,4 +189,5 @@ def _server_context(units: Mapping[int, _UnitContext]) -> Any:
     if _SERVER_CONTEXT_DISPATCHES:
         return _DispatchingServerContext(units)
     keyword = "devices" if _BaseContext.__name__ == "ModbusBaseDeviceContext" else "slaves"
-    return _ServerContext(**{keyword: dict(units), "single": False})
+    served = units if isinstance(units, dict) else dict(units)  # a dict subclass stays itself
+    return _ServerContext(**{keyword: served, "single": False})

@@ -9,6 +9,9 @@ from pymodbus import FramerType
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 
 from .datastore import _IGNORE_MISSING, _ExceptionRelay, _server_context, _UnitContext
+from .units import RegisterUnit
+
+GATEWAY_TARGET_FAILED_TO_RESPOND: Final = 0x0B
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -75,12 +78,15 @@ class EmulatorServer:
     async def _run(self) -> None:
         if self._start is None:
             raise RuntimeError("call start_tcp or start_rtu first")
-        contexts = {
-            unit_id: _UnitContext(unit_id, unit, self._relay, self.drop_connections)
-            for unit_id, unit in self.units.items()
-        }
-        context = _server_context(contexts)
         kind, where, baudrate = self._start
+        contexts: dict[int, _UnitContext] = (
+            _GatewayUnits(self._relay, self.drop_connections) if kind == "tcp" else {}
+        )
+        contexts.update(
+            (unit_id, _UnitContext(unit_id, unit, self._relay, self.drop_connections))
+            for unit_id, unit in self.units.items()
+        )
+        context = _server_context(contexts)
         server: ModbusTcpServer | ModbusSerialServer
         if kind == "tcp":
             server = ModbusTcpServer(
@@ -104,6 +110,35 @@ class EmulatorServer:
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.stop()
+
+
+class _GatewayUnits(dict[int, _UnitContext]):
+    """Every unit id, as a Modbus TCP gateway serves them.
+
+    The emulated units answer; any other unit id answers "gateway target device failed to
+    respond" (0x0B), as a real gateway does for a unit that is not on its line. (pymodbus' own
+    server answers those with a frame of function 0x80, which no real device sends and which
+    its 3.8 client cannot decode.)
+    """
+
+    def __init__(self, relay: _ExceptionRelay, drop_connections: Any) -> None:
+        super().__init__()
+        self._relay = relay
+        self._drop_connections = drop_connections
+
+    def __contains__(self, unit_id: object) -> bool:
+        return True
+
+    def get(self, unit_id: int, default: object = None) -> _UnitContext:  # noqa: ARG002
+        """Every unit id is served (pymodbus up to 3.9 looks units up with `get`)."""
+        return self[unit_id]
+
+    def __missing__(self, unit_id: int) -> _UnitContext:
+        absent = RegisterUnit()
+        absent.faults.exception_code = GATEWAY_TARGET_FAILED_TO_RESPOND
+        context = _UnitContext(unit_id, absent, self._relay, self._drop_connections)
+        self[unit_id] = context
+        return context
 
 
 def free_tcp_port() -> int:

@@ -323,6 +323,10 @@ async def test_current_limit_service(hass: HomeAssistant, site: Site) -> None:
         await hass.services.async_call(
             DOMAIN, "set_current_limit", {"device_id": device_id, "limit": 3}, blocking=True
         )
+    with pytest.raises(vol.Invalid, match="whole number"):  # not cut to 10 without a word
+        await hass.services.async_call(
+            DOMAIN, "set_current_limit", {"device_id": device_id, "limit": 10.7}, blocking=True
+        )
     group_device = dr.async_entries_for_config_entry(dr.async_get(hass), site.group_entry.entry_id)[
         0
     ]

@@ -275,6 +275,11 @@ CHARGER_SETTINGS = {
 # -- chargers -------------------------------------------------------------------------------
 
 
+async def test_the_add_menu_is_in_the_order_of_setting_up(hass: HomeAssistant) -> None:
+    menu = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert menu["menu_options"] == ["meter", "group", "charger"]  # a group names its meter
+
+
 async def test_charger_needs_a_group_first(hass: HomeAssistant) -> None:
     result = await _start(hass, "charger")
     assert result["type"] is FlowResultType.ABORT
@@ -293,6 +298,19 @@ async def test_charger_over_tcp(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "charger_settings"
     assert result["description_placeholders"] == {"name": f"TeltoCharge {CHARGER_SERIAL}"}
+
+    # Fractions of an amp are refused, not cut to whole amps without a word.
+    result = await _configure(
+        hass,
+        result,
+        {
+            **CHARGER_SETTINGS,
+            CONF_MIN_CURRENT: 6.5,
+            CONF_MAX_CURRENT: 16.0,
+            CONF_GROUP: group.entry_id,
+        },
+    )
+    assert result["errors"] == {CONF_MIN_CURRENT: "whole_number"}
 
     # min above max: refused on the field, the values kept.
     result = await _configure(
@@ -329,6 +347,10 @@ async def test_charger_errors_and_recovery(
     emulator, port = charger
     result = await _menu(hass, await _start(hass, "charger"), "tcp")
 
+    # A unit id of 1.5 is no unit id (it would have become 1).
+    result = await _configure(hass, result, _tcp(port, unit_id=1.5))  # type: ignore[arg-type]
+    assert result["errors"] == {CONF_UNIT_ID: "whole_number"}
+
     # Nothing listens on that port.
     result = await _configure(hass, result, _tcp(free_tcp_port()))
     assert result["step_id"] == "tcp"
@@ -339,6 +361,12 @@ async def test_charger_errors_and_recovery(
     result = await _configure(hass, result, _tcp(port))
     assert result["errors"] == {CONF_UNIT_ID: "timeout"}
     emulator.faults.clear()
+
+    # The host answers, but no unit 7 is there (a wrong unit id): the unit id field says so.
+    # (pymodbus 3.8's server answers with a frame its client drops the connection on; later
+    # ones with a gateway exception: both are the unit, not the host.)
+    result = await _configure(hass, result, _tcp(port, unit_id=7))
+    assert result["errors"] == {CONF_UNIT_ID: "unit_not_answering"}
 
     # Unit 3 answers, but register 9 is not "TC".
     result = await _configure(hass, result, _tcp(port, unit_id=3))
@@ -916,6 +944,32 @@ async def test_root_group(hass: HomeAssistant) -> None:
     }
 
 
+@pytest.mark.parametrize("name", ["", "   ", "!!"])
+async def test_a_group_needs_a_name(hass: HomeAssistant, name: str) -> None:
+    result = await _start(hass, "group")
+    result = await _configure(
+        hass, result, {CONF_NAME: name, CONF_FUSE: 25, CONF_METER_INCLUDES_CHARGERS: True}
+    )
+    assert result["errors"] == {CONF_NAME: "name_required"}
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_a_group_name_is_stored_without_surrounding_blanks(hass: HomeAssistant) -> None:
+    result = await _start(hass, "group")
+    result = await _configure(
+        hass,
+        result,
+        {CONF_NAME: "  Garage  ", CONF_FUSE: 25, CONF_METER_INCLUDES_CHARGERS: True},
+    )
+    assert result["step_id"] == "group_site"
+    result = await _configure(
+        hass, result, {CONF_NETWORK: "3x400", CONF_SOLAR_RESERVE: 0, CONF_IMPORT_ALLOWANCE: 0}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Garage"
+    assert result["result"].unique_id == "group_garage"
+
+
 async def test_group_validation_and_recovery(hass: HomeAssistant) -> None:
     meter_a = _meter(hass, "a")
     meter_b = _meter(hass, "b")
@@ -1238,6 +1292,10 @@ async def test_root_group_tunables(hass: HomeAssistant) -> None:
 
     result = await _options_configure(hass, result, {**defaults, "failsafe_current_a": 3})
     assert result["errors"] == {"failsafe_current_a": "failsafe_current_invalid"}
+    result = await _options_configure(
+        hass, result, {**defaults, "max_phase_switches_per_hour": 2.5}
+    )
+    assert result["errors"] == {"max_phase_switches_per_hour": "whole_number"}
     result = await _options_configure(
         hass, result, {**defaults, "failsafe_current_a": 0, CONF_MARGIN: 2.5}
     )

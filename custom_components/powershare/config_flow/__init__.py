@@ -15,7 +15,7 @@ options flows (`options`) hold the tunables, one class per kind. `fields` has th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import callback
 
@@ -31,8 +31,9 @@ from custom_components.powershare.const import (
     CONNECTION_SERIAL,
     CONNECTION_TCP,
     DOMAIN,
+    ENTRY_KIND_CHARGER,
     ENTRY_KIND_GROUP,
-    ENTRY_KINDS,
+    ENTRY_KIND_METER,
     ENTRY_MINOR_VERSION,
 )
 from custom_components.powershare.devices.meters import METER_MODELS
@@ -44,6 +45,10 @@ from .options import OPTIONS_FLOWS
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
+
+
+SETUP_ORDER: Final = (ENTRY_KIND_METER, ENTRY_KIND_GROUP, ENTRY_KIND_CHARGER)
+"""The add menu's order: a group names its meter, and a charger its group."""
 
 
 class PowershareConfigFlow(ChargerSteps, MeterSteps, GroupSteps, domain=DOMAIN):
@@ -59,8 +64,8 @@ class PowershareConfigFlow(ChargerSteps, MeterSteps, GroupSteps, domain=DOMAIN):
         return OPTIONS_FLOWS[config_entry.data[CONF_KIND]]()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:  # noqa: ARG002
-        """Offer the kinds of entry Powershare can create."""
-        return self.async_show_menu(step_id="user", menu_options=list(ENTRY_KINDS))
+        """Offer the kinds of entry Powershare can create, in the order of setting up."""
+        return self.async_show_menu(step_id="user", menu_options=list(SETUP_ORDER))
 
     async def async_step_reconfigure(
         self,

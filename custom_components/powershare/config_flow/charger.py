@@ -36,7 +36,14 @@ from custom_components.powershare.engine.model import PhaseRotation, Wiring
 from custom_components.powershare.settings import in_force
 
 from .entity_charger import EntityChargerSteps
-from .fields import dropdown, entries_of_kind, entry_choices, host_text, number_box
+from .fields import (
+    dropdown,
+    entries_of_kind,
+    entry_choices,
+    host_text,
+    number_box,
+    whole_number_errors,
+)
 from .modbus import ModbusSteps
 from .probe import ProbeError, async_identify_charger, async_identify_v2c
 
@@ -86,6 +93,8 @@ class ChargerSteps(ModbusSteps, EntityChargerSteps):
             values = {**values, **self._get_reconfigure_entry().data}
         if user_input is not None:
             values = user_input
+            errors = whole_number_errors(user_input, [CONF_PORT])
+        if user_input is not None and not errors:
             connection = {
                 CONF_CHARGER_TYPE: CHARGER_V2C_TRYDAN,
                 CONF_CONNECTION: CONNECTION_HTTP,
@@ -143,9 +152,10 @@ class ChargerSteps(ModbusSteps, EntityChargerSteps):
             values = {**values, **data, CONF_WIRING: str(data[CONF_WIRING])}
         if user_input is not None:
             values = user_input
-            if user_input[CONF_MIN_CURRENT] > user_input[CONF_MAX_CURRENT]:
+            errors = whole_number_errors(user_input, (CONF_MIN_CURRENT, CONF_MAX_CURRENT))
+            if not errors and user_input[CONF_MIN_CURRENT] > user_input[CONF_MAX_CURRENT]:
                 errors[CONF_MIN_CURRENT] = "min_above_max"
-            else:
+            if not errors:
                 return self._charger_done(user_input)
         return self.async_show_form(
             step_id="charger_settings",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -20,6 +20,8 @@ from homeassistant.helpers.selector import (
 from custom_components.powershare.const import CONF_KIND, DOMAIN
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
@@ -38,6 +40,18 @@ def number_box(
     if unit is not None:
         config["unit_of_measurement"] = unit
     return NumberSelector(config)
+
+
+def whole_number_errors(user_input: Mapping[str, Any], fields: Iterable[str]) -> dict[str, str]:
+    """Refuse a fraction in a field of whole numbers (amps, ports, unit ids, counts).
+
+    Stored as an integer, 6.5 A would become 6 without a word: the form says so instead.
+    """
+    return {
+        field: "whole_number"
+        for field in fields
+        if field in user_input and float(user_input[field]) != int(float(user_input[field]))
+    }
 
 
 def dropdown(

@@ -126,8 +126,11 @@ class GroupSteps(PowershareFlowBase):
         """Check a group's settings against the rules of a site; return per-field errors."""
         errors: dict[str, str] = {}
         if this is None:
-            unique_id = f"group_{slugify(user_input[CONF_NAME])}"
-            if self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, unique_id):
+            text = str(user_input[CONF_NAME])
+            name = slugify(text.strip())
+            if not any(char.isalnum() for char in text):  # no title; no id ("" or "unknown")
+                errors[CONF_NAME] = "name_required"
+            elif self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, f"group_{name}"):
                 errors[CONF_NAME] = "name_in_use"
         errors |= _fuse_errors(user_input)
         meter = user_input.get(CONF_METER)
@@ -248,7 +251,7 @@ def _group_data(user_input: Mapping[str, Any], this: ConfigEntry | None) -> dict
     """
     data: dict[str, Any] = {
         CONF_KIND: ENTRY_KIND_GROUP,
-        CONF_NAME: this.data[CONF_NAME] if this is not None else user_input[CONF_NAME],
+        CONF_NAME: this.data[CONF_NAME] if this is not None else str(user_input[CONF_NAME]).strip(),
         CONF_METER_INCLUDES_CHARGERS: user_input[CONF_METER_INCLUDES_CHARGERS],
     }
     contracted = user_input.get(CONF_CONTRACTED_POWER)

@@ -31,7 +31,7 @@ from custom_components.powershare.devices.meters.registry import (
     SHELLY_PRO_3EM_HTTP,
 )
 
-from .fields import dropdown, host_text, number_box, password_text
+from .fields import dropdown, host_text, number_box, password_text, whole_number_errors
 from .ha_sensors import HaSensorSteps
 from .modbus import ModbusSteps
 from .probe import ProbeError, async_identify_meter, async_request_homewizard_token
@@ -112,6 +112,8 @@ class MeterSteps(HaSensorSteps, ModbusSteps):
             values = self._get_reconfigure_entry().data
         if user_input is not None:
             values = user_input
+            errors = whole_number_errors(user_input, [CONF_PORT])
+        if user_input is not None and not errors:
             connection: dict[str, Any] = {
                 CONF_CONNECTION: CONNECTION_HTTP,
                 CONF_HOST: user_input[CONF_HOST],

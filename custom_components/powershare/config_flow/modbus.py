@@ -32,7 +32,7 @@ from custom_components.powershare.const import (
 from custom_components.powershare.devices.meters import MODBUS_METER_MAPS
 
 from .base import PowershareFlowBase
-from .fields import dropdown, host_text, number_box
+from .fields import dropdown, host_text, number_box, whole_number_errors
 from .probe import ProbeError
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ def _error_fields(connection_field: str) -> dict[str, str]:
     return {
         "cannot_connect": connection_field,
         "timeout": CONF_UNIT_ID,
+        "unit_not_answering": CONF_UNIT_ID,
         "line_settings_conflict": CONF_BAUDRATE,
         "not_a_teltocharge": CONF_UNIT_ID,
         "wrong_meter": CONF_UNIT_ID,
@@ -105,7 +106,9 @@ class ModbusSteps(PowershareFlowBase):
         """Reach the device over Modbus TCP (the device itself or an RS485 gateway)."""
         errors: dict[str, str] = {}
         values = self._modbus_defaults()
-        if user_input is not None:
+        if user_input is not None and not (
+            errors := whole_number_errors(user_input, (CONF_PORT, CONF_UNIT_ID))
+        ):
             values = user_input
             connection = {
                 CONF_CONNECTION: CONNECTION_TCP,
@@ -132,6 +135,8 @@ class ModbusSteps(PowershareFlowBase):
         values = self._modbus_defaults()
         if user_input is not None:
             values = user_input
+            errors = whole_number_errors(user_input, [CONF_UNIT_ID])
+        if user_input is not None and not errors:
             connection = {
                 CONF_CONNECTION: CONNECTION_SERIAL,
                 CONF_SERIAL_PORT: user_input[CONF_SERIAL_PORT],

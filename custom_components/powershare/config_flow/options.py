@@ -26,7 +26,7 @@ from custom_components.powershare.const import (
 )
 from custom_components.powershare.engine.tunables import Tunables
 
-from .fields import number_box
+from .fields import number_box, whole_number_errors
 from .tariff import TARIFF_STEP, TariffSteps
 
 if TYPE_CHECKING:
@@ -89,7 +89,8 @@ class _TunablesFlow(OptionsFlow):
         values: Mapping[str, Any] = {**self.DEFAULTS, **self.config_entry.options}
         if user_input is not None:
             values = user_input
-            errors = self._errors(user_input)
+            whole = [name for name, default in self.DEFAULTS.items() if isinstance(default, int)]
+            errors = whole_number_errors(user_input, whole) or self._errors(user_input)
             if not errors:
                 # Keep each tunable's type (whole amps and counts stay integers), and every
                 # other option (the user settings the entities store there).

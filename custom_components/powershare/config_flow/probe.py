@@ -25,6 +25,7 @@ from custom_components.powershare.devices.errors import (
     DeviceUnreachableError,
     InvalidCommandError,
     PowershareDeviceError,
+    UnitNotAnsweringError,
 )
 from custom_components.powershare.devices.meters import (
     MeterAuthenticationError,
@@ -49,6 +50,7 @@ PAIRING_RETRY_INTERVAL_S: Final = 1.0
 # The form error each device error becomes; any other device error means "something answered,
 # but not the expected device", which each probe names for its kind of device.
 _ERROR_KEYS: Final[dict[type[PowershareDeviceError], str]] = {
+    UnitNotAnsweringError: "unit_not_answering",
     DeviceUnreachableError: "cannot_connect",
     DeviceTimeoutError: "timeout",
     MeterAuthenticationError: "invalid_auth",

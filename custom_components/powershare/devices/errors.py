@@ -6,6 +6,8 @@ class and still tell the cases apart:
 - `DeviceUnreachableError`: no connection (refused, port missing, connection dropped, or still
   waiting for the reconnect backoff to expire). Retry later; the transport paces the retries.
 - `DeviceTimeoutError`: connected, but the device did not answer within the request timeout.
+- `UnitNotAnsweringError`: the host (or gateway) answered, but not the unit asked for: a wrong
+  unit id, or a device behind a gateway that is off (also a `DeviceUnreachableError`).
 - `ModbusExceptionError`: the device answered with a Modbus exception; `code` says which.
 - `ImplausibleValueError`: the device answered, but a value cannot be true (NaN, out of range,
   "not available" marker). Never turn such a value into a zero that looks like spare capacity.
@@ -28,6 +30,15 @@ class DeviceUnreachableError(PowershareDeviceError):
 
 class DeviceTimeoutError(PowershareDeviceError):
     """The device did not answer a request within its timeout."""
+
+
+class UnitNotAnsweringError(DeviceUnreachableError):
+    """The connection stands (or stood), but the unit asked for gave no usable answer.
+
+    A Modbus TCP server or gateway answers for unit ids it does not serve with a gateway
+    exception (0x0A, 0x0B) or a reply the client cannot decode, after which the client drops
+    the connection: that is a wrong unit id, not an unreachable host.
+    """
 
 
 class ModbusExceptionCode(IntEnum):

@@ -33,7 +33,9 @@ from pymodbus.exceptions import ModbusIOException
 from custom_components.powershare.devices.errors import (
     DeviceTimeoutError,
     DeviceUnreachableError,
+    ModbusExceptionCode,
     ModbusExceptionError,
+    UnitNotAnsweringError,
 )
 
 from .client import Client, new_client, unit
@@ -59,6 +61,14 @@ _LOGGER = logging.getLogger(__package__)
 
 type _Call = Callable[[Client], Awaitable[Any]]
 """One request, given the connected client; returns a pymodbus PDU (classes differ by version)."""
+
+GATEWAY_CODES: Final = frozenset(
+    {
+        ModbusExceptionCode.GATEWAY_PATH_UNAVAILABLE,
+        ModbusExceptionCode.GATEWAY_TARGET_FAILED_TO_RESPOND,
+    }
+)
+"""Exceptions a gateway answers for a unit behind it that does not answer (or does not exist)."""
 
 
 class BusState(IntEnum):
@@ -200,6 +210,11 @@ class ModbusBus:
                     raise DeviceUnreachableError(
                         f"{self.endpoint} unit {unit_id}: error answer {response!r}"
                     )
+                if int(code) in GATEWAY_CODES:
+                    raise UnitNotAnsweringError(
+                        f"{self.endpoint} unit {unit_id}: the gateway says the unit does not "
+                        f"answer (Modbus exception {int(code)})"
+                    )
                 raise ModbusExceptionError(
                     int(code), function=request.function, unit_id=unit_id, address=request.address
                 )
@@ -241,8 +256,13 @@ class ModbusBus:
                     f"{self.endpoint} unit {unit_id}: no valid answer within "
                     f"{self.settings.timeout} s"
                 ) from err
+            # Connected when it was sent, and the client gave up on the reply (an answer it
+            # could not decode, as a server gives for a unit it does not serve): the host
+            # answered, the unit did not.
             await self._connection_lost(err)
-            raise DeviceUnreachableError(f"{self.endpoint}: connection lost ({err})") from err
+            raise UnitNotAnsweringError(
+                f"{self.endpoint} unit {unit_id}: no usable answer, connection dropped ({err})"
+            ) from err
         except Exception as err:
             # ConnectionException, OSError, or what pymodbus raises on a garbled frame (struct,
             # index, state errors): callers are promised typed errors, and the link is suspect.
