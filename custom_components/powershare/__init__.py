@@ -24,7 +24,6 @@ own (or from within its own package), never from a later one, type-only imports 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +54,11 @@ from .const import (
 )
 from .coordinator import (
     ChargerCoordinator,
+    ChargerRuntimeData,
+    GroupRuntimeData,
     MeterCoordinator,
+    MeterRuntimeData,
+    PowershareConfigEntry,
     SensorMeterCoordinator,
     SensorMeterEntities,
 )
@@ -72,7 +75,6 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.typing import ConfigType
 
-    from .devices.charger import ChargerIdentity
 
 __all__ = [
     "DOMAIN",
@@ -94,37 +96,6 @@ PLATFORMS_BY_KIND: dict[str, list[Platform]] = {
     ENTRY_KIND_METER: [Platform.SENSOR],
     ENTRY_KIND_GROUP: [Platform.NUMBER, Platform.SELECT, Platform.SENSOR],
 }
-
-
-@dataclass(kw_only=True)
-class RuntimeDataBase:
-    """What every loaded entry holds: the settings it was last set up or updated with."""
-
-    applied_settings: dict[str, Any]
-
-
-@dataclass(kw_only=True)
-class ChargerRuntimeData(RuntimeDataBase):
-    """What a loaded charger entry holds."""
-
-    coordinator: ChargerCoordinator
-    identity: ChargerIdentity
-
-
-@dataclass(kw_only=True)
-class MeterRuntimeData(RuntimeDataBase):
-    """What a loaded meter entry holds."""
-
-    coordinator: MeterCoordinator | SensorMeterCoordinator
-
-
-@dataclass(kw_only=True)
-class GroupRuntimeData(RuntimeDataBase):
-    """A loaded group entry: its figures come from the balancing service's decisions."""
-
-
-type PowershareRuntimeData = ChargerRuntimeData | MeterRuntimeData | GroupRuntimeData
-type PowershareConfigEntry = ConfigEntry[PowershareRuntimeData]
 
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)

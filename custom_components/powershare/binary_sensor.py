@@ -13,6 +13,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.const import EntityCategory
 
 from .const import CHARGER_TELTOCHARGE
+from .coordinator import ChargerRuntimeData
 from .devices.teltocharge import EvseStatus
 from .entity import ChargerEntity
 from .settings import charger_type
@@ -20,9 +21,10 @@ from .settings import charger_type
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .coordinator import PowershareConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -62,11 +64,14 @@ BINARY_SENSORS: tuple[ChargerBinaryDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
-    entry: ConfigEntry[Any],
+    entry: PowershareConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charger's binary sensors (only charger entries forward this platform)."""
-    coordinator = entry.runtime_data.coordinator
+    runtime = entry.runtime_data
+    if not isinstance(runtime, ChargerRuntimeData):
+        return
+    coordinator = runtime.coordinator
     teltocharge = charger_type(entry) == CHARGER_TELTOCHARGE
     async_add_entities(
         ChargerBinarySensor(coordinator, desc)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homeassistant.components.button import (
     ButtonDeviceClass,
@@ -12,13 +12,15 @@ from homeassistant.components.button import (
 from homeassistant.const import EntityCategory
 
 from .const import CHARGER_TELTOCHARGE
+from .coordinator import ChargerRuntimeData
 from .entity import ChargerEntity
 from .settings import charger_type
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .coordinator import PowershareConfigEntry
 
 PARALLEL_UPDATES = 1
 
@@ -32,12 +34,13 @@ REBOOT = ButtonEntityDescription(
 
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
-    entry: ConfigEntry[Any],
+    entry: PowershareConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charger's reboot button (only charger entries forward this platform)."""
-    if charger_type(entry) == CHARGER_TELTOCHARGE:
-        async_add_entities([RebootButton(entry.runtime_data.coordinator, REBOOT)])
+    runtime = entry.runtime_data
+    if isinstance(runtime, ChargerRuntimeData) and charger_type(entry) == CHARGER_TELTOCHARGE:
+        async_add_entities([RebootButton(runtime.coordinator, REBOOT)])
 
 
 class RebootButton(ChargerEntity, ButtonEntity):

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
 
     from .connection import OpenMeter
-    from .devices.charger import ChargerControl, ChargerReading
+    from .devices.charger import ChargerControl, ChargerIdentity, ChargerReading
 
 NOMINAL_VOLTAGE_V = 230.0
 
@@ -306,3 +306,39 @@ def _async_refresh_on_change(
         coordinator.hass.async_create_task(coordinator.async_refresh(), name, eager_start=True)
 
     return async_track_state_change_event(coordinator.hass, list(entity_ids), _changed)
+
+
+# -- what a loaded entry holds (`ConfigEntry.runtime_data`) ------------------------------------
+# Here, below the platforms, so that every platform, the diagnostics and the config flow can
+# take the typed entry.
+
+
+@dataclass(kw_only=True)
+class RuntimeDataBase:
+    """What every loaded entry holds: the settings it was last set up or updated with."""
+
+    applied_settings: dict[str, Any]
+
+
+@dataclass(kw_only=True)
+class ChargerRuntimeData(RuntimeDataBase):
+    """What a loaded charger entry holds."""
+
+    coordinator: ChargerCoordinator
+    identity: ChargerIdentity
+
+
+@dataclass(kw_only=True)
+class MeterRuntimeData(RuntimeDataBase):
+    """What a loaded meter entry holds."""
+
+    coordinator: MeterCoordinator | SensorMeterCoordinator
+
+
+@dataclass(kw_only=True)
+class GroupRuntimeData(RuntimeDataBase):
+    """A loaded group entry: its figures come from the balancing service's decisions."""
+
+
+type PowershareRuntimeData = ChargerRuntimeData | MeterRuntimeData | GroupRuntimeData
+type PowershareConfigEntry = ConfigEntry[PowershareRuntimeData]

@@ -13,8 +13,9 @@ from .const import CONF_METER_ID, CONF_SERIAL_NUMBER, CONF_SERIAL_PORT
 from .hub import async_get_hub
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
+
+    from .coordinator import PowershareConfigEntry
 
 TO_REDACT = {
     CONF_HOST,
@@ -46,7 +47,7 @@ def _plain(value: Any) -> Any:
 
 
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: ConfigEntry[Any]
+    hass: HomeAssistant, entry: PowershareConfigEntry
 ) -> dict[str, Any]:
     """Return what support needs to understand an entry, without secrets or serials."""
     service = async_get_hub(hass).balancing

@@ -18,7 +18,6 @@ from homeassistant.helpers import entity_registry as er
 from .balancing.peak import connection_kw
 from .const import (
     CONF_FUSE,
-    CONF_KIND,
     CONF_MAX_CURRENT,
     CONF_MIN_CURRENT,
     CONF_NETWORK,
@@ -29,14 +28,13 @@ from .const import (
     DEFAULT_MAX_CURRENT,
     DEFAULT_MIN_CURRENT,
     DOMAIN,
-    ENTRY_KIND_CHARGER,
-    ENTRY_KIND_GROUP,
     MAX_CURRENT_LIMIT,
     MAX_FUSE,
     MAX_PRIORITY,
     MIN_CURRENT_LIMIT,
     MIN_FUSE,
 )
+from .coordinator import ChargerRuntimeData, GroupRuntimeData
 from .engine import Network
 from .entity import ChargerEntity, GroupEntity
 from .peak import DEFAULT_FLOOR_W, MIN_LIMIT_W
@@ -48,6 +46,8 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .coordinator import PowershareConfigEntry
 
 PARALLEL_UPDATES = 1
 
@@ -170,17 +170,17 @@ PEAK_LIMIT = SettingNumberDescription(
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: ConfigEntry[Any],
+    entry: PowershareConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charger's limits or a group's fuse."""
-    kind = entry.data[CONF_KIND]
-    if kind == ENTRY_KIND_CHARGER:
-        coordinator = entry.runtime_data.coordinator
+    runtime = entry.runtime_data
+    if isinstance(runtime, ChargerRuntimeData):
+        coordinator = runtime.coordinator
         async_add_entities(
             ChargerNumber(coordinator, desc) for desc in (*CHARGER_NUMBERS, PRIORITY)
         )
-    elif kind == ENTRY_KIND_GROUP:
+    elif isinstance(runtime, GroupRuntimeData):
         if len(set(_fuses(entry))) == 1:
             numbers: list[NumberEntity] = [GroupFuseNumber(entry, GROUP_FUSE)]
             unused: tuple[SettingNumberDescription, ...] = GROUP_PHASE_FUSES

@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.const import EntityCategory
 from homeassistant.exceptions import ServiceValidationError
 
 from .const import (
-    CONF_KIND,
     CONF_METER,
     CONF_PARENT,
     CONF_PEAK_MODE,
     DOMAIN,
-    ENTRY_KIND_CHARGER,
 )
+from .coordinator import ChargerRuntimeData
 from .engine.model import ChargingMode, PhasePolicy
 from .entity import ChargerEntity, GroupEntity
 from .peak import PeakMode
 from .settings import OPT_MODE, OPT_PHASE_POLICY, setting, switches_phases
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .coordinator import PowershareConfigEntry
 
 PARALLEL_UPDATES = 1
 
@@ -65,18 +65,19 @@ PEAK_MODE = SettingSelectDescription(
 
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
-    entry: ConfigEntry[Any],
+    entry: PowershareConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charger's selects (phase mode only for three-phase wiring of a kind that switches).
 
     A group gets the capacity tariff's mode if it is the root (the grid connection).
     """
-    if entry.data[CONF_KIND] != ENTRY_KIND_CHARGER:
+    runtime = entry.runtime_data
+    if not isinstance(runtime, ChargerRuntimeData):
         if not entry.data.get(CONF_PARENT):
             async_add_entities([PeakModeSelect(entry, PEAK_MODE)])
         return
-    coordinator = entry.runtime_data.coordinator
+    coordinator = runtime.coordinator
     descriptions = [CHARGING_MODE]
     if switches_phases(entry, phase_switching=coordinator.charger.capabilities.phase_switching):
         descriptions.append(PHASE_MODE)

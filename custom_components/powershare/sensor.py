@@ -28,8 +28,8 @@ from .charger_sensors import (
     amps,
     charger_sensors,
 )
-from .const import CONF_KIND, CONF_PARENT, ENTRY_KIND_CHARGER, ENTRY_KIND_METER
-from .coordinator import NOMINAL_VOLTAGE_V
+from .const import CONF_PARENT
+from .coordinator import NOMINAL_VOLTAGE_V, ChargerRuntimeData, MeterRuntimeData
 from .entity import ChargerEntity, GroupEntity, MeterEntity
 from .peak_sensors import PEAK_SENSORS, PeakSensorDescription
 from .schedule import ChargingTimer, next_window
@@ -51,11 +51,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
     from homeassistant.helpers.typing import StateType
 
+    from .coordinator import PowershareConfigEntry
     from .devices.meters import MeterReading
     from .engine.model import GroupFigures
 
@@ -217,13 +217,13 @@ NEXT_CHARGING_WINDOW = SensorEntityDescription(
 
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
-    entry: ConfigEntry[Any],
+    entry: PowershareConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of a charger, meter or group entry."""
-    kind = entry.data[CONF_KIND]
-    if kind == ENTRY_KIND_CHARGER:
-        coordinator = entry.runtime_data.coordinator
+    runtime = entry.runtime_data
+    if isinstance(runtime, ChargerRuntimeData):
+        coordinator = runtime.coordinator
         sensors: list[SensorEntity] = [
             ChargerSensor(coordinator, description) for description in charger_sensors(entry)
         ]
@@ -237,8 +237,8 @@ async def async_setup_entry(
             ChargerTotalSensor(coordinator, description) for description in CHARGER_TOTALS
         )
         async_add_entities(sensors)
-    elif kind == ENTRY_KIND_METER:
-        meter_coordinator = entry.runtime_data.coordinator
+    elif isinstance(runtime, MeterRuntimeData):
+        meter_coordinator = runtime.coordinator
         reading = meter_coordinator.data
         async_add_entities(
             MeterSensor(meter_coordinator, description)

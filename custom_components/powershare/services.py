@@ -73,7 +73,7 @@ ATTR_WEEKENDS = "weekends"
 
 
 def _whole(value: Any) -> int:
-    """A whole number: 10 or 10.0, not 10.7 (which `int` would cut to 10 without a word)."""
+    """Return a whole number: 10 or 10.0, not 10.7 (which `int` would cut to 10 silently)."""
     number = vol.Coerce(float)(value)
     if number != int(number):
         raise vol.Invalid(f"must be a whole number, not {value}")

@@ -9,14 +9,16 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.const import EntityCategory
 
 from .const import CHARGER_TELTOCHARGE
+from .coordinator import ChargerRuntimeData
 from .devices.teltocharge import LockMode
 from .entity import ChargerEntity
 from .settings import OPT_AUTO_LOCK, OPT_CHARGING_LOCKED, charger_type, setting
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .coordinator import PowershareConfigEntry
 
 PARALLEL_UPDATES = 1
 
@@ -46,11 +48,14 @@ CABLE_LOCK = SwitchEntityDescription(key="cable_lock", translation_key="cable_lo
 
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
-    entry: ConfigEntry[Any],
+    entry: PowershareConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charger's switches (only charger entries forward this platform)."""
-    coordinator = entry.runtime_data.coordinator
+    runtime = entry.runtime_data
+    if not isinstance(runtime, ChargerRuntimeData):
+        return
+    coordinator = runtime.coordinator
     switches: list[SwitchEntity] = [
         SettingSwitch(coordinator, CHARGING_LOCK),
         SettingSwitch(coordinator, AUTO_LOCK),

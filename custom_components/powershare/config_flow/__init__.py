@@ -44,7 +44,9 @@ from .meter import MeterSteps
 from .options import OPTIONS_FLOWS
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
+    from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
+
+    from custom_components.powershare.coordinator import PowershareConfigEntry
 
 
 SETUP_ORDER: Final = (ENTRY_KIND_METER, ENTRY_KIND_GROUP, ENTRY_KIND_CHARGER)
@@ -59,7 +61,7 @@ class PowershareConfigFlow(ChargerSteps, MeterSteps, GroupSteps, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+    def async_get_options_flow(config_entry: PowershareConfigEntry) -> OptionsFlow:
         """Return the options flow (tunables) of the entry's kind."""
         return OPTIONS_FLOWS[config_entry.data[CONF_KIND]]()
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntry, ConfigFlow
+from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigFlow
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from homeassistant.config_entries import ConfigFlowResult
 
+    from custom_components.powershare.coordinator import PowershareConfigEntry
     from custom_components.powershare.devices.meters import MeterModel
 
 
@@ -36,7 +37,7 @@ class PowershareFlowBase(ConfigFlow):
 
     def _save_reconfigured(
         self,
-        entry: ConfigEntry[Any],
+        entry: PowershareConfigEntry,
         *,
         data: Mapping[str, Any] | None = None,
         data_updates: Mapping[str, Any] | None = None,
