@@ -15,6 +15,7 @@ from homeassistant.const import (
     UnitOfPower,
 )
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util.unit_conversion import (
@@ -45,7 +46,7 @@ from .devices.errors import (
     ModbusExceptionError,
     PowershareDeviceError,
 )
-from .devices.meters import MeterReading, PhaseReading
+from .devices.meters import MeterAuthenticationError, MeterReading, PhaseReading
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -143,6 +144,13 @@ class MeterCoordinator(DataUpdateCoordinator[MeterReading]):
     async def _async_update_data(self) -> MeterReading:
         try:
             return await self.meter.driver.read()
+        except MeterAuthenticationError as err:
+            # A changed password or a revoked token: Home Assistant asks the user (reauth).
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="meter_auth_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
         except PowershareDeviceError as err:
             raise _update_failed(err) from err
 

@@ -40,8 +40,8 @@ from custom_components.powershare.devices.meters import METER_MODELS
 
 from .charger import ChargerSteps
 from .group import GroupSteps
-from .meter import MeterSteps
 from .options import OPTIONS_FLOWS
+from .reauth import ReauthSteps
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
@@ -53,7 +53,7 @@ SETUP_ORDER: Final = (ENTRY_KIND_METER, ENTRY_KIND_GROUP, ENTRY_KIND_CHARGER)
 """The add menu's order: a group names its meter, and a charger its group."""
 
 
-class PowershareConfigFlow(ChargerSteps, MeterSteps, GroupSteps, domain=DOMAIN):
+class PowershareConfigFlow(ChargerSteps, ReauthSteps, GroupSteps, domain=DOMAIN):
     """Add a Powershare charger, meter or group."""
 
     VERSION = 1
