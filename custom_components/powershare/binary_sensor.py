@@ -1,4 +1,9 @@
-"""Binary sensors: car connected, charging, and a problem flag per charger."""
+"""Binary sensors: car connected, charging, a problem flag per charger, and each fault flag.
+
+A TeltoCharge reports warnings (register 34) and errors (register 35) as bits: each bit is a
+translated problem sensor of its own (diagnostic, disabled by default, as peblar does with its
+detail), and *Problem* sums up the errors (and the EVSE's error state).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from homeassistant.const import EntityCategory
 
 from .const import CHARGER_TELTOCHARGE
 from .coordinator import ChargerRuntimeData
-from .devices.teltocharge import EvseStatus
+from .devices.teltocharge import ErrorFlag, EvseStatus, WarningFlag
 from .entity import ChargerEntity
 from .settings import charger_type
 
@@ -38,6 +43,11 @@ class ChargerBinaryDescription(BinarySensorEntityDescription):
     teltocharge_only: bool = False
 
 
+def _raised(register: str, flag: WarningFlag | ErrorFlag) -> Callable[[Any], bool]:
+    """Whether `flag` is raised in the reading's `warnings` or `errors`."""
+    return lambda reading: flag in getattr(reading, register)
+
+
 BINARY_SENSORS: tuple[ChargerBinaryDescription, ...] = (
     ChargerBinaryDescription(
         key="car_connected",
@@ -58,6 +68,32 @@ BINARY_SENSORS: tuple[ChargerBinaryDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         is_on_fn=lambda reading: bool(reading.errors) or reading.evse_status is EvseStatus.ERROR,
         teltocharge_only=True,
+    ),
+    *(
+        ChargerBinaryDescription(
+            key=f"warning_{flag.name.lower()}",
+            translation_key=f"warning_{flag.name.lower()}",
+            device_class=BinarySensorDeviceClass.PROBLEM,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+            is_on_fn=_raised("warnings", flag),
+            teltocharge_only=True,
+        )
+        for flag in WarningFlag
+        if flag.name
+    ),
+    *(
+        ChargerBinaryDescription(
+            key=f"error_{flag.name.lower()}",
+            translation_key=f"error_{flag.name.lower()}",
+            device_class=BinarySensorDeviceClass.PROBLEM,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+            is_on_fn=_raised("errors", flag),
+            teltocharge_only=True,
+        )
+        for flag in ErrorFlag
+        if flag.name
     ),
 )
 

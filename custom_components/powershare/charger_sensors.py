@@ -138,6 +138,7 @@ TELTOCHARGE_SENSORS: tuple[ChargerSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=enum_options(IecState),
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # protocol detail; *Status* says the same
         value_fn=lambda reading, _d: reading.iec_state.name.lower(),
     ),
     ChargerSensorDescription(
@@ -194,29 +195,11 @@ TELTOCHARGE_SENSORS: tuple[ChargerSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda reading, _d: reading.current_limit_cause.name.lower(),
     ),
-    ChargerSensorDescription(
-        key="warnings",
-        translation_key="warnings",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda reading, _d: _flag_names(reading.warnings),
-    ),
-    ChargerSensorDescription(
-        key="errors",
-        translation_key="errors",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda reading, _d: _flag_names(reading.errors),
-    ),
     *_phase_current_sensors(),
 )
 
 
 """A TeltoCharge's registers."""
-
-
-def _flag_names(flags: Any) -> str:
-    """Name the raised flags ("none" when none), e.g. "temperature, overcurrent_draw"."""
-    names = [flag.name.lower() for flag in type(flags) if flag in flags and flag.name]
-    return ", ".join(names) if names else "none"
 
 
 def charger_sensors(entry: ConfigEntry[Any]) -> tuple[ChargerSensorDescription, ...]:

@@ -29,12 +29,18 @@ class SettingSwitchDescription(SwitchEntityDescription):
 
     option: str
     always_available: bool = False
+    inverted: bool = False
+    """On while the option is off (the option says what is forbidden, the switch what may)."""
 
 
-CHARGING_LOCK = SettingSwitchDescription(
-    key="charging_lock", translation_key="charging_lock", option=OPT_CHARGING_LOCKED
+CHARGING_ENABLED = SettingSwitchDescription(
+    key="charging_enabled",
+    translation_key="charging_enabled",
+    option=OPT_CHARGING_LOCKED,
+    inverted=True,
 )
-"""On: the charger is locked, nobody can charge (Powershare gives it 0 A)."""
+"""Off: the charger is locked, nobody can charge (Powershare gives it 0 A). The sense of
+peblar's *Charge* and easee's *Charger enabled* switches: on is the normal state."""
 AUTO_LOCK = SettingSwitchDescription(
     key="auto_lock",
     translation_key="auto_lock",
@@ -57,7 +63,7 @@ async def async_setup_entry(
         return
     coordinator = runtime.coordinator
     switches: list[SwitchEntity] = [
-        SettingSwitch(coordinator, CHARGING_LOCK),
+        SettingSwitch(coordinator, CHARGING_ENABLED),
         SettingSwitch(coordinator, AUTO_LOCK),
     ]
     if charger_type(entry) == CHARGER_TELTOCHARGE:
@@ -77,20 +83,22 @@ class SettingSwitch(ChargerEntity, SwitchEntity):
 
     @property
     def is_on(self) -> bool:
-        """Whether the setting is on."""
+        """Whether the switch is on (the option, or its opposite for an inverted switch)."""
         entry = self.coordinator.config_entry
-        return bool(setting(entry, self.entity_description.option, default=False))
+        value = bool(setting(entry, self.entity_description.option, default=False))
+        return value is not self.entity_description.inverted
 
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Turn the setting on; balancing applies it from the next cycle."""
-        self._store(value=True)
+        """Turn the switch on; balancing applies it from the next cycle."""
+        self._store(on=True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
-        """Turn the setting off (turning auto-lock off leaves a lock it made until unlocked)."""
-        self._store(value=False)
+        """Turn the switch off (turning auto-lock off leaves a lock it made until unlocked)."""
+        self._store(on=False)
 
-    def _store(self, *, value: bool) -> None:
+    def _store(self, *, on: bool) -> None:
         entry = self.coordinator.config_entry
+        value = on is not self.entity_description.inverted
         self.hass.config_entries.async_update_entry(
             entry, options={**entry.options, self.entity_description.option: value}
         )

@@ -46,7 +46,7 @@ CHARGER_ROWS: Final = (
     "balancing_reason",
     "power",
     "if_home_assistant_stops",
-    "charging_lock",
+    "charging_enabled",
     "session_cost",
 )
 """A charger card's rows by translation key, where the charger has them (a TeltoCharge has a

@@ -184,9 +184,9 @@ async def test_restart_button_and_cable_lock(hass: HomeAssistant, site: Site) ->
     )
     assert site.charger.settings[LOCK_MODE] == 0
     await hass.services.async_call(
-        "switch", "turn_off", {"entity_id": "switch.teltocharge_4242_charger_locked"}, blocking=True
+        "switch", "turn_on", {"entity_id": "switch.teltocharge_4242_charging_enabled"}, blocking=True
     )
-    assert hass.states.get("switch.teltocharge_4242_charger_locked").state == "off"
+    assert hass.states.get("switch.teltocharge_4242_charging_enabled").state == "on"
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the restart button

@@ -161,12 +161,12 @@ async def test_auto_lock_locks_a_charger_idle_for_a_minute(hass: HomeAssistant, 
     await cycle_at(191)
     await hass.async_block_till_done()
     assert site.charger_entry.options[OPT_CHARGING_LOCKED] is True
-    locked = hass.states.get("switch.teltocharge_4242_charger_locked")
-    assert locked is not None
-    assert locked.state == "on"
+    enabled = hass.states.get("switch.teltocharge_4242_charging_enabled")
+    assert enabled is not None
+    assert enabled.state == "off"
     # Unlocked as always; a car that charges is activity: it stays unlocked.
     await hass.services.async_call(
-        "switch", "turn_off", {"entity_id": "switch.teltocharge_4242_charger_locked"}, blocking=True
+        "switch", "turn_on", {"entity_id": "switch.teltocharge_4242_charging_enabled"}, blocking=True
     )
     await site.charge_a_16_a_car()
     for seconds in (200, 300, 400):
@@ -316,9 +316,9 @@ async def test_pause_and_resume_by_service(hass: HomeAssistant, site: Site) -> N
     decision = async_get_hub(hass).balancing.decision
     assert decision is not None
     assert decision.chargers[site.charger_entry.entry_id].target_current == 0
-    locked = hass.states.get("switch.teltocharge_4242_charger_locked")
-    assert locked is not None
-    assert locked.state == "on"
+    enabled = hass.states.get("switch.teltocharge_4242_charging_enabled")
+    assert enabled is not None
+    assert enabled.state == "off"
     await hass.services.async_call(
         DOMAIN, "resume_charging", {"device_id": device_id}, blocking=True
     )

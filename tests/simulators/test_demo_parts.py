@@ -103,7 +103,7 @@ def test_dashboard_shows_each_kind_of_charger() -> None:
     rows = {
         "t": ["status", "allocated_current", "power", "charging_mode"],
         "v": ["car_connected", "allocated_current", "if_home_assistant_stops", "max_current"],
-        "w": ["charging", "allocated_current", "balancing_reason", "charging_lock"],
+        "w": ["charging", "allocated_current", "balancing_reason", "charging_enabled"],
     }
     registry = [
         {
@@ -163,7 +163,7 @@ def test_dashboard_shows_each_kind_of_charger() -> None:
         "x.w_charging",
         "x.w_allocated_current",
         "x.w_balancing_reason",
-        "x.w_charging_lock",
+        "x.w_charging_enabled",
         *(f"x.wallbox_{key}" for key, _ in WALLBOX_ROWS),
     ]
 
