@@ -128,7 +128,10 @@ async def test_entities_show_the_decision_and_steer_it(hass: HomeAssistant, site
         blocking=True,
     )
     await hass.services.async_call(
-        "switch", "turn_off", {"entity_id": "switch.teltocharge_4242_charging_enabled"}, blocking=True
+        "switch",
+        "turn_off",
+        {"entity_id": "switch.teltocharge_4242_charging_enabled"},
+        blocking=True,
     )
     await site.cycle()
     assert site.charger.settings[AMPS_TO_USE] == 0
@@ -204,7 +207,10 @@ async def test_a_locked_charger_gets_0_a_on_the_failsafe_path_too(
     # Before the safety issue the failsafe of a site problem wrote 6 A to a locked charger.
     await site.charge_a_16_a_car()
     await hass.services.async_call(
-        "switch", "turn_off", {"entity_id": "switch.teltocharge_4242_charging_enabled"}, blocking=True
+        "switch",
+        "turn_off",
+        {"entity_id": "switch.teltocharge_4242_charging_enabled"},
+        blocking=True,
     )
     await site.cycle()
     assert site.charger.settings[AMPS_TO_USE] == 0
@@ -217,7 +223,10 @@ async def test_a_locked_charger_gets_0_a_on_the_failsafe_path_too(
     assert site.charger.settings[AMPS_TO_USE] == 0
     assert site.charger.settings[FAILSAFE] == 0
     await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": "switch.teltocharge_4242_charging_enabled"}, blocking=True
+        "switch",
+        "turn_on",
+        {"entity_id": "switch.teltocharge_4242_charging_enabled"},
+        blocking=True,
     )
     await site.cycle()
     assert site.charger.settings[AMPS_TO_USE] == 6  # unlocked: the failsafe current again

@@ -184,7 +184,10 @@ async def test_restart_button_and_cable_lock(hass: HomeAssistant, site: Site) ->
     )
     assert site.charger.settings[LOCK_MODE] == 0
     await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": "switch.teltocharge_4242_charging_enabled"}, blocking=True
+        "switch",
+        "turn_on",
+        {"entity_id": "switch.teltocharge_4242_charging_enabled"},
+        blocking=True,
     )
     assert hass.states.get("switch.teltocharge_4242_charging_enabled").state == "on"
 

@@ -166,7 +166,10 @@ async def test_auto_lock_locks_a_charger_idle_for_a_minute(hass: HomeAssistant, 
     assert enabled.state == "off"
     # Unlocked as always; a car that charges is activity: it stays unlocked.
     await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": "switch.teltocharge_4242_charging_enabled"}, blocking=True
+        "switch",
+        "turn_on",
+        {"entity_id": "switch.teltocharge_4242_charging_enabled"},
+        blocking=True,
     )
     await site.charge_a_16_a_car()
     for seconds in (200, 300, 400):
