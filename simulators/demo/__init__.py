@@ -43,7 +43,7 @@ from simulators.demo_site import DEFAULT_TIME_SCALE
 
 from .config_dir import configuration_yaml, write_config_dir
 from .dashboard import RegisteredEntity, build_dashboard, registered_entities, wait_for_entities
-from .entries import DemoEntries, create_entries, remove_onboarding_extras
+from .entries import DemoEntries, create_entries
 from .hass import HassClient, HassProcess, hass_environment, port_is_free
 from .options import (
     CHARGER_ROWS,
@@ -120,7 +120,6 @@ __all__ = [
     "parse_args",
     "port_is_free",
     "registered_entities",
-    "remove_onboarding_extras",
     "run",
     "wait_for_entities",
     "write_config_dir",

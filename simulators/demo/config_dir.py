@@ -6,8 +6,9 @@ wallbox Powershare drives through its entities).
 
 from __future__ import annotations
 
+import json
 import shutil
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import yaml
 
@@ -15,6 +16,8 @@ from .options import (
     DASHBOARD_FILE,
     DASHBOARD_URL,
     DOMAIN,
+    EXTRA_LOAD_NUMBER,
+    EXTRA_LOAD_PHASE,
     INTEGRATION_DIR,
     LOOPBACK,
     MARKER_FILE,
@@ -25,6 +28,15 @@ from .options import (
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+
+ONBOARDING_STORE: Final = {
+    "version": 4,
+    "minor_version": 1,
+    "key": "onboarding",
+    "data": {"done": ["core_config", "analytics", "integration"]},
+}
+"""Home Assistant's onboarding storage (version 4 on 2025.4 and 2026.2): only the owner left."""
 
 
 def configuration_yaml(port: int) -> str:
@@ -45,6 +57,27 @@ def configuration_yaml(port: int) -> str:
         "api": {},
         "config": {},
         "history": {},
+        "energy": {},  # the Energy dashboard, for Powershare's energy and cost sensors
+        # The demo's control: a load the user switches on in the house, to watch Powershare
+        # react (the demo follows these two helpers, `orchestration.follow_extra_load`).
+        "input_number": {
+            EXTRA_LOAD_NUMBER: {
+                "name": "Demo: extra house load",
+                "min": 0,
+                "max": 40,
+                "step": 1,
+                "unit_of_measurement": "A",
+                "icon": "mdi:stove",
+            }
+        },
+        "input_select": {
+            EXTRA_LOAD_PHASE: {
+                "name": "Demo: phase of the extra load",
+                "options": ["L1", "L2", "L3"],
+                "initial": "L2",
+                "icon": "mdi:sine-wave",
+            }
+        },
         "recorder": {"purge_keep_days": 1},
         "lovelace": {
             "dashboards": {
@@ -77,6 +110,9 @@ def write_config_dir(config_dir: Path, port: int) -> None:
     (config_dir / "custom_components").mkdir(parents=True)
     (config_dir / MARKER_FILE).write_text("Created by scripts/demo; wiped by its next run.\n")
     (config_dir / "configuration.yaml").write_text(configuration_yaml(port))
+    # Onboarding with every step done but the owner's (`HassClient.onboard` creates the owner).
+    (config_dir / ".storage").mkdir()
+    (config_dir / ".storage" / "onboarding").write_text(json.dumps(ONBOARDING_STORE))
     (config_dir / "custom_components" / DOMAIN).symlink_to(INTEGRATION_DIR)
     (config_dir / "custom_components" / WALLBOX_DOMAIN).symlink_to(WALLBOX_INTEGRATION_DIR)
     placeholder = {

@@ -17,6 +17,8 @@ from .options import (
     CHARGER_ROWS,
     DOMAIN,
     ENTITY_TIMEOUT_S,
+    EXTRA_LOAD_NUMBER,
+    EXTRA_LOAD_PHASE,
     FUSE_A,
     GROUP_FIGURES,
     GROUP_NAME,
@@ -139,6 +141,16 @@ def build_dashboard(
     ]
     cards.append(
         {"type": "history-graph", "title": "Main fuse", "hours_to_show": 0.5, "entities": history}
+    )
+    cards.append(
+        {
+            "type": "entities",
+            "title": "Try it: switch a load on in the house",
+            "entities": [
+                {"entity": f"input_number.{EXTRA_LOAD_NUMBER}", "name": "Extra house load"},
+                {"entity": f"input_select.{EXTRA_LOAD_PHASE}", "name": "On phase"},
+            ],
+        }
     )
     cards.append(_capacity_tariff_card(entities, entries.group))
     cards.append(

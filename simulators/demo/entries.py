@@ -197,17 +197,3 @@ async def wait_for_wallbox(client: HassClient, entry_id: str) -> tuple[str, dict
         if time.monotonic() > deadline:
             raise DemoError(f"the {WALLBOX_DOMAIN} device or its entities did not appear")
         await asyncio.sleep(0.5)
-
-
-async def remove_onboarding_extras(client: HassClient) -> list[str]:
-    """Remove the entries onboarding adds (weather, radio, TTS): offline they only fail.
-
-    Returns the domains removed. They are created in the background when the core config step
-    finishes; by the time the demo's own entries exist they are there.
-    """
-    removed: list[str] = []
-    for entry in await client.request("GET", "/api/config/config_entries/entry"):
-        if entry["source"] == "onboarding":
-            await client.request("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
-            removed.append(entry["domain"])
-    return removed

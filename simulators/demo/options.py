@@ -27,6 +27,9 @@ MARKER_FILE: Final = ".powershare-demo"
 GROUP_NAME: Final = "Main fuse"
 FUSE_A: Final = 25.0
 PEAK_FLOOR_KW: Final = 6.0
+EXTRA_LOAD_NUMBER: Final = "demo_extra_load"
+EXTRA_LOAD_PHASE: Final = "demo_extra_load_phase"
+"""The helpers (input_number, input_select) a user steps the house load with."""
 DEMO_TARIFF: Final = "00:00-07:00=0.12; 07:00-23:00=0.30; 23:00-24:00=0.12"
 """The demo site's energy tariff: prices by time of day (cheap nights)."""
 """The main fuse's capacity tariff: this month's peak, never under 6 kW."""
@@ -36,6 +39,8 @@ STOP_TIMEOUT_S: Final = 30.0
 HTTP_TIMEOUT_S: Final = 30.0
 STATUS_PERIOD_S: Final = 10.0
 """How often the running demo prints the site's state."""
+EXTRA_LOAD_POLL_S: Final = 1.0
+"""How often the demo reads the extra load the user set in Home Assistant."""
 PHASES: Final = ("l1", "l2", "l3")
 GROUP_FIGURES: Final = ("meter", "available", "requested", "allocated")
 CHARGER_ROWS: Final = (

@@ -14,11 +14,14 @@ from simulators.demo_site import DemoSite
 
 from .config_dir import write_config_dir
 from .dashboard import RegisteredEntity, build_dashboard, wait_for_entities
-from .entries import DemoEntries, create_entries, remove_onboarding_extras
+from .entries import DemoEntries, create_entries
 from .hass import HassClient, HassProcess, port_is_free
 from .options import (
     DASHBOARD_FILE,
     DASHBOARD_URL,
+    EXTRA_LOAD_NUMBER,
+    EXTRA_LOAD_PHASE,
+    EXTRA_LOAD_POLL_S,
     HTTP_TIMEOUT_S,
     STATUS_PERIOD_S,
     DemoError,
@@ -71,7 +74,6 @@ class Demo:
         await client.wait_ready(self.hass)
         await client.onboard("Demo", options.username, options.password)
         self.entries = await create_entries(client, self.site)
-        await remove_onboarding_extras(client)
         self.entities = await wait_for_entities(client, self.entries)
         dashboard = build_dashboard(self.entities, self.entries, self.site)
         (options.config_dir / DASHBOARD_FILE).write_text(yaml.safe_dump(dashboard, sort_keys=False))
@@ -99,6 +101,30 @@ async def _report(demo: Demo) -> None:
     while True:
         _say(demo.site.status_line())
         await asyncio.sleep(STATUS_PERIOD_S)
+
+
+async def follow_extra_load(demo: Demo) -> None:
+    """Put the load the user sets in Home Assistant (the demo's two helpers) into the house.
+
+    Polled every `EXTRA_LOAD_POLL_S`; applied when it changes, so that a test's own step of
+    `DemoSite.extra_load_a` stands until the helpers move.
+    """
+    client = demo.client
+    assert client is not None  # noqa: S101  # started
+    applied: tuple[float, str] | None = None
+    wanted: tuple[float, str] | None
+    while True:
+        try:
+            amps = await client.request("GET", f"/api/states/input_number.{EXTRA_LOAD_NUMBER}")
+            phase = await client.request("GET", f"/api/states/input_select.{EXTRA_LOAD_PHASE}")
+            wanted = (float(amps["state"]), str(phase["state"]))
+        except (DemoError, aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError):
+            wanted = applied  # Home Assistant busy or stopping: keep what is there
+        if wanted is not None and wanted != applied:
+            load, line = wanted
+            demo.site.extra_load_a = [load if f"L{i + 1}" == line else 0.0 for i in range(3)]
+            applied = wanted
+        await asyncio.sleep(EXTRA_LOAD_POLL_S)
 
 
 async def run(options: DemoOptions, ready: Callable[[Demo], Awaitable[None]] | None = None) -> None:
@@ -129,8 +155,14 @@ async def run(options: DemoOptions, ready: Callable[[Demo], Awaitable[None]] | N
                 f"{options.config_dir / 'home-assistant.log'}\n"
                 "  Ctrl-C stops everything."
             )
-            if ready is not None:
-                await ready(demo)
+            # The user's extra load is followed from the start (a test's `ready` steps it).
+            extra_load = loop.create_task(follow_extra_load(demo))
+            try:
+                if ready is not None:
+                    await ready(demo)
+            except BaseException:
+                extra_load.cancel()
+                raise
             stopped = loop.create_task(stop.wait())
             hass_exited = loop.create_task(demo.hass.wait())
             status = loop.create_task(_report(demo))
@@ -142,6 +174,7 @@ async def run(options: DemoOptions, ready: Callable[[Demo], Awaitable[None]] | N
             stopped.cancel()
             hass_exited.cancel()
             status.cancel()
+            extra_load.cancel()
             if demo.hass.returncode is not None:
                 raise DemoError(
                     f"Home Assistant exited ({demo.hass.returncode}):\n{demo.hass.log_tail()}"

@@ -27,6 +27,7 @@ from simulators.demo import (
     registered_entities,
 )
 from simulators.demo.entries import WALLBOX_ALLOWED, WALLBOX_CURRENTS, WALLBOX_LIMIT
+from simulators.demo.hass import port_is_free
 from simulators.demo_site import (
     DEMO_CHARGERS,
     HA_WALLBOX,
@@ -270,3 +271,17 @@ async def test_a_busy_port_is_refused_before_anything_starts(
             async with Demo(options):
                 pass
     assert not (tmp_path / "config").exists()
+
+
+def test_a_port_left_in_time_wait_is_free_again(socket_enabled: None) -> None:
+    """Ctrl-C, then a new demo at once: the old connections' TIME_WAIT must not block it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+            accepted, _ = server.accept()
+            accepted.close()  # the server side closes first: its end waits in TIME_WAIT
+            client.recv(1)
+    assert port_is_free(port)
