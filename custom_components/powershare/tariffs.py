@@ -2,22 +2,23 @@
 
 The kinds: a flat price; prices by time range (the same every day); prices by time range and
 day of the week; or a price sensor of another integration (market prices: Nordpool, ENTSO-e,
-Tibber), whose state Home Assistant reads and `price_per_kwh` converts. Every day of a tariff
-by time range is covered from 00:00 to 24:00 without a gap or an overlap, like a charging
-profile's (`profiles.check_cover`), so a price is always known. Pure and typed.
+Tibber), whose state Home Assistant reads and `price_per_kwh` converts, and whose attributes
+may announce today's and tomorrow's prices (`forecast_from_attributes`, for plans). Every day
+of a tariff by time range is covered from 00:00 to 24:00 without a gap or an overlap, like a
+charging profile's (`profiles.check_cover`), so a price is always known. Pure and typed.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from .profiles import check_cover, clock_text, parse_clock
-
-if TYPE_CHECKING:
-    from datetime import datetime
 
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """The days of a weekly tariff, in `datetime.weekday` order."""
@@ -185,3 +186,110 @@ def price_per_kwh(value: float, unit: str | None) -> float:
     if money.strip().lower() in _MINOR_UNITS:
         factor /= 100.0
     return value * factor
+
+
+# -- a price sensor's forecast (for plans) ------------------------------------------------------
+
+_START_KEYS: Final = ("start", "startsAt", "time", "start_time", "from")
+_END_KEYS: Final = ("end", "endsAt", "end_time", "till", "to")
+_PRICE_KEYS: Final = ("value", "price", "total")
+_FORECAST_LISTS: Final = (
+    ("raw_today", "raw_tomorrow"),  # Nordpool (custom-components/nordpool)
+    ("prices",),  # ENTSO-e (JaccoR/hass-entso-e): both days at once
+    ("prices_today", "prices_tomorrow"),  # ENTSO-e's days one by one
+    ("today", "tomorrow"),  # Tibber price lists (startsAt/total), or Nordpool's bare values
+    ("forecast",),
+)
+"""Where the integrations put today's and tomorrow's prices, first match wins."""
+
+
+@dataclass(frozen=True, slots=True)
+class PricePoint:
+    """From `start` to `end` (UTC timestamps, seconds), `price` per kWh."""
+
+    start: float
+    end: float
+    price: float
+
+
+def forecast_from_attributes(
+    attributes: Mapping[str, Any], unit: str | None, midnight: datetime
+) -> tuple[PricePoint, ...]:
+    """Return the price points a price sensor's attributes announce, sorted, per kWh.
+
+    Lists of `{start, end, value}` (Nordpool), `{time, price}` (ENTSO-e) or `{startsAt,
+    total}` (Tibber), where a point without an end lasts until the next one (the last as long
+    as the one before it). Nordpool's bare lists (`today`, `tomorrow`: 24 or 96 values) start
+    at `midnight` (today's, local) and tomorrow's at the next. Entries that are not prices are
+    skipped: a forecast is advice, never a reason to fail.
+    """
+    for keys in _FORECAST_LISTS:
+        lists = [attributes.get(key) for key in keys]
+        if not any(isinstance(entries, list) and entries for entries in lists):
+            continue
+        points: list[tuple[float, float | None, float]] = []
+        for day, entries in enumerate(lists):
+            if isinstance(entries, list):
+                points += _points(entries, unit, midnight, day)
+        if points:
+            return _closed(sorted(points))
+    return ()
+
+
+def _points(
+    entries: list[Any], unit: str | None, midnight: datetime, day: int
+) -> list[tuple[float, float | None, float]]:
+    """Read one list of entries: dicts with times, or bare values from a local midnight."""
+    points: list[tuple[float, float | None, float]] = []
+    if entries and all(isinstance(entry, int | float) for entry in entries):
+        step = 24 * 3600 / len(entries)
+        first = (midnight + timedelta(days=day)).timestamp()
+        return [
+            (first + index * step, first + (index + 1) * step, price_per_kwh(float(value), unit))
+            for index, value in enumerate(entries)
+        ]
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        start = _moment(next((entry[key] for key in _START_KEYS if key in entry), None))
+        end = _moment(next((entry[key] for key in _END_KEYS if key in entry), None))
+        price = next((entry[key] for key in _PRICE_KEYS if key in entry), None)
+        try:
+            value = price_per_kwh(float(price), unit)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        if start is not None and math.isfinite(value):
+            points.append((start, end, value))
+    return points
+
+
+def _moment(value: Any) -> float | None:
+    """Return a timestamp from a datetime or an ISO 8601 text (None if it is neither)."""
+    if isinstance(value, datetime):
+        return value.timestamp() if value.tzinfo is not None else None
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return moment.timestamp() if moment.tzinfo is not None else None
+    return None
+
+
+def _closed(points: list[tuple[float, float | None, float]]) -> tuple[PricePoint, ...]:
+    """Give every point an end (the next start, or its predecessor's length); drop repeats."""
+    closed: list[PricePoint] = []
+    for index, (start, given_end, price) in enumerate(points):
+        if closed and start < closed[-1].end:
+            continue  # the same slot twice (today's list and both days'), or an overlap
+        if given_end is not None:
+            end = given_end
+        elif index + 1 < len(points):
+            end = points[index + 1][0]
+        elif closed:
+            end = start + (closed[-1].end - closed[-1].start)
+        else:
+            end = start + 3600.0
+        if end > start:
+            closed.append(PricePoint(start, end, price))
+    return tuple(closed)
