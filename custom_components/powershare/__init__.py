@@ -4,9 +4,10 @@ Architecture: imports point one way. A module imports only from the layers liste
 own (or from within its own package), never from a later one, type-only imports included;
 `tests/integration/test_import_graph.py` checks it:
 
-1. `engine/` (the balancing engine), `devices/` (drivers, shared Modbus buses) and `peak/` (the
-   capacity tariff's peak budget): free of Home Assistant, and none imports another nor
-   anything else of the integration.
+1. `engine/` (the balancing engine), `devices/` (drivers, shared Modbus buses), `peak/` (the
+   capacity tariff's peak budget) and `planner/` (charging plans for all cars together, on
+   numpy): free of Home Assistant, and none imports another nor anything else of the
+   integration.
 2. `const`, `schedule`, `profiles`: names and keys; charging schedules and profiles (pure).
 3. `settings`: a charger's user settings (`OPT_*`, `setting()`); `repairs`: repair issues;
    `tariffs`: what a kWh costs (pure, on the profiles' day ranges).

@@ -21,7 +21,7 @@ INTEGRATION = Path(__file__).resolve().parents[2] / "custom_components" / "power
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer)
     for layer in (
-        {"engine", "devices", "peak"},
+        {"engine", "devices", "peak", "planner"},
         {"const", "schedule", "profiles"},
         {"settings", "repairs", "tariffs"},
         {"entity_charger"},
@@ -46,7 +46,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     )
 )
 """Bottom first: a module may import only from layers below its own (or from its own unit)."""
-HA_FREE = ("engine", "devices", "peak")
+HA_FREE = ("engine", "devices", "peak", "planner")
 
 
 # -- the checker ---------------------------------------------------------------------------
