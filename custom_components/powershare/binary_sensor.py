@@ -18,7 +18,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.const import EntityCategory
 
 from .const import CHARGER_TELTOCHARGE
-from .coordinator import ChargerRuntimeData
+from .coordinator import charger_data
 from .devices.teltocharge import ErrorFlag, EvseStatus, WarningFlag
 from .entity import ChargerEntity
 from .settings import charger_type
@@ -104,10 +104,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charger's binary sensors (only charger entries forward this platform)."""
-    runtime = entry.runtime_data
-    if not isinstance(runtime, ChargerRuntimeData):
-        return
-    coordinator = runtime.coordinator
+    coordinator = charger_data(entry).coordinator
     teltocharge = charger_type(entry) == CHARGER_TELTOCHARGE
     async_add_entities(
         ChargerBinarySensor(coordinator, desc)

@@ -12,7 +12,7 @@ from homeassistant.components.button import (
 from homeassistant.const import EntityCategory
 
 from .const import CHARGER_TELTOCHARGE
-from .coordinator import ChargerRuntimeData
+from .coordinator import charger_data
 from .entity import ChargerEntity
 from .settings import charger_type
 
@@ -38,9 +38,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charger's reboot button (only charger entries forward this platform)."""
-    runtime = entry.runtime_data
-    if isinstance(runtime, ChargerRuntimeData) and charger_type(entry) == CHARGER_TELTOCHARGE:
-        async_add_entities([RebootButton(runtime.coordinator, REBOOT)])
+    if charger_type(entry) == CHARGER_TELTOCHARGE:
+        async_add_entities([RebootButton(charger_data(entry).coordinator, REBOOT)])
 
 
 class RebootButton(ChargerEntity, ButtonEntity):

@@ -350,3 +350,14 @@ class GroupRuntimeData(RuntimeDataBase):
 
 type PowershareRuntimeData = ChargerRuntimeData | MeterRuntimeData | GroupRuntimeData
 type PowershareConfigEntry = ConfigEntry[PowershareRuntimeData]
+
+
+def charger_data(entry: PowershareConfigEntry) -> ChargerRuntimeData:
+    """Return a charger entry's runtime data (the platforms only chargers forward call this).
+
+    Raises TypeError for another kind of entry: a platform set up for it is a bug.
+    """
+    runtime = entry.runtime_data
+    if not isinstance(runtime, ChargerRuntimeData):
+        raise TypeError(f"{entry.title} is not a charger entry")
+    return runtime

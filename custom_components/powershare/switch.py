@@ -9,7 +9,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.const import EntityCategory
 
 from .const import CHARGER_TELTOCHARGE
-from .coordinator import ChargerRuntimeData
+from .coordinator import charger_data
 from .devices.teltocharge import LockMode
 from .entity import ChargerEntity
 from .settings import OPT_AUTO_LOCK, OPT_CHARGING_LOCKED, charger_type, setting
@@ -58,10 +58,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charger's switches (only charger entries forward this platform)."""
-    runtime = entry.runtime_data
-    if not isinstance(runtime, ChargerRuntimeData):
-        return
-    coordinator = runtime.coordinator
+    coordinator = charger_data(entry).coordinator
     switches: list[SwitchEntity] = [
         SettingSwitch(coordinator, CHARGING_ENABLED),
         SettingSwitch(coordinator, AUTO_LOCK),

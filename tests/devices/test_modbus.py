@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pymodbus
 import pytest
@@ -18,6 +18,7 @@ from custom_components.powershare.devices.errors import (
     ModbusExceptionCode,
     ModbusExceptionError,
     PowershareDeviceError,
+    UnitNotAnsweringError,
 )
 from custom_components.powershare.devices.modbus import (
     BusSettings,
@@ -28,6 +29,7 @@ from custom_components.powershare.devices.modbus import (
     SerialEndpoint,
     TcpEndpoint,
 )
+from custom_components.powershare.devices.modbus import bus as bus_module
 from simulators.modbus_server import EmulatorServer, RegisterUnit
 
 if TYPE_CHECKING:
@@ -387,3 +389,82 @@ async def test_an_answer_of_the_wrong_size_is_refused(tcp_port: int) -> None:
     finally:
         await bus.close()
         await server.stop()
+
+
+# -- what pymodbus itself may do wrong, injected at the client: every case is a typed error ---
+
+
+class _Odd:
+    """An answer pymodbus may hand back: an error without an exception code."""
+
+    def isError(self) -> bool:  # noqa: N802 - pymodbus' name
+        return True
+
+
+def _faulty_client(monkeypatch: pytest.MonkeyPatch, **methods: Any) -> None:
+    """Make the bus's next clients real ones whose named methods misbehave."""
+    real_new_client = bus_module.new_client
+
+    def new_client(*args: Any, **kwargs: Any) -> Any:
+        client = real_new_client(*args, **kwargs)
+        for name, method in methods.items():
+            setattr(client, name, method)
+        return client
+
+    monkeypatch.setattr(bus_module, "new_client", new_client)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "message"),
+    [
+        (None, DeviceUnreachableError, "empty answer"),
+        (_Odd(), DeviceUnreachableError, "error answer"),
+        (OSError("network is down"), DeviceUnreachableError, "OSError: network is down"),
+        ("hang", DeviceTimeoutError, "no answer within 0.3 s"),
+    ],
+)
+async def test_what_pymodbus_gets_wrong_becomes_a_typed_error(
+    tcp_server: EmulatorServer,
+    tcp_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: object,
+    error: type[Exception],
+    message: str,
+) -> None:
+    async def read(*_args: Any, **_kwargs: Any) -> object:
+        if answer == "hang":
+            await asyncio.sleep(5)  # longer than the request timeout (0.3 s + 0.5 s)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    _faulty_client(monkeypatch, read_holding_registers=read)
+    bus = ModbusBus(TcpEndpoint("127.0.0.1", tcp_port), FAST)
+    try:
+        with pytest.raises(error, match=message):
+            await bus.read_registers(1, 0, 1)
+    finally:
+        await bus.close()
+
+
+async def test_a_connect_that_raises_is_unreachable(
+    tcp_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def connect() -> bool:
+        raise OSError("no route to host")
+
+    _faulty_client(monkeypatch, connect=connect)
+    bus = ModbusBus(TcpEndpoint("127.0.0.1", tcp_port), FAST)
+    try:
+        with pytest.raises(DeviceUnreachableError, match="no route to host"):
+            await bus.read_registers(1, 0, 1)
+    finally:
+        await bus.close()
+
+
+async def test_a_unit_the_server_does_not_serve_is_not_answering(tcp_bus: ModbusBus) -> None:
+    # A gateway's 0x0B (pymodbus 3.11) or a reply the 3.8 client drops the connection over:
+    # either way the host answered and the unit did not.
+    with pytest.raises(UnitNotAnsweringError):
+        await tcp_bus.read_registers(7, 0, 1)
+    assert await tcp_bus.read_registers(1, 0, 1) == [1000]  # the bus goes on

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from custom_components.powershare.devices.errors import (
     ImplausibleValueError,
+    InvalidCommandError,
     ModbusExceptionError,
     UnsupportedDeviceError,
 )
@@ -19,6 +20,10 @@ from custom_components.powershare.devices.teltocharge import (
     WarningFlag,
     decode_identity,
     decode_reading,
+)
+from custom_components.powershare.devices.teltocharge.commands import (
+    validate_member,
+    validate_watchdog,
 )
 from simulators.teltocharge import TeltoChargeEmulator
 
@@ -105,3 +110,15 @@ def test_exception_error_names_unknown_codes() -> None:
     err = ModbusExceptionError(0x42, function=3, unit_id=1, address=0)
     assert "unknown exception" in str(err)
     assert not err.is_illegal_function
+
+
+@pytest.mark.parametrize("timeout_s", [True, 1.5, "30"])
+def test_a_watchdog_timeout_is_whole_seconds(timeout_s: object) -> None:
+    with pytest.raises(InvalidCommandError, match="whole seconds"):
+        validate_watchdog(timeout_s)  # type: ignore[arg-type]
+
+
+def test_true_is_no_phase_selection() -> None:
+    # bool is an int: True would pass as 1 without this check.
+    with pytest.raises(InvalidCommandError, match="must be a PhaseSelection, got True"):
+        validate_member(PhaseSelection, True, "phases")  # noqa: FBT003

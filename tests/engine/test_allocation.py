@@ -520,3 +520,17 @@ def test_whole_amp_usage_sums_per_terms_like_per_owner() -> None:
         for limit, coefficient in terms:
             naive[limit] += coefficient * owner_amps
     assert whole_amp_usage(3, terms_of, amps) == naive == [13.0, 10.0, 49.0]
+
+
+def test_unequal_minimums_pause_until_every_owner_left_has_its_minimum() -> None:
+    # 35 phase-amps; two three-phase owners (minimum 6 A: 18 of them each) and a one-phase
+    # owner whose minimum is 16 A. Admission alone leaves someone under a minimum, so the
+    # loop pauses again and fills again: everyone left gets at least its minimum, in the limit.
+    minimum = [6.0, 16.0, 6.0]
+    demands = [one(0, 32, 0, coefficient=3.0), one(0, 32, 1), one(0, 32, 2, coefficient=3.0)]
+    result = allocate([Limit(35.0)], demands, minimum, [32] * 3, [0, 1, 2])
+    running = [owner for owner in range(3) if owner not in result.paused]
+    assert result.paused  # not everyone fits
+    assert all(result.amps[owner] >= minimum[owner] for owner in running)
+    assert all(result.amps[owner] == 0 for owner in result.paused)
+    assert 3 * result.amps[0] + result.amps[1] + 3 * result.amps[2] <= 35

@@ -6,6 +6,7 @@ in conftest.py).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from homeassistant.core import HomeAssistant
@@ -18,6 +19,8 @@ from simulators.modbus_server import EmulatorServer
 from simulators.teltocharge import EmulatedCar, TeltoChargeEmulator
 
 FUSE_A = 32
+STEP_S = 20.0
+"""A cycle of `Clocks.cycles`: long enough for any cut to show in the draw before the next."""
 
 
 @dataclass
@@ -52,3 +55,22 @@ class Site:
         self.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
         for _ in range(2):
             await self.cycle()
+
+
+class Clocks:
+    """The service's wall clock and the emulated charger's clock, moved together."""
+
+    def __init__(self, hass: HomeAssistant, site: Site) -> None:
+        """Take over the service's, the meter's and the charger's clocks."""
+        self.wall = time.time()
+        self.charger = time.monotonic()
+        self.site = site
+        async_get_hub(hass).balancing.clock = lambda: self.wall
+        site.meter_entry.runtime_data.coordinator.meter.driver._clock = lambda: self.wall
+        site.charger._clock = lambda: self.charger
+
+    async def cycles(self, count: int) -> None:
+        for _ in range(count):
+            self.wall += STEP_S
+            self.charger += STEP_S
+            await self.site.cycle()

@@ -30,6 +30,8 @@ from custom_components.powershare.const import (
     DOMAIN,
     ENTRY_KIND_GROUP,
 )
+from custom_components.powershare.devices.teltocharge import EvseStatus, WarningFlag
+from custom_components.powershare.diagnostics import _plain
 from custom_components.powershare.engine.model import Reason
 from custom_components.powershare.hub import async_get_hub
 from simulators.teltocharge import AMPS_TO_USE, FAILSAFE, EmulatedCar
@@ -250,6 +252,25 @@ async def test_diagnostics_are_redacted(hass: HomeAssistant, site: Site, hass_cl
     group = await get_diagnostics_for_config_entry(hass, hass_client, site.group_entry)
     assert group["decision"]["meter_stale"] is False
     assert group["site"]["network"] == "3x400"  # the root group's entry, migrated from 1.1
+
+
+async def test_diagnostics_without_a_decision(
+    hass: HomeAssistant, site: Site, hass_client: Any
+) -> None:
+    # The site lost its root group: no decision, and the diagnostics say what there is.
+    assert await hass.config_entries.async_remove(site.group_entry.entry_id)
+    await hass.async_block_till_done()
+    await site.cycle()
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, site.charger_entry)
+    assert diagnostics["decision"] is None
+    assert diagnostics["device"]["reading"]["evse_status"] == "no_ev"
+
+
+def test_diagnostics_turn_mappings_into_plain_data() -> None:
+    assert _plain({1: EvseStatus.CHARGING, "flags": (WarningFlag.TEMPERATURE,)}) == {
+        "1": "charging",
+        "flags": [["TEMPERATURE"]],
+    }
 
 
 async def test_unload_and_reload(hass: HomeAssistant, site: Site) -> None:

@@ -220,3 +220,7 @@ async def test_a_device_of_another_integration_has_no_preset(hass: HomeAssistant
         hass, Case("tesla_wall", ("tesla_wall", "1"), (Registered("number", "x", None, None),))
     )
     assert detect_preset(hass, device_id) is None
+
+
+async def test_no_preset_for_a_device_that_is_not_there(hass: HomeAssistant) -> None:
+    assert detect_preset(hass, "no-such-device") is None

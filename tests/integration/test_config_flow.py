@@ -1101,6 +1101,19 @@ def _charger_entry(hass: HomeAssistant, serial: int, **connection: Any) -> MockC
     return entry
 
 
+@pytest.mark.parametrize(
+    ("charger_type", "first_step"), [("v2c_trydan", "v2c"), ("ha_entities", "ha_charger")]
+)
+async def test_reconfigure_starts_where_the_kind_of_charger_is_reached(
+    hass: HomeAssistant, charger_type: str, first_step: str
+) -> None:
+    entry = _charger_entry(
+        hass, 7, **{CONF_CHARGER_TYPE: charger_type, CONF_HOST: LOOPBACK, CONF_PORT: 80}
+    )
+    result = _checked(await entry.start_reconfigure_flow(hass))
+    assert result["step_id"] == first_step
+
+
 async def test_reconfigure_charger_over_tcp(
     hass: HomeAssistant, charger: tuple[TeltoChargeEmulator, int]
 ) -> None:

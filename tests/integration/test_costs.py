@@ -6,11 +6,11 @@ service's clocks are moved by hand, so each cycle is 20 s of charging at 3 x 16 
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from emulated_site import STEP_S, Clocks
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-STEP_S = 20.0
 CHARGER = "sensor.teltocharge_4242"
 SITE = "sensor.main_fuse"
 
@@ -53,24 +52,6 @@ async def submit(hass: HomeAssistant, result: Any, user_input: dict[str, Any]) -
     result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
     await hass.async_block_till_done()
     return result
-
-
-class Clocks:
-    """The service's wall clock and the emulated charger's clock, moved together."""
-
-    def __init__(self, hass: HomeAssistant, site: Site) -> None:
-        self.wall = time.time()
-        self.charger = time.monotonic()
-        self.site = site
-        async_get_hub(hass).balancing.clock = lambda: self.wall
-        site.meter_entry.runtime_data.coordinator.meter.driver._clock = lambda: self.wall
-        site.charger._clock = lambda: self.charger
-
-    async def cycles(self, count: int) -> None:
-        for _ in range(count):
-            self.wall += STEP_S
-            self.charger += STEP_S
-            await self.site.cycle()
 
 
 def _value(hass: HomeAssistant, entity_id: str) -> float | None:

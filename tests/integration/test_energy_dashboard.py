@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from emulated_site import Clocks
 from homeassistant.components.energy.data import async_get_manager
 from homeassistant.components.energy.validate import async_validate
 from homeassistant.setup import async_setup_component
@@ -17,7 +18,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
     do_adhoc_statistics,
 )
-from test_costs import CHARGER, SITE, Clocks, submit, tariff_flow
+from test_costs import CHARGER, SITE, submit, tariff_flow
 
 if TYPE_CHECKING:
     from emulated_site import Site

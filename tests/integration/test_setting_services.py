@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
+from types import SimpleNamespace
 
 import pytest
 import voluptuous as vol
-from emulated_site import Site
+from emulated_site import Clocks, Site
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
+from custom_components.powershare.balancing import site as site_module
 from custom_components.powershare.balancing.sessions import EVENT_SESSION_FINISHED
 from custom_components.powershare.const import CONF_PRIORITY, CONF_WIRING, DOMAIN
 from custom_components.powershare.engine import ChargingMode, PhasePolicy, Reason
@@ -189,6 +191,9 @@ async def test_a_charging_profile_caps_the_charger_or_the_group(
     hass: HomeAssistant, site: Site
 ) -> None:
     site.live.house_a = [0.0, 0.0, 0.0]  # a group's power cap counts the house too
+    # Clocks moved by hand, 20 s a cycle: each cut is seen in the draw before the next
+    # decision, however loaded the machine (on the wall clock the car may still be ramping).
+    clocks = Clocks(hass, site)
     await site.charge_a_16_a_car()
     charger = _device_id(hass, site)
     # A set with a gap is refused, and the error names it.
@@ -215,8 +220,7 @@ async def test_a_charging_profile_caps_the_charger_or_the_group(
         blocking=True,
     )
     await hass.async_block_till_done()
-    for _ in range(2):
-        await site.cycle()
+    await clocks.cycles(2)
     decision = async_get_hub(hass).balancing.decision
     assert decision is not None
     verdict = decision.chargers[site.charger_entry.entry_id]
@@ -233,8 +237,7 @@ async def test_a_charging_profile_caps_the_charger_or_the_group(
         blocking=True,
     )
     await hass.async_block_till_done()
-    for _ in range(2):
-        await site.cycle()
+    await clocks.cycles(3)
     decision = async_get_hub(hass).balancing.decision
     assert decision is not None
     verdict = decision.chargers[site.charger_entry.entry_id]
@@ -357,3 +360,69 @@ async def test_a_profile_is_turned_into_amps_at_the_voltage_the_root_meter_measu
         amps[volts] = service.decision.chargers[site.charger_entry.entry_id].target_current
     # 7.59 kW on three phases: 11 A at 230 V, 10.3 A at 245 V (the same power, less current).
     assert amps == {230.0: 11, 245.0: 10}
+
+
+async def test_service_errors_name_what_is_wrong(hass: HomeAssistant, site: Site) -> None:
+    other = MockConfigEntry(domain="other_integration")
+    other.add_to_hass(hass)
+    lamp = dr.async_get(hass).async_get_or_create(
+        config_entry_id=other.entry_id, identifiers={("other_integration", "lamp")}
+    )
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            DOMAIN, "set_charging_mode", {"device_id": lamp.id, "mode": "fast"}, blocking=True
+        )
+    assert caught.value.translation_key == "not_a_charger"
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            DOMAIN, "clear_charging_profile", {"device_id": "no-such-device"}, blocking=True
+        )
+    assert caught.value.translation_key == "not_a_charger_or_group"
+
+    device_id = _device_id(hass, site)
+    assert await hass.config_entries.async_unload(site.charger_entry.entry_id)
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            DOMAIN, "set_priority", {"device_id": device_id, "priority": 2}, blocking=True
+        )
+    assert caught.value.translation_key == "charger_not_loaded"
+
+
+async def test_status_without_a_decision_says_why(hass: HomeAssistant, site: Site) -> None:
+    assert await hass.config_entries.async_remove(site.group_entry.entry_id)
+    await hass.async_block_till_done()
+    await site.cycle()
+    status = await hass.services.async_call(
+        DOMAIN, "get_status", {}, blocking=True, return_response=True
+    )
+    assert status is not None
+    assert status["chargers"] == {}
+    assert status["groups"] == {}
+    assert status["problem"]  # the site has no root group
+
+
+async def test_the_site_is_rebuilt_when_a_profile_slot_changes(
+    hass: HomeAssistant, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slot boundary passes between two cycles: the next cycle caps by the new slot."""
+    zone = dt_util.get_default_time_zone()
+    moment = [datetime(2026, 12, 2, 11, 59, tzinfo=zone)]  # a Wednesday
+    monkeypatch.setattr(site_module, "dt_util", SimpleNamespace(now=lambda: moment[0]))
+    slots = [
+        {"start": "00:00", "end": "12:00", "max_power_kw": 4.14},
+        {"start": "12:00", "end": "24:00", "max_power_kw": 7.59},
+    ]
+    await hass.services.async_call(
+        DOMAIN,
+        "set_charging_profile",
+        {"device_id": _device_id(hass, site), "weekdays": slots, "weekends": slots},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    await site.charge_a_16_a_car()
+    charger = _charger_config(hass, site)
+    assert charger.profile_power_w == 4140.0  # type: ignore[attr-defined]
+    moment[0] = moment[0].replace(hour=12, minute=1)
+    await site.cycle()
+    charger = _charger_config(hass, site)
+    assert charger.profile_power_w == 7590.0  # type: ignore[attr-defined]

@@ -11,6 +11,10 @@ import ast
 from pathlib import Path
 
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.powershare.const import DOMAIN
+from custom_components.powershare.coordinator import GroupRuntimeData, charger_data
 
 INTEGRATION = Path(__file__).resolve().parents[2] / "custom_components" / "powershare"
 TYPED = "PowershareConfigEntry"
@@ -54,3 +58,10 @@ def test_every_platform_is_checked() -> None:
         if "async_setup_entry" in path.read_text(encoding="utf-8")
     }
     assert platforms <= set(CHECKED)
+
+
+def test_charger_data_refuses_another_kind_of_entry() -> None:
+    entry = MockConfigEntry(domain=DOMAIN, title="Main fuse", data={})
+    entry.runtime_data = GroupRuntimeData(applied_settings={})
+    with pytest.raises(TypeError, match="Main fuse is not a charger entry"):
+        charger_data(entry)

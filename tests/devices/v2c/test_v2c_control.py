@@ -8,6 +8,7 @@ import pytest
 from aiohttp import ClientSession
 
 from custom_components.powershare.devices.charger import ChargeCommand
+from custom_components.powershare.devices.errors import PowershareDeviceError
 from custom_components.powershare.devices.v2c import V2CControl, V2CTrydan
 from simulators.meters.state import ManualClock
 from simulators.v2c import TrydanEmulator, TrydanState
@@ -107,3 +108,26 @@ async def test_the_interface_reads_the_session_energy(
     assert reading.session_energy_kwh == pytest.approx(reading.answer.session_energy_kwh)
     assert reading.session_energy_kwh > 0
     assert reading.lifetime_energy_kwh is None
+
+
+async def test_nothing_is_written_before_a_first_answer(
+    http_session: ClientSession, emulator: TrydanEmulator
+) -> None:
+    control = _control(http_session, emulator)
+    assert await control.command(ChargeCommand(amps=10, failsafe_a=6), now=0.0) == 0
+    await control.release(6)
+    assert emulator.writes == []  # what it is set to now is not known: nothing assumed
+
+
+async def test_a_failed_write_forgets_what_was_sent(
+    http_session: ClientSession, emulator: TrydanEmulator
+) -> None:
+    control = _control(http_session, emulator)
+    await control.read()
+    emulator.faults.status = 500
+    with pytest.raises(PowershareDeviceError):
+        await control.command(ChargeCommand(amps=10, failsafe_a=6), now=0.0)
+    emulator.faults.clear()
+    # The next command writes again: the failed one may not have arrived.
+    assert await control.command(ChargeCommand(amps=10, failsafe_a=6), now=1.0) == 1
+    assert emulator.writes[-1] == ("Intensity", 10)
