@@ -41,9 +41,14 @@ if TYPE_CHECKING:
 
 PHASE_NAMES = ("l1", "l2", "l3")
 
+POWER_RESOLUTION_W = 100.0
+"""A power to 100 W when written (0.43 A on a phase, below the whole amps of any decision):
+finer figures change every second and tell nothing a fuse or a tariff acts on. In W still,
+so the entities already in use keep their unit and their statistics."""
+
 
 def amps(value: float) -> float:
-    """Round currents to 0.1 A: finer than any fuse decision, coarse enough for the recorder."""
+    """Round currents to 0.1 A, as read; entities show (and write) whole amps of it."""
     return round(value, 1)
 
 
@@ -67,6 +72,8 @@ class ChargerSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[Any, ChargerDecision | None], StateType]
     """Called with the kind's own reading and the last decision."""
+    resolution: float | None = None
+    """The power of ten the figure is rounded to when written (`RecordedSensor`); None: as is."""
 
 
 def _charger_phase(
@@ -86,7 +93,7 @@ def _phase_current_sensors() -> list[ChargerSensorDescription]:
                 device_class=SensorDeviceClass.CURRENT,
                 native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
                 state_class=SensorStateClass.MEASUREMENT,
-                suggested_display_precision=1,
+                suggested_display_precision=0,  # whole amps, as the limit the car follows
                 value_fn=_charger_phase(lambda reading, i: amps(reading.currents_a[i]), index),
             )
         )
@@ -99,6 +106,7 @@ def _phase_current_sensors() -> list[ChargerSensorDescription]:
                 state_class=SensorStateClass.MEASUREMENT,
                 entity_category=EntityCategory.DIAGNOSTIC,
                 entity_registry_enabled_default=False,
+                suggested_display_precision=0,
                 value_fn=_charger_phase(lambda reading, i: round(reading.voltages_v[i]), index),
             )
         )
@@ -112,6 +120,7 @@ DECISION_SENSORS: tuple[ChargerSensorDescription, ...] = (
         device_class=SensorDeviceClass.CURRENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,  # a decision in whole amps: every change at once
         value_fn=lambda _r, decision: None if decision is None else decision.target_current,
     ),
     ChargerSensorDescription(
@@ -147,6 +156,8 @@ TELTOCHARGE_SENSORS: tuple[ChargerSensorDescription, ...] = (
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        resolution=POWER_RESOLUTION_W,
         value_fn=lambda reading, _d: reading.power_w,
     ),
     ChargerSensorDescription(
@@ -157,7 +168,8 @@ TELTOCHARGE_SENSORS: tuple[ChargerSensorDescription, ...] = (
         # Back to 0 at each new session: total_increasing reads a fall as a new cycle, so
         # the statistics never show a session's start as negative consumption.
         state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=2,
+        # 0.1 kWh: a session's energy is read as "12.3 kWh"; written exact at each 0.1 kWh.
+        suggested_display_precision=1,
         value_fn=lambda reading, _d: round(reading.session_energy_kwh, 2),
     ),
     ChargerSensorDescription(
@@ -167,6 +179,7 @@ TELTOCHARGE_SENSORS: tuple[ChargerSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_unit_of_measurement=UnitOfTime.HOURS,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,  # 0.01 h = 36 s, not a state every second
         value_fn=lambda reading, _d: reading.session_duration_s,
     ),
     ChargerSensorDescription(
@@ -175,7 +188,7 @@ TELTOCHARGE_SENSORS: tuple[ChargerSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=2,
+        suggested_display_precision=1,
         value_fn=lambda reading, _d: round(reading.lifetime_energy_kwh, 2),
     ),
     ChargerSensorDescription(
@@ -185,6 +198,7 @@ TELTOCHARGE_SENSORS: tuple[ChargerSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=0,
         value_fn=lambda reading, _d: round(reading.temperature_c, 1),
     ),
     ChargerSensorDescription(

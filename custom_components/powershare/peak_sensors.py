@@ -42,22 +42,28 @@ def _month_peak(keeper: PeakKeeper) -> StateType:
     return round(max(peaks)) if peaks else None
 
 
-def _peak_power(**kwargs: Any) -> PeakSensorDescription:
+def _peak_power(precision: int = 2, **kwargs: Any) -> PeakSensorDescription:
+    """Describe a power of the peak budget in kW: to 10 W (2 decimals), or `precision`."""
     return PeakSensorDescription(
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.WATT,
         suggested_unit_of_measurement=UnitOfPower.KILO_WATT,
-        suggested_display_precision=2,
+        suggested_display_precision=precision,
         state_class=SensorStateClass.MEASUREMENT,
         **kwargs,
     )
 
 
 PEAK_SENSORS: tuple[PeakSensorDescription, ...] = (
+    # To 10 W: the window's average is what the month's peak, which the tariff bills, is made
+    # of. It moves every second, so it is the sensor that writes most (README, The recorder).
     _peak_power(
         key="peak_average", translation_key="peak_average", value_fn=_budget_figure("average_w")
     ),
+    # The projection moves with every watt the site draws now (times the window's rest):
+    # to 0.1 kW, the figure a limit of a few kW is judged by, not a state every second.
     _peak_power(
+        1,
         key="peak_projected",
         translation_key="peak_projected",
         value_fn=_budget_figure("projected_w"),
@@ -68,7 +74,8 @@ PEAK_SENSORS: tuple[PeakSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY_STORAGE,
         native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
         suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
+        # 0.1 kWh: the budget runs down with every Wh imported (10 Wh every 6 s at 6 kW).
+        suggested_display_precision=1,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_budget_figure("left_wh"),
     ),

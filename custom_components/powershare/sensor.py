@@ -24,13 +24,14 @@ from .balancing import held_if_silent
 from .charger_sensors import (
     IF_HOME_ASSISTANT_STOPS,
     PHASE_NAMES,
+    POWER_RESOLUTION_W,
     ChargerSensorDescription,
     amps,
     charger_sensors,
 )
 from .const import CONF_PARENT
 from .coordinator import NOMINAL_VOLTAGE_V, ChargerRuntimeData, MeterRuntimeData
-from .entity import ChargerEntity, GroupEntity, MeterEntity
+from .entity import ChargerEntity, GroupEntity, MeterEntity, RecordedSensor
 from .peak_sensors import PEAK_SENSORS, PeakSensorDescription
 from .schedule import ChargingTimer, next_window
 from .session_sensors import (
@@ -68,6 +69,8 @@ class MeterSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[MeterReading], StateType]
     exists_fn: Callable[[MeterReading], bool] = lambda _reading: True
+    resolution: float | None = None
+    """The power of ten the figure is rounded to when written (`RecordedSensor`); None: as is."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +78,8 @@ class GroupSensorDescription(SensorEntityDescription):
     """A group sensor, from the group's figures in the last decision."""
 
     value_fn: Callable[[GroupFigures], StateType]
+    resolution: float | None = None
+    """The power of ten the figure is rounded to when written (`RecordedSensor`); None: as is."""
 
 
 def _meter_phase(
@@ -101,7 +106,8 @@ def _meter_phase_sensors() -> list[MeterSensorDescription]:
                 device_class=SensorDeviceClass.CURRENT,
                 native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
                 state_class=SensorStateClass.MEASUREMENT,
-                suggested_display_precision=1,
+                # Whole amps, the fuse's unit: 0.1 A of a phase's current is noise.
+                suggested_display_precision=0,
                 value_fn=_meter_phase(lambda reading, i: amps(reading.phases[i].current_a), index),
                 exists_fn=has_phase,
             ),
@@ -111,6 +117,12 @@ def _meter_phase_sensors() -> list[MeterSensorDescription]:
                 device_class=SensorDeviceClass.POWER,
                 native_unit_of_measurement=UnitOfPower.WATT,
                 state_class=SensorStateClass.MEASUREMENT,
+                # The phase's current says the same (times its voltage): off by default, as
+                # the voltages are, so a new site's recorder does not keep it twice.
+                entity_category=EntityCategory.DIAGNOSTIC,
+                entity_registry_enabled_default=False,
+                suggested_display_precision=0,
+                resolution=POWER_RESOLUTION_W,
                 value_fn=_meter_phase(lambda reading, i: round(reading.phases[i].power_w), index),
                 exists_fn=has_phase,
             ),
@@ -122,6 +134,7 @@ def _meter_phase_sensors() -> list[MeterSensorDescription]:
                 state_class=SensorStateClass.MEASUREMENT,
                 entity_category=EntityCategory.DIAGNOSTIC,
                 entity_registry_enabled_default=False,
+                suggested_display_precision=0,
                 value_fn=_meter_phase(
                     lambda reading, i: round(reading.phases[i].voltage_v or 0.0, 1), index
                 ),
@@ -138,6 +151,8 @@ METER_SENSORS: tuple[MeterSensorDescription, ...] = (
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        resolution=POWER_RESOLUTION_W,
         value_fn=lambda reading: round(reading.total_power_w),
     ),
     MeterSensorDescription(
@@ -146,7 +161,9 @@ METER_SENSORS: tuple[MeterSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=2,
+        # 0.1 kWh, as the meter's own display: written exact at each 0.1 kWh (every 36 s at
+        # 10 kW) rather than at each Wh the register counts.
+        suggested_display_precision=1,
         value_fn=lambda reading: _rounded(reading.import_energy_kwh, 3),
         exists_fn=lambda reading: reading.import_energy_kwh is not None,
     ),
@@ -156,7 +173,7 @@ METER_SENSORS: tuple[MeterSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=2,
+        suggested_display_precision=1,
         value_fn=lambda reading: _rounded(reading.export_energy_kwh, 3),
         exists_fn=lambda reading: reading.export_energy_kwh is not None,
     ),
@@ -187,7 +204,10 @@ def _group_sensors() -> list[GroupSensorDescription]:
                     device_class=SensorDeviceClass.CURRENT,
                     native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
                     state_class=SensorStateClass.MEASUREMENT,
-                    suggested_display_precision=1,
+                    # Fuse figures, in the whole amps the fuse and every decision use: an
+                    # allocation (whole amps) never shows above what is available.
+                    suggested_display_precision=0,
+                    resolution=1.0,
                     value_fn=value,
                 )
             )
@@ -202,6 +222,7 @@ GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,  # whole amps times 230 V: each allocation, at once
         value_fn=lambda figures: round(sum(figures.allocated) * NOMINAL_VOLTAGE_V),
     ),
 )
@@ -254,14 +275,13 @@ async def async_setup_entry(
         async_add_entities(sensors)
 
 
-class ChargerSensor(ChargerEntity, SensorEntity):
+class ChargerSensor(ChargerEntity, RecordedSensor):
     """A charger sensor."""
 
     entity_description: ChargerSensorDescription
 
-    @property
-    def native_value(self) -> StateType:
-        """The value from the latest reading and decision."""
+    def current_value(self) -> StateType:
+        """Return the value from the latest reading and decision."""
         return self.entity_description.value_fn(self.coordinator.data, self.decision)
 
     @property
@@ -297,30 +317,28 @@ class IfHomeAssistantStopsSensor(ChargerEntity, SensorEntity):
         return {"fallback": held_if_silent(self.coordinator.config_entry, self.decision)[1]}
 
 
-class MeterSensor(MeterEntity, SensorEntity):
+class MeterSensor(MeterEntity, RecordedSensor):
     """A meter sensor."""
 
     entity_description: MeterSensorDescription
 
-    @property
-    def native_value(self) -> StateType:
-        """The value from the latest reading."""
+    def current_value(self) -> StateType:
+        """Return the value from the latest reading."""
         return self.entity_description.value_fn(self.coordinator.data)
 
 
-class GroupSensor(GroupEntity, SensorEntity):
+class GroupSensor(GroupEntity, RecordedSensor):
     """A group figure for one phase."""
 
     entity_description: GroupSensorDescription
 
-    @property
-    def native_value(self) -> StateType:
-        """The figure from the last decision."""
+    def current_value(self) -> StateType:
+        """Return the figure from the last decision."""
         figures = self.figures
         return None if figures is None else self.entity_description.value_fn(figures)
 
 
-class PeakSensor(GroupEntity, SensorEntity):
+class PeakSensor(GroupEntity, RecordedSensor):
     """A figure of the capacity tariff's peak budget, at the root group."""
 
     entity_description: PeakSensorDescription
@@ -330,9 +348,8 @@ class PeakSensor(GroupEntity, SensorEntity):
         """Available while a capacity tariff is on."""
         return self.service.peak.budget is not None
 
-    @property
-    def native_value(self) -> StateType:
-        """The figure as of the last cycle."""
+    def current_value(self) -> StateType:
+        """Return the figure as of the last cycle."""
         return self.entity_description.value_fn(self.service.peak)
 
     @property

@@ -24,7 +24,7 @@ from homeassistant.const import UnitOfEnergy, UnitOfTime
 from homeassistant.util import dt as dt_util
 
 from .const import CHARGER_TELTOCHARGE
-from .entity import ChargerEntity, GroupEntity
+from .entity import ChargerEntity, GroupEntity, RecordedSensor
 from .settings import charger_type
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ SESSION_ENERGY = SessionSensorDescription(
     device_class=SensorDeviceClass.ENERGY,
     native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
     state_class=SensorStateClass.TOTAL_INCREASING,
-    suggested_display_precision=2,
+    suggested_display_precision=1,  # as a TeltoCharge's own session energy
     value_fn=lambda session: round(session.totals.energy_kwh, 2),
 )
 """For chargers without a session counter of their own (a TeltoCharge shows its register)."""
@@ -87,6 +87,7 @@ SESSION_SENSORS: tuple[SessionSensorDescription, ...] = (
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.MINUTES,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
         value_fn=lambda session: round(session.charging_s / 60.0),
     ),
 )
@@ -144,8 +145,8 @@ def session_sensors(entry: ConfigEntry[Any]) -> tuple[SessionSensorDescription, 
     return (SESSION_ENERGY, *SESSION_SENSORS)
 
 
-class _InCurrency(SensorEntity):
-    """A sensor whose unit may be Home Assistant's currency."""
+class _InCurrency(RecordedSensor):
+    """A sensor whose unit may be Home Assistant's currency (written as `RecordedSensor`)."""
 
     _in_currency = False
 
@@ -176,9 +177,8 @@ class SessionSensor(ChargerEntity, _InCurrency):
     def _session(self) -> Session | None:
         return self.service.sessions.recent.get(self.coordinator.config_entry.entry_id)
 
-    @property
-    def native_value(self) -> StateType:
-        """The figure (unknown before the first session)."""
+    def current_value(self) -> StateType:
+        """Return the figure (unknown before the first session)."""
         session = self._session
         return None if session is None else self.entity_description.value_fn(session)
 
@@ -206,9 +206,8 @@ class ChargerTotalSensor(ChargerEntity, _InCurrency):
         """Always: a total does not depend on the charger answering now."""
         return True
 
-    @property
-    def native_value(self) -> StateType:
-        """The total (0 kWh before the first session; the cost unknown before a price)."""
+    def current_value(self) -> StateType:
+        """Return the total (0 kWh before the first session; the cost unknown before a price)."""
         totals = self.service.sessions.totals.get(self.coordinator.config_entry.entry_id)
         if totals is None:
             return 0.0 if not self._in_currency else None
@@ -230,13 +229,12 @@ class SiteTotalSensor(GroupEntity, _InCurrency):
         """Always: a total does not depend on this cycle."""
         return True
 
-    @property
-    def native_value(self) -> StateType:
-        """The total (the cost unknown before a price)."""
+    def current_value(self) -> StateType:
+        """Return the total (the cost unknown before a price)."""
         return self.entity_description.value_fn(self.service.sessions.site)
 
 
-class EnergyPriceSensor(GroupEntity, SensorEntity):
+class EnergyPriceSensor(GroupEntity, RecordedSensor):
     """The price of a kWh now, from the site's tariff (unknown without one)."""
 
     @property
@@ -249,9 +247,8 @@ class EnergyPriceSensor(GroupEntity, SensorEntity):
         """Home Assistant's currency per kWh."""
         return f"{self.hass.config.currency}/{UnitOfEnergy.KILO_WATT_HOUR}"
 
-    @property
-    def native_value(self) -> StateType:
-        """The price at the last cycle."""
+    def current_value(self) -> StateType:
+        """Return the price at the last cycle."""
         return _rounded(self.service.sessions.price, 4)
 
 

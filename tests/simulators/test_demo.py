@@ -125,7 +125,7 @@ async def _check_peak_budget(demo: Demo) -> None:
             and all(_number(states.get(entity_id)) is not None for entity_id in shown)
         )
 
-    await _until(held_back, "the peak budget to hold the cars back")
+    await _until(held_back, "the peak budget to hold the cars back", timeout_s=60.0)
 
 
 async def _check_entries(demo: Demo) -> None:
@@ -320,7 +320,7 @@ async def _check_dashboard(demo: Demo) -> None:
 
 
 @pytest.mark.skipif(not HASS.exists(), reason=f"{HASS} is not installed")
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(210)
 async def test_demo_end_to_end(tmp_path: Path, socket_enabled: None) -> None:
     # The house and the sun stand still (10:00 for hours): only the test's step changes loads.
     options = DemoOptions(
