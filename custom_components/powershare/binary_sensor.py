@@ -48,6 +48,25 @@ def _raised(register: str, flag: WarningFlag | ErrorFlag) -> Callable[[Any], boo
     return lambda reading: flag in getattr(reading, register)
 
 
+def _bit_sensors(
+    prefix: str, register: str, flags: type[WarningFlag | ErrorFlag]
+) -> list[ChargerBinaryDescription]:
+    """One problem sensor per bit of a fault register (diagnostic, disabled by default)."""
+    return [
+        ChargerBinaryDescription(
+            key=f"{prefix}_{flag.name.lower()}",
+            translation_key=f"{prefix}_{flag.name.lower()}",
+            device_class=BinarySensorDeviceClass.PROBLEM,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+            is_on_fn=_raised(register, flag),
+            teltocharge_only=True,
+        )
+        for flag in flags
+        if flag.name
+    ]
+
+
 BINARY_SENSORS: tuple[ChargerBinaryDescription, ...] = (
     ChargerBinaryDescription(
         key="car_connected",
@@ -69,32 +88,8 @@ BINARY_SENSORS: tuple[ChargerBinaryDescription, ...] = (
         is_on_fn=lambda reading: bool(reading.errors) or reading.evse_status is EvseStatus.ERROR,
         teltocharge_only=True,
     ),
-    *(
-        ChargerBinaryDescription(
-            key=f"warning_{flag.name.lower()}",
-            translation_key=f"warning_{flag.name.lower()}",
-            device_class=BinarySensorDeviceClass.PROBLEM,
-            entity_category=EntityCategory.DIAGNOSTIC,
-            entity_registry_enabled_default=False,
-            is_on_fn=_raised("warnings", flag),
-            teltocharge_only=True,
-        )
-        for flag in WarningFlag
-        if flag.name
-    ),
-    *(
-        ChargerBinaryDescription(
-            key=f"error_{flag.name.lower()}",
-            translation_key=f"error_{flag.name.lower()}",
-            device_class=BinarySensorDeviceClass.PROBLEM,
-            entity_category=EntityCategory.DIAGNOSTIC,
-            entity_registry_enabled_default=False,
-            is_on_fn=_raised("errors", flag),
-            teltocharge_only=True,
-        )
-        for flag in ErrorFlag
-        if flag.name
-    ),
+    *_bit_sensors("warning", "warnings", WarningFlag),
+    *_bit_sensors("error", "errors", ErrorFlag),
 )
 
 

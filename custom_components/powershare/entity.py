@@ -232,6 +232,8 @@ class RecordedSensor(SensorEntity):
 
     _shown: StateType = None
     _shown_at: float | None = None
+    _unit: float | None = None
+    """`write_unit` of the description, worked out at the first numeric write."""
     """When `_shown` was taken (None: nothing written yet, or unavailable since)."""
 
     def current_value(self) -> StateType:
@@ -261,7 +263,9 @@ class RecordedSensor(SensorEntity):
         new, old = _number(value), _number(self._shown)
         if new is None or old is None:
             return value != self._shown  # discrete, or to/from unknown: at once
-        unit = write_unit(self.entity_description)
+        if self._unit is None:  # the description does not change: work it out once
+            self._unit = write_unit(self.entity_description)
+        unit = self._unit
         if new == old or unit <= 0.0:
             return new != old
         if self.state_class in (SensorStateClass.TOTAL, SensorStateClass.TOTAL_INCREASING):

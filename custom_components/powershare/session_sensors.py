@@ -148,7 +148,10 @@ def session_sensors(entry: ConfigEntry[Any]) -> tuple[SessionSensorDescription, 
 class _InCurrency(RecordedSensor):
     """A sensor whose unit may be Home Assistant's currency (written as `RecordedSensor`)."""
 
-    _in_currency = False
+    @property
+    def _in_currency(self) -> bool:
+        """Whether the description says the unit is the currency."""
+        return bool(getattr(self.entity_description, "in_currency", False))
 
     @property
     def native_unit_of_measurement(self) -> str | None:
@@ -162,11 +165,6 @@ class SessionSensor(ChargerEntity, _InCurrency):
     """A figure of the charger's session in progress, or else of its last one."""
 
     entity_description: SessionSensorDescription
-
-    def __init__(self, coordinator: Any, description: SessionSensorDescription) -> None:
-        """Keep whether the unit is the currency."""
-        super().__init__(coordinator, description)
-        self._in_currency = description.in_currency
 
     @property
     def available(self) -> bool:
@@ -196,11 +194,6 @@ class ChargerTotalSensor(ChargerEntity, _InCurrency):
 
     entity_description: TotalSensorDescription
 
-    def __init__(self, coordinator: Any, description: TotalSensorDescription) -> None:
-        """Keep whether the unit is the currency."""
-        super().__init__(coordinator, description)
-        self._in_currency = description.in_currency
-
     @property
     def available(self) -> bool:
         """Always: a total does not depend on the charger answering now."""
@@ -218,11 +211,6 @@ class SiteTotalSensor(GroupEntity, _InCurrency):
     """What Powershare counted at all the chargers together (root group)."""
 
     entity_description: TotalSensorDescription
-
-    def __init__(self, entry: ConfigEntry[Any], description: TotalSensorDescription) -> None:
-        """Keep whether the unit is the currency."""
-        super().__init__(entry, description)
-        self._in_currency = description.in_currency
 
     @property
     def available(self) -> bool:
