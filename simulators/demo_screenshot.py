@@ -33,8 +33,9 @@ CHROMIUM_FLAGS: Final = (
     "--disable-component-update",
     "--disable-sync",
     "--hide-scrollbars",
-    "--window-size=1400,1100",
 )
+DEFAULT_SIZE: Final = "1400,1100"
+"""The browser window (width,height): a height of 3000 shows the whole dashboard."""
 SETTLE_S: Final = 12.0
 """How long the page gets to load the frontend and the history graph before the capture."""
 
@@ -98,8 +99,10 @@ async def _page_socket(session: aiohttp.ClientSession, port: int) -> str:
         await asyncio.sleep(0.3)
 
 
-async def screenshot(url: str, chromium: str, username: str, password: str) -> bytes:
-    """Capture the demo dashboard at `url`; return the PNG."""
+async def screenshot(
+    url: str, chromium: str, username: str, password: str, size: str = DEFAULT_SIZE
+) -> bytes:
+    """Capture the demo dashboard at `url` in a window of `size` ("width,height"); the PNG."""
     debug_port = free_tcp_port()
     async with aiohttp.ClientSession() as session:
         tokens = await login(session, url, username, password)
@@ -107,6 +110,7 @@ async def screenshot(url: str, chromium: str, username: str, password: str) -> b
             browser = await asyncio.create_subprocess_exec(
                 chromium,
                 *CHROMIUM_FLAGS,
+                f"--window-size={size}",
                 f"--user-data-dir={profile}",
                 f"--remote-debugging-address={LOOPBACK}",
                 f"--remote-debugging-port={debug_port}",
@@ -139,10 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--output", type=Path, default=Path(".demo/dashboard.png"))
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
+    parser.add_argument("--size", default=DEFAULT_SIZE, help="the window: width,height")
     args = parser.parse_args(argv)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     url = f"http://{LOOPBACK}:{args.port}"
-    png = asyncio.run(screenshot(url, args.chromium, DEMO_USER, DEMO_PASSWORD))
+    png = asyncio.run(screenshot(url, args.chromium, DEMO_USER, DEMO_PASSWORD, args.size))
     args.output.write_bytes(png)
     sys.stdout.write(f"{args.output}\n")
     return 0

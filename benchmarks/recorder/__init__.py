@@ -1,10 +1,11 @@
 """The recorder's load from the demo site: state writes per minute, per entity, and its growth.
 
-    scripts/bench recorder [--quick]         (or: python -m benchmarks.recorder [--minutes N])
+    scripts/bench recorder [--quick] [--time-scale S]   (or: python -m benchmarks.recorder ...)
 
 Workload: the demo (`simulators.demo`, what `scripts/demo` runs: a real Home Assistant with
 the recorder on SQLite in its configuration directory, Powershare's meter, main fuse group
-and three emulated chargers with cars, the simulated day at its usual pace) in a fresh
+and three emulated chargers with cars, the simulated day at its usual pace: 20 times real
+time unless `--time-scale` says otherwise) in a fresh
 temporary directory on free ports. After it is ready and a warm-up (its first cycles settle,
 the entities' first states are written), the database is sampled, the demo runs for
 `--minutes` (10 by default; `--quick` 1 minute, for a check), the database is sampled again,
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from benchmarks._machine import machine_lines
 from simulators.demo import DemoOptions, run
+from simulators.demo_site import DEFAULT_TIME_SCALE
 from simulators.modbus_server import free_tcp_port
 
 from .measure import Run, Sample, find_hass_pid, integrations, sample, table, writes_per_entity
@@ -95,12 +97,15 @@ async def _measure(options: DemoOptions, minutes: float, warmup_s: float) -> Run
     return Run(samples.first, samples.last, writes, tiny, integrations(config_dir))
 
 
-def measure_demo(minutes: float, warmup_s: float, config_dir: Path) -> Run:
+def measure_demo(
+    minutes: float, warmup_s: float, config_dir: Path, time_scale: float = DEFAULT_TIME_SCALE
+) -> Run:
     """Run the demo in `config_dir` for `minutes` after `warmup_s` and measure its recorder."""
     options = DemoOptions(
         port=free_tcp_port(),
         config_dir=config_dir,
         duration_s=minutes * 60.0 + STOP_SLACK_S,
+        time_scale=time_scale,
     )
     return asyncio.run(_measure(options, minutes, warmup_s))
 
@@ -123,21 +128,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="run the demo here and keep it (default: a temporary directory, removed after)",
     )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=DEFAULT_TIME_SCALE,
+        help=(
+            "how many times faster than real time the house and the sun run (default"
+            f" {DEFAULT_TIME_SCALE:g}, the demo's; 1: a real house's pace)"
+        ),
+    )
     arguments = parser.parse_args(argv)
     minutes = arguments.minutes or (QUICK_MINUTES if arguments.quick else DEFAULT_MINUTES)
     warmup_s = QUICK_WARMUP_S if arguments.quick else WARMUP_S
     print(
         f"recorder: the demo site's state writes over {minutes:g} min "
-        f"(after {warmup_s:g} s of warm-up)" + (" (quick)" if arguments.quick else "")
+        f"(after {warmup_s:g} s of warm-up), the house and the sun at"
+        f" {arguments.time_scale:g}x real time" + (" (quick)" if arguments.quick else "")
     )
     for line in machine_lines():
         print(line)
     sys.stdout.flush()
     if arguments.config_dir is not None:
-        result = measure_demo(minutes, warmup_s, arguments.config_dir.resolve())
+        result = measure_demo(
+            minutes, warmup_s, arguments.config_dir.resolve(), arguments.time_scale
+        )
     else:
         with tempfile.TemporaryDirectory(prefix="powershare-recorder-") as folder:
-            result = measure_demo(minutes, warmup_s, Path(folder) / "config")
+            result = measure_demo(minutes, warmup_s, Path(folder) / "config", arguments.time_scale)
     print()
     print(table(result))
     return 0

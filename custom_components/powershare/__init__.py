@@ -68,6 +68,7 @@ from .engine import Network
 from .entity_charger import EntityCharger
 from .hub import async_get_hub
 from .peak import DEFAULT_FLOOR_W, WINDOW_MINUTES, PeakMode
+from .plan_services import async_setup_plan_services
 from .services import async_setup_services
 from .settings import LIVE_SETTINGS, in_force
 
@@ -89,10 +90,12 @@ PLATFORMS_BY_KIND: dict[str, list[Platform]] = {
     ENTRY_KIND_CHARGER: [
         Platform.BINARY_SENSOR,
         Platform.BUTTON,
+        Platform.DATETIME,
         Platform.NUMBER,
         Platform.SELECT,
         Platform.SENSOR,
         Platform.SWITCH,
+        Platform.TIME,
     ],
     ENTRY_KIND_METER: [Platform.SENSOR],
     ENTRY_KIND_GROUP: [Platform.NUMBER, Platform.SELECT, Platform.SENSOR],
@@ -107,6 +110,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
     """Set up Powershare once per Home Assistant instance (the hub and its services)."""
     async_get_hub(hass)
     async_setup_services(hass)
+    async_setup_plan_services(hass)
     return True
 
 

@@ -1,4 +1,4 @@
-"""Numbers: a charger's current limits and failsafe current, a group's fuse, the peak limit."""
+"""Numbers: charger limits, failsafe current and charging goal; group fuses; the peak limit."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from .coordinator import ChargerRuntimeData, GroupRuntimeData
 from .engine import Network
 from .entity import ChargerEntity, GroupEntity
 from .peak import DEFAULT_FLOOR_W, MIN_LIMIT_W
+from .plan_entities import GOAL_NUMBERS, GoalNumber
 from .settings import DEFAULT_FAILSAFE_CURRENT, OPT_FAILSAFE_CURRENT, setting
 
 if TYPE_CHECKING:
@@ -177,12 +178,14 @@ async def async_setup_entry(
     runtime = entry.runtime_data
     if isinstance(runtime, ChargerRuntimeData):
         coordinator = runtime.coordinator
-        async_add_entities(
+        numbers: list[NumberEntity] = [
             ChargerNumber(coordinator, desc) for desc in (*CHARGER_NUMBERS, PRIORITY)
-        )
+        ]
+        numbers.extend(GoalNumber(coordinator, desc) for desc in GOAL_NUMBERS)
+        async_add_entities(numbers)
     elif isinstance(runtime, GroupRuntimeData):
         if len(set(_fuses(entry))) == 1:
-            numbers: list[NumberEntity] = [GroupFuseNumber(entry, GROUP_FUSE)]
+            numbers = [GroupFuseNumber(entry, GROUP_FUSE)]
             unused: tuple[SettingNumberDescription, ...] = GROUP_PHASE_FUSES
         else:
             numbers = [

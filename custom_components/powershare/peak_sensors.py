@@ -55,10 +55,10 @@ def _peak_power(precision: int = 2, **kwargs: Any) -> PeakSensorDescription:
 
 
 PEAK_SENSORS: tuple[PeakSensorDescription, ...] = (
-    # To 10 W: the window's average is what the month's peak, which the tariff bills, is made
-    # of. It moves every second, so it is the sensor that writes most (README, The recorder).
+    # To 0.1 kW, as the projection: it moves every second while the window fills, and the
+    # month's peak (to 10 W) is where the tariff's figure is read (README, The recorder).
     _peak_power(
-        key="peak_average", translation_key="peak_average", value_fn=_budget_figure("average_w")
+        1, key="peak_average", translation_key="peak_average", value_fn=_budget_figure("average_w")
     ),
     # The projection moves with every watt the site draws now (times the window's rest):
     # to 0.1 kW, the figure a limit of a few kW is judged by, not a state every second.

@@ -18,6 +18,8 @@
   setting it back.
 - `peak_by_house`: a window of the capacity tariff went over the limit because the house alone
   imported more (the cars were held back): until the month ends.
+- `plan_short`: a charger's plan cannot deliver what its car needs by the departure (said
+  when the plan is made, not in the morning).
 - `unattended_overload`: if Home Assistant stopped now, chargers without a watchdog would keep
   limits that, with the others' failsafe currents, exceed a group's fuse.
 """
@@ -103,6 +105,11 @@ class RepairTracker:
         """Track a charger whose limit something else keeps changing."""
         issue_id = f"limit_overwritten_{entry_id}"
         self._set(issue_id, "limit_overwritten", {"name": title}, raise_it=overwritten)
+
+    def plan_short(self, entry_id: str, placeholders: dict[str, str] | None) -> None:
+        """Track a charger whose plan cannot meet its target by the departure."""
+        issue_id = f"plan_short_{entry_id}"
+        self._set(issue_id, "plan_short", placeholders or {}, raise_it=placeholders is not None)
 
     def unattended(self, group_id: str, placeholders: dict[str, str] | None, now: float) -> None:
         """Track a group a stopped Home Assistant could overload (`balancing.unattended`)."""
@@ -190,7 +197,7 @@ class RepairTracker:
                 issue_id,
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING
-                if key in ("below_minimum", "peak_by_house")
+                if key in ("below_minimum", "peak_by_house", "plan_short")
                 else ir.IssueSeverity.ERROR,
                 translation_key=key,
                 translation_placeholders=placeholders,

@@ -33,6 +33,12 @@ from .const import CONF_PARENT
 from .coordinator import NOMINAL_VOLTAGE_V, ChargerRuntimeData, MeterRuntimeData
 from .entity import ChargerEntity, GroupEntity, MeterEntity, RecordedSensor
 from .peak_sensors import PEAK_SENSORS, PeakSensorDescription
+from .plan_entities import (
+    CHARGER_PLAN_SENSORS,
+    PLANNED_LOAD,
+    ChargerPlanSensor,
+    PlannedLoadSensor,
+)
 from .schedule import ChargingTimer, next_window
 from .session_sensors import (
     CHARGER_TOTALS,
@@ -208,6 +214,9 @@ def _group_sensors() -> list[GroupSensorDescription]:
                     # allocation (whole amps) never shows above what is available.
                     suggested_display_precision=0,
                     resolution=1.0,
+                    # The group's meter is a meter device whose own current sensors show
+                    # the same figures: off by default, so the recorder keeps them once.
+                    entity_registry_enabled_default=figure != "meter",
                     value_fn=value,
                 )
             )
@@ -257,6 +266,7 @@ async def async_setup_entry(
         sensors.extend(
             ChargerTotalSensor(coordinator, description) for description in CHARGER_TOTALS
         )
+        sensors.extend(ChargerPlanSensor(coordinator, desc) for desc in CHARGER_PLAN_SENSORS)
         async_add_entities(sensors)
     elif isinstance(runtime, MeterRuntimeData):
         meter_coordinator = runtime.coordinator
@@ -272,6 +282,7 @@ async def async_setup_entry(
             sensors.extend(PeakSensor(entry, description) for description in PEAK_SENSORS)
             sensors.append(EnergyPriceSensor(entry, ENERGY_PRICE))
             sensors.extend(SiteTotalSensor(entry, description) for description in SITE_TOTALS)
+            sensors.append(PlannedLoadSensor(entry, PLANNED_LOAD))
         async_add_entities(sensors)
 
 

@@ -154,7 +154,7 @@ def _loaded_charger(entry: ConfigEntry[Any] | None, device_id: str) -> ConfigEnt
     return entry
 
 
-def _charger_entry(hass: HomeAssistant, device_id: str) -> ConfigEntry[Any]:
+def charger_entry(hass: HomeAssistant, device_id: str) -> ConfigEntry[Any]:
     """Return the loaded charger entry behind a device, or raise a translated error."""
     return _loaded_charger(_powershare_entry(hass, device_id), device_id)
 
@@ -188,14 +188,14 @@ def _setting_service(option: str, value: Callable[[Mapping[str, Any]], Any]) -> 
     """Return a service handler that stores one charger setting, `value` of the call's data."""
 
     async def handle(call: ServiceCall) -> None:
-        entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
+        entry = charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
         _store(call.hass, entry, **{option: value(call.data)})
 
     return handle
 
 
 async def _set_charging_schedule(call: ServiceCall) -> None:
-    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
+    entry = charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
     raw_timers: list[dict[str, Any]] = call.data[ATTR_TIMERS]
     if not 1 <= len(raw_timers) <= MAX_TIMERS:
         raise ServiceValidationError(
@@ -224,7 +224,7 @@ async def _set_charging_schedule(call: ServiceCall) -> None:
 
 async def _set_phase_mode(call: ServiceCall) -> None:
     """Set the phase mode of a three-phase charger that can switch; refuse it elsewhere."""
-    entry = _charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
+    entry = charger_entry(call.hass, call.data[ATTR_DEVICE_ID])
     capabilities = entry.runtime_data.coordinator.charger.capabilities
     if not switches_phases(entry, phase_switching=capabilities.phase_switching):
         raise ServiceValidationError(

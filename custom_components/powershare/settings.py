@@ -39,6 +39,8 @@ OPT_CHARGING_LOCKED: Final = "charging_locked"
 OPT_AUTO_LOCK: Final = "auto_lock"  # lock after a minute without activity (off by default)
 OPT_PROFILE: Final = "profile"  # a charger's or group's profiles.ChargingProfile.to_dict()
 OPT_TARIFF: Final = "tariff"  # the root group's tariffs.Tariff.to_dict()
+OPT_PLAN: Final = "plan"  # a charger's charging_goals.ChargingGoal.to_dict()
+OPT_SOLAR_FORECAST: Final = "solar_forecast"  # the root group's solar forecast sensor
 
 USER_SETTINGS: Final = frozenset(
     {
@@ -50,6 +52,7 @@ USER_SETTINGS: Final = frozenset(
         OPT_CHARGING_LOCKED,
         OPT_AUTO_LOCK,
         OPT_PROFILE,
+        OPT_PLAN,
         CONF_MIN_CURRENT,
         CONF_MAX_CURRENT,
         CONF_PRIORITY,
@@ -59,7 +62,14 @@ USER_SETTINGS: Final = frozenset(
 """Options whose change is applied by the balancing service at once; any other reloads."""
 
 SITE_SETTINGS: Final = frozenset(
-    {CONF_MARGIN, CONF_PEAK_MODE, CONF_PEAK_LIMIT, OPT_TARIFF, *Tunables.__dataclass_fields__}
+    {
+        CONF_MARGIN,
+        CONF_PEAK_MODE,
+        CONF_PEAK_LIMIT,
+        OPT_TARIFF,
+        OPT_SOLAR_FORECAST,
+        *Tunables.__dataclass_fields__,
+    }
 )
 """The root group's options (margin, the capacity tariff's mode and limit, the energy tariff,
 engine tunables):

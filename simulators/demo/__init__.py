@@ -9,7 +9,9 @@
    (`simulators.wallbox`, a three-phase car of 16 A) that Powershare reaches only through
    Home Assistant entities. The meter shows a house with steps, a solar curve in compressed
    time and every car's draw; all three cars are on L2, which they share;
-2. writes a fresh configuration directory (a minimal `configuration.yaml`, Powershare and the
+2. writes a fresh configuration directory (a minimal `configuration.yaml` with a day-ahead
+   price sensor (a `template` sensor: the present hour's price, today's and tomorrow's hourly
+   prices in Nordpool's `raw_today`/`raw_tomorrow` attributes), Powershare and the
    demo-only `demo_wallbox` integration (`simulators/demo/demo_wallbox`, which makes the
    wallbox's device and entities: a limit number, current sensors, a switch) linked into
    `custom_components/`, a YAML dashboard) and starts `hass -c <dir>`;
@@ -19,10 +21,13 @@
    (`/api/config/config_entries/flow`): Powershare's meter and root group, the TeltoCharge
    (`tcp`), the Trydan (`v2c`), the `demo_wallbox` entry, then the wallbox as a Powershare
    charger through its entities (`ha_charger`, `ha_charger_entities`, with the device from
-   the device registry and the entities from the entity registry);
+   the device registry and the entities from the entity registry); the main group's options
+   flow makes the price sensor its energy tariff; then `powershare.set_charging_plan` gives
+   the TeltoCharge a goal (15 kWh by a departure 9 to 10 hours ahead), which Powershare plans
+   into the cheapest hours before it;
 5. generates the dashboard from the entity registry (by config entry and translation key, so
    it stays right when entity names change): the fuse per phase, each charger with what it
-   has, the allocations of the three over time;
+   has, the allocations of the three over time, the charging plan and its slots;
 6. runs until Ctrl-C, SIGTERM or `--duration`, printing the meter and each charger's current
    every 10 s, then stops Home Assistant and the emulators.
 
@@ -41,14 +46,30 @@ from typing import TYPE_CHECKING
 
 from simulators.demo_site import DEFAULT_TIME_SCALE
 
-from .config_dir import configuration_yaml, write_config_dir
-from .dashboard import RegisteredEntity, build_dashboard, registered_entities, wait_for_entities
-from .entries import DemoEntries, create_entries
+from .config_dir import (
+    configuration_yaml,
+    day_ahead_template,
+    price_sensor_config,
+    write_config_dir,
+)
+from .dashboard import (
+    PLAN_ROWS,
+    PLAN_SLOTS_TITLE,
+    PLAN_TITLE,
+    RegisteredEntity,
+    build_dashboard,
+    registered_entities,
+    slots_table,
+    wait_for_entities,
+)
+from .entries import DemoEntries, create_entries, plan_charger, plan_departure, set_demo_plan
 from .hass import HassClient, HassProcess, hass_environment, port_is_free
 from .options import (
     CHARGER_ROWS,
+    CURRENCY,
     DASHBOARD_FILE,
     DASHBOARD_URL,
+    DAY_AHEAD_PRICES,
     DEFAULT_CONFIG_DIR,
     DEFAULT_PORT,
     DEMO_PASSWORD,
@@ -64,10 +85,16 @@ from .options import (
     MARKER_FILE,
     PEAK_FLOOR_KW,
     PHASES,
+    PLAN_DEPARTURE_H,
+    PLAN_ENERGY_KWH,
+    PRICE_SENSOR,
+    PRICE_SENSOR_NAME,
+    PRICE_UNIT,
     REPO_ROOT,
     STARTUP_TIMEOUT_S,
     STATUS_PERIOD_S,
     STOP_TIMEOUT_S,
+    TIME_ZONE,
     WALLBOX_DOMAIN,
     WALLBOX_INTEGRATION_DIR,
     WALLBOX_ROWS,
@@ -81,8 +108,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHARGER_ROWS",
+    "CURRENCY",
     "DASHBOARD_FILE",
     "DASHBOARD_URL",
+    "DAY_AHEAD_PRICES",
     "DEFAULT_CONFIG_DIR",
     "DEFAULT_PORT",
     "DEMO_PASSWORD",
@@ -98,10 +127,19 @@ __all__ = [
     "MARKER_FILE",
     "PEAK_FLOOR_KW",
     "PHASES",
+    "PLAN_DEPARTURE_H",
+    "PLAN_ENERGY_KWH",
+    "PLAN_ROWS",
+    "PLAN_SLOTS_TITLE",
+    "PLAN_TITLE",
+    "PRICE_SENSOR",
+    "PRICE_SENSOR_NAME",
+    "PRICE_UNIT",
     "REPO_ROOT",
     "STARTUP_TIMEOUT_S",
     "STATUS_PERIOD_S",
     "STOP_TIMEOUT_S",
+    "TIME_ZONE",
     "WALLBOX_DOMAIN",
     "WALLBOX_INTEGRATION_DIR",
     "WALLBOX_ROWS",
@@ -115,12 +153,18 @@ __all__ = [
     "build_dashboard",
     "configuration_yaml",
     "create_entries",
+    "day_ahead_template",
     "hass_environment",
     "main",
     "parse_args",
+    "plan_charger",
+    "plan_departure",
     "port_is_free",
+    "price_sensor_config",
     "registered_entities",
     "run",
+    "set_demo_plan",
+    "slots_table",
     "wait_for_entities",
     "write_config_dir",
 ]

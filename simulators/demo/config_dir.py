@@ -1,7 +1,11 @@
 """The demo's configuration directory: a minimal `configuration.yaml`, the integrations linked.
 
 `custom_components/` links Powershare and the demo-only `demo_wallbox` integration (the
-wallbox Powershare drives through its entities).
+wallbox Powershare drives through its entities). The configuration has the demo's price
+sensor: a `template` sensor whose state is the price of the present hour and whose
+attributes give today's and tomorrow's hourly prices as Nordpool does (`raw_today`,
+`raw_tomorrow`: lists of `{start, end, value}`), which the main fuse's tariff reads and
+charging plans follow.
 """
 
 from __future__ import annotations
@@ -13,14 +17,19 @@ from typing import TYPE_CHECKING, Any, Final
 import yaml
 
 from .options import (
+    CURRENCY,
     DASHBOARD_FILE,
     DASHBOARD_URL,
+    DAY_AHEAD_PRICES,
     DOMAIN,
     EXTRA_LOAD_NUMBER,
     EXTRA_LOAD_PHASE,
     INTEGRATION_DIR,
     LOOPBACK,
     MARKER_FILE,
+    PRICE_SENSOR_NAME,
+    PRICE_UNIT,
+    TIME_ZONE,
     WALLBOX_DOMAIN,
     WALLBOX_INTEGRATION_DIR,
     DemoError,
@@ -48,8 +57,8 @@ def configuration_yaml(port: int) -> str:
             "longitude": 4.89,
             "elevation": 0,
             "unit_system": "metric",
-            "time_zone": "Europe/Amsterdam",
-            "currency": "EUR",
+            "time_zone": TIME_ZONE,
+            "currency": CURRENCY,
             "country": "NL",
         },
         "http": {"server_host": LOOPBACK, "server_port": port},
@@ -78,6 +87,8 @@ def configuration_yaml(port: int) -> str:
                 "icon": "mdi:sine-wave",
             }
         },
+        # The energy tariff: day-ahead prices, with today's and tomorrow's forecast.
+        "template": [{"sensor": [price_sensor_config()]}],
         "recorder": {"purge_keep_days": 1},
         "lovelace": {
             "dashboards": {
@@ -96,6 +107,45 @@ def configuration_yaml(port: int) -> str:
         },
     }
     return yaml.safe_dump(config, sort_keys=False)
+
+
+def day_ahead_template(day: int) -> str:
+    """Return the template of a day's hourly prices (`day` 0: today, 1: tomorrow).
+
+    It renders a list (Home Assistant's templates give a list where the text reads as one)
+    of `{start, end, value}`, local times as ISO 8601 texts, an hour each from the day's
+    midnight to the next (23 or 25 on the days the clocks change, as Nordpool's lists), each
+    at `DAY_AHEAD_PRICES` of its local hour; `now()` makes it follow the date (a template
+    with `now()` renders again every minute).
+    """
+    return (
+        f"{{%- set prices = {list(DAY_AHEAD_PRICES)} -%}}"
+        "{%- set midnight = now().replace(hour=0, minute=0, second=0, microsecond=0)"
+        f" + timedelta(days={day}) -%}}"
+        "{%- set first = as_timestamp(midnight) -%}"
+        "{%- set hours = ((as_timestamp(midnight + timedelta(days=1)) - first) / 3600)"
+        " | round | int -%}"
+        "{%- set ns = namespace(points=[]) -%}"
+        "{%- for hour in range(hours) -%}"
+        "{%- set start = (first + hour * 3600) | as_datetime | as_local -%}"
+        "{%- set end = (first + hour * 3600 + 3600) | as_datetime | as_local -%}"
+        "{%- set ns.points = ns.points + [{'start': start.isoformat(),"
+        " 'end': end.isoformat(), 'value': prices[start.hour]}] -%}"
+        "{%- endfor -%}"
+        "{{ ns.points }}"
+    )
+
+
+def price_sensor_config() -> dict[str, Any]:
+    """Return the `template` sensor of the demo's day-ahead prices (see the module)."""
+    return {
+        "name": PRICE_SENSOR_NAME,
+        "unique_id": "powershare_demo_day_ahead_price",
+        "unit_of_measurement": PRICE_UNIT,
+        "icon": "mdi:cash-clock",
+        "state": f"{{{{ {list(DAY_AHEAD_PRICES)}[now().hour] }}}}",
+        "attributes": {"raw_today": day_ahead_template(0), "raw_tomorrow": day_ahead_template(1)},
+    }
 
 
 def write_config_dir(config_dir: Path, port: int) -> None:

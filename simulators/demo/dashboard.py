@@ -1,7 +1,8 @@
 """The demo's dashboard, generated from the entity registry.
 
 Entities are found by config entry and translation key, so the dashboard stays right when
-entity names change.
+entity names change. Only Home Assistant's own cards: entities, history graphs, markdown (the
+charging plan's slots as a table, from a template).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from simulators.demo_site import HA_WALLBOX
 
+from .entries import plan_charger
 from .options import (
     CHARGER_ROWS,
+    CURRENCY,
     DOMAIN,
     ENTITY_TIMEOUT_S,
     EXTRA_LOAD_NUMBER,
@@ -23,6 +26,7 @@ from .options import (
     GROUP_FIGURES,
     GROUP_NAME,
     PHASES,
+    PRICE_SENSOR,
     WALLBOX_DOMAIN,
     WALLBOX_ROWS,
     DemoError,
@@ -100,6 +104,80 @@ PEAK_HISTORY: Final = (
 )
 
 
+PLAN_ROWS: Final = (
+    ("departure", "Departure"),
+    ("charging_plan", "Starts charging"),
+    ("planned_energy", "Planned energy by departure"),
+    ("planned_cost", "Planned cost"),
+)
+"""The planned charger's goal and plan, as its entities' translation keys and row names."""
+PLANNED_LOAD_KW: Final = 0.04
+"""A slot planned for more than this load is one the cars charge in (0.01 kWh a quarter-hour,
+`charging_goals.PLANNED_SLOT_EPSILON_KWH`; below it, the planner's rounding)."""
+GAP: Final = "&emsp;"
+"""Space before a number of the slots' table (the markdown card's tables have no padding)."""
+PLAN_TITLE: Final = "Charging plan"
+PLAN_SLOTS_TITLE: Final = "Planned slots"
+
+
+def _plan_cards(
+    entities: Sequence[RegisteredEntity], entries: DemoEntries, site: DemoSite
+) -> list[dict[str, Any]]:
+    """Return the charging plan's cards: the TeltoCharge's goal and plan, the planned slots.
+
+    The first (entities, in two sections) has the charger's departure, next start, planned
+    energy and cost, the main fuse's planned load now and the price sensor; the second
+    (markdown) a table of the slots the cars charge in, from the planned load's `slots`
+    attribute. No cards without a TeltoCharge.
+    """
+    charger = plan_charger(entries, site)
+    if charger is None:
+        return []
+    name = next(
+        running.spec.name
+        for running, entry in zip(site.chargers, entries.chargers, strict=True)
+        if entry == charger
+    )
+    rows: list[dict[str, str]] = [{"type": "section", "label": f"{name} (TeltoCharge)"}]
+    rows += _rows(entities, charger, PLAN_ROWS)
+    rows.append({"type": "section", "label": f"{GROUP_NAME}: all cars"})
+    rows += _rows(entities, entries.group, [("planned_load", "Planned load now")])
+    rows.append({"entity": PRICE_SENSOR, "name": "Day-ahead price now"})
+    cards: list[dict[str, Any]] = [{"type": "entities", "title": PLAN_TITLE, "entities": rows}]
+    load = _find(entities, entries.group, "planned_load")
+    if load is not None:
+        cards.append({"type": "markdown", "title": PLAN_SLOTS_TITLE, "content": slots_table(load)})
+    return cards
+
+
+def slots_table(planned_load: str) -> str:
+    """Return the markdown card's template: the planned slots (load > 0) as a table.
+
+    A header with the energy planned and the plan's total cost, then one row per quarter-hour
+    the cars charge in (more than `PLANNED_LOAD_KW`, not the planner's dust):
+    its start, the cars' load (kW) and the price; without a plan, a line that says so.
+    """
+    return (
+        f"{{%- set slots = state_attr('{planned_load}', 'slots') or [] -%}}\n"
+        f"{{%- set planned = slots | selectattr('load_kw', 'gt', {PLANNED_LOAD_KW}) | list -%}}\n"
+        "{%- if not slots -%}\n"
+        "No charging plan: a car with a departure and a target gets one.\n"
+        "{%- else -%}\n"
+        "**{{ '%.1f' | format(planned | sum(attribute='load_kw') / 4) }} kWh in"
+        " {{ planned | length }} quarter-hours, total cost"
+        f" {{{{ '%.2f' | format(state_attr('{planned_load}', 'total_cost') | float(0)) }}}}"
+        f" {CURRENCY}**\n\n"
+        f"| Start | {GAP}kW | {GAP}{CURRENCY}/kWh |\n"
+        "|:--|--:|--:|\n"
+        "{% for slot in planned -%}\n"
+        "| {{ as_timestamp(slot.start) | timestamp_custom('%a %H:%M') }}"
+        f" | {GAP}{{{{ '%.1f' | format(slot.load_kw) }}}}"
+        f" | {GAP}{{{{ '-' if slot.price is none else '%.3f' | format(slot.price) }}}} |\n"
+        "{% endfor -%}\n"
+        "{%- endif -%}"
+    )
+
+
 def _capacity_tariff_card(entities: Sequence[RegisteredEntity], group: str) -> dict[str, Any]:
     """Return the peak budget card: the mode, the limit, this window, the month's peak."""
     return {
@@ -114,10 +192,10 @@ def build_dashboard(
 ) -> dict[str, Any]:
     """Return the demo's dashboard: the main fuse per phase, the meter, each charger.
 
-    A charger's card shows the rows of `CHARGER_ROWS` it has (a TeltoCharge has a status and
-    a power sensor; a Trydan and a charger driven through entities do not), its selects and
-    numbers; the wallbox's card also the wallbox integration's own entities, which Powershare
-    writes.
+    The charging plan (`_plan_cards`) follows the main fuse's tariff and costs. A charger's
+    card shows the rows of `CHARGER_ROWS` it has (a TeltoCharge has a status and a power
+    sensor; a Trydan and a charger driven through entities do not), its selects and numbers;
+    the wallbox's card also the wallbox integration's own entities, which Powershare writes.
     """
     cards: list[dict[str, Any]] = []
     for index, phase in enumerate(PHASES, start=1):
@@ -160,6 +238,7 @@ def build_dashboard(
             "entities": _rows(entities, entries.group, COST_ROWS),
         }
     )
+    cards += _plan_cards(entities, entries, site)
     budget = _rows(entities, entries.group, PEAK_HISTORY)
     cards.append(
         {"type": "history-graph", "title": "Peak budget", "hours_to_show": 0.5, "entities": budget}

@@ -8,6 +8,10 @@ Powershare's meter and root group; then its chargers, one flow per kind of charg
   integration's own flow (its address), which makes a device and its entities; then menu
   `charger` -> `ha_charger` (that device, preset "custom") -> `ha_charger_entities` (its limit
   number, its three current sensors, its switch as the pause) -> `charger_settings`.
+
+The root group's options flow sets the energy tariff: the day-ahead price sensor. Once the
+entries are loaded, the TeltoCharge gets a charging goal through the service action
+`powershare.set_charging_plan` (`set_demo_plan`): 15 kWh by a departure 9 to 10 hours ahead.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
+from zoneinfo import ZoneInfo
 
 from simulators.demo_site import (
     CHARGER_UNIT_ID,
@@ -27,12 +33,15 @@ from simulators.demo_site import (
 )
 
 from .options import (
-    DEMO_TARIFF,
     DOMAIN,
     ENTITY_TIMEOUT_S,
     FUSE_A,
     GROUP_NAME,
     PEAK_FLOOR_KW,
+    PLAN_DEPARTURE_H,
+    PLAN_ENERGY_KWH,
+    PRICE_SENSOR,
+    TIME_ZONE,
     WALLBOX_DOMAIN,
     DemoError,
 )
@@ -90,13 +99,14 @@ async def create_entries(client: HassClient, site: DemoSite) -> DemoEntries:
             },
         },
     )
-    # An energy tariff, so that sessions have a cost: cheap nights, as many households have.
+    # An energy tariff, so that sessions have a cost and plans a price curve: the day-ahead
+    # price sensor of the configuration (`config_dir.price_sensor_config`), with its forecast.
     await client.run_flow(
         group["entry_id"],
         {
             "init": {"next_step_id": "tariff"},
-            "tariff": {"kind": "time_ranges"},
-            "tariff_time_ranges": {"ranges": DEMO_TARIFF},
+            "tariff": {"kind": "price_sensor"},
+            "tariff_price_sensor": {"entity_id": PRICE_SENSOR},
         },
         options=True,
     )
@@ -170,6 +180,65 @@ async def _wallbox_integration(
     return entry_id, answers
 
 
+def plan_charger(entries: DemoEntries, site: DemoSite) -> str | None:
+    """Return the entry of the charger the demo plans (the TeltoCharge), if the site has one."""
+    return next(
+        (
+            entry
+            for running, entry in zip(site.chargers, entries.chargers, strict=True)
+            if running.spec.kind == TELTOCHARGE
+        ),
+        None,
+    )
+
+
+def plan_departure(now: datetime) -> datetime:
+    """Return the demo's departure: the first full hour at least `PLAN_DEPARTURE_H` ahead.
+
+    In Home Assistant's time zone, so that it reads as a user would set it.
+    """
+    later = (now + timedelta(hours=PLAN_DEPARTURE_H)).astimezone(ZoneInfo(TIME_ZONE))
+    hour = later.replace(minute=0, second=0, microsecond=0)
+    return hour if hour == later else hour + timedelta(hours=1)
+
+
+async def devices_of(client: HassClient, entry_id: str) -> list[str]:
+    """Return the ids of an entry's devices (`config/device_registry/list`)."""
+    return [
+        device["id"]
+        for device in await client.ws_command("config/device_registry/list")
+        if entry_id in device.get("config_entries", ())
+    ]
+
+
+async def set_demo_plan(
+    client: HassClient, entries: DemoEntries, site: DemoSite, now: datetime | None = None
+) -> datetime | None:
+    """Give the TeltoCharge its goal, as a user or an automation would; return the departure.
+
+    `powershare.set_charging_plan` with the charger's device (from the device registry), a
+    one-off departure (`plan_departure`) and `PLAN_ENERGY_KWH` to add: the plan keeper then
+    plans its charge into the cheapest hours before it. None where the site has no TeltoCharge.
+    """
+    entry_id = plan_charger(entries, site)
+    if entry_id is None:
+        return None
+    devices = await devices_of(client, entry_id)
+    if not devices:
+        raise DemoError("the TeltoCharge has no device to give a charging plan")
+    departure = plan_departure(datetime.now(ZoneInfo(TIME_ZONE)) if now is None else now)
+    await client.request(
+        "POST",
+        f"/api/services/{DOMAIN}/set_charging_plan",
+        {
+            "device_id": devices[0],
+            "departure": departure.isoformat(),
+            "energy": PLAN_ENERGY_KWH,
+        },
+    )
+    return departure
+
+
 async def wait_for_wallbox(client: HassClient, entry_id: str) -> tuple[str, dict[str, str]]:
     """Wait for the wallbox's device and entities (with states); return them.
 
@@ -179,11 +248,7 @@ async def wait_for_wallbox(client: HassClient, entry_id: str) -> tuple[str, dict
     wanted = {WALLBOX_LIMIT, *WALLBOX_CURRENTS, WALLBOX_ALLOWED}
     deadline = time.monotonic() + ENTITY_TIMEOUT_S
     while True:
-        devices = [
-            device["id"]
-            for device in await client.ws_command("config/device_registry/list")
-            if entry_id in device.get("config_entries", ())
-        ]
+        devices = await devices_of(client, entry_id)
         entities = {
             item["translation_key"]: item["entity_id"]
             for item in await client.ws_command("config/entity_registry/list")

@@ -24,15 +24,31 @@ DASHBOARD_URL: Final = "powershare-demo"
 DASHBOARD_FILE: Final = "powershare-dashboard.yaml"
 MARKER_FILE: Final = ".powershare-demo"
 """Marks a configuration directory as the demo's own: only such a directory is wiped."""
+TIME_ZONE: Final = "Europe/Amsterdam"
+CURRENCY: Final = "EUR"
 GROUP_NAME: Final = "Main fuse"
 FUSE_A: Final = 25.0
 PEAK_FLOOR_KW: Final = 6.0
+"""The main fuse's capacity tariff: this month's peak, never under 6 kW."""
 EXTRA_LOAD_NUMBER: Final = "demo_extra_load"
 EXTRA_LOAD_PHASE: Final = "demo_extra_load_phase"
 """The helpers (input_number, input_select) a user steps the house load with."""
-DEMO_TARIFF: Final = "00:00-07:00=0.12; 07:00-23:00=0.30; 23:00-24:00=0.12"
-"""The demo site's energy tariff: prices by time of day (cheap nights)."""
-"""The main fuse's capacity tariff: this month's peak, never under 6 kW."""
+PRICE_SENSOR_NAME: Final = "Day-ahead price"
+PRICE_SENSOR: Final = "sensor.day_ahead_price"
+"""The demo's energy tariff: a `template` sensor with a day-ahead forecast as Nordpool gives
+it (`raw_today`, `raw_tomorrow`), which the main fuse's tariff reads and plans follow."""
+PRICE_UNIT: Final = f"{CURRENCY}/kWh"
+DAY_AHEAD_PRICES: Final = (
+    0.22, 0.19, 0.17, 0.16, 0.16, 0.18,  # 00-06: cheap at night
+    0.24, 0.34, 0.38, 0.31, 0.24, 0.18,  # 06-12: dear in the morning, then the sun
+    0.14, 0.13, 0.16, 0.22, 0.28, 0.36,  # 12-18: cheap solar hours, dear from 17:00
+    0.42, 0.40, 0.34, 0.28, 0.25, 0.23,  # 18-24: the evening peak, then down
+)  # fmt: skip
+"""The price of each hour of the day (EUR/kWh, all in), the same shape every day."""
+PLAN_ENERGY_KWH: Final = 15.0
+PLAN_DEPARTURE_H: Final = 9
+"""The TeltoCharge's charging goal: 15 kWh by a departure 9 to 10 hours ahead (the full
+hour after 9 hours from now), so that the plan waits for the cheap hours before it."""
 STARTUP_TIMEOUT_S: Final = 180.0
 ENTITY_TIMEOUT_S: Final = 60.0
 STOP_TIMEOUT_S: Final = 30.0

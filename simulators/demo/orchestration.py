@@ -14,7 +14,7 @@ from simulators.demo_site import DemoSite
 
 from .config_dir import write_config_dir
 from .dashboard import RegisteredEntity, build_dashboard, wait_for_entities
-from .entries import DemoEntries, create_entries
+from .entries import DemoEntries, create_entries, set_demo_plan
 from .hass import HassClient, HassProcess, port_is_free
 from .options import (
     DASHBOARD_FILE,
@@ -23,6 +23,7 @@ from .options import (
     EXTRA_LOAD_PHASE,
     EXTRA_LOAD_POLL_S,
     HTTP_TIMEOUT_S,
+    PLAN_ENERGY_KWH,
     STATUS_PERIOD_S,
     DemoError,
     DemoOptions,
@@ -30,6 +31,7 @@ from .options import (
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+    from datetime import datetime
 
 
 class Demo:
@@ -42,6 +44,8 @@ class Demo:
         self.client: HassClient | None = None
         self.entries: DemoEntries | None = None
         self.entities: list[RegisteredEntity] = []
+        self.departure: datetime | None = None
+        """The TeltoCharge's planned departure (`entries.set_demo_plan`)."""
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -75,6 +79,7 @@ class Demo:
         await client.onboard("Demo", options.username, options.password)
         self.entries = await create_entries(client, self.site)
         self.entities = await wait_for_entities(client, self.entries)
+        self.departure = await set_demo_plan(client, self.entries, self.site)
         dashboard = build_dashboard(self.entities, self.entries, self.site)
         (options.config_dir / DASHBOARD_FILE).write_text(yaml.safe_dump(dashboard, sort_keys=False))
 
@@ -127,6 +132,23 @@ async def follow_extra_load(demo: Demo) -> None:
         await asyncio.sleep(EXTRA_LOAD_POLL_S)
 
 
+def _announce(demo: Demo) -> None:
+    """Say where the demo is, who logs in, and what the TeltoCharge's plan is."""
+    options = demo.options
+    _say(
+        f"\nPowershare demo ready: {options.url}/{DASHBOARD_URL}/demo\n"
+        f"  user: {options.username}   password: {options.password}\n"
+        f"  simulated day runs x{options.time_scale:g}; Home Assistant log: "
+        f"{options.config_dir / 'home-assistant.log'}"
+    )
+    if demo.departure is not None:
+        _say(
+            f"  charging plan: the TeltoCharge's car leaves at {demo.departure:%a %H:%M} with "
+            f"{PLAN_ENERGY_KWH:g} kWh to add, charged in the cheapest hours before"
+        )
+    _say("  Ctrl-C stops everything.")
+
+
 async def run(options: DemoOptions, ready: Callable[[Demo], Awaitable[None]] | None = None) -> None:
     """Run the demo until SIGINT/SIGTERM or `options.duration_s` after it is ready.
 
@@ -148,13 +170,7 @@ async def run(options: DemoOptions, ready: Callable[[Demo], Awaitable[None]] | N
         _say(f"Starting the emulators and Home Assistant in {options.config_dir} ...")
         async with Demo(options) as demo:
             started.set()
-            _say(
-                f"\nPowershare demo ready: {options.url}/{DASHBOARD_URL}/demo\n"
-                f"  user: {options.username}   password: {options.password}\n"
-                f"  simulated day runs x{options.time_scale:g}; Home Assistant log: "
-                f"{options.config_dir / 'home-assistant.log'}\n"
-                "  Ctrl-C stops everything."
-            )
+            _announce(demo)
             # The user's extra load is followed from the start (a test's `ready` steps it).
             extra_load = loop.create_task(follow_extra_load(demo))
             try:

@@ -232,6 +232,26 @@ def test_limits_below_the_minimum_mean_zero() -> None:
     assert decision.groups["main"].requested == (14.0, 14.0, 14.0)
 
 
+def test_the_plans_slot_caps_a_charger_and_the_fuse_still_wins() -> None:
+    config = one_group_site(
+        20.0,
+        (
+            ChargerConfig(id="waits", group_id="main", plan_limit=0),
+            ChargerConfig(id="planned", group_id="main", plan_limit=30),
+            ChargerConfig(id="slow", group_id="main", plan_limit=8, schedule_limit=10),
+        ),
+    )
+    loop = Loop(config, cars={name: Car() for name in ("waits", "planned", "slow")})
+    decision = loop.run(30)
+    assert loop.amps()["waits"] == 0
+    assert decision.chargers["waits"].reason is Reason.PLAN_LIMIT
+    assert loop.amps()["slow"] == 8
+    assert decision.chargers["slow"].reason is Reason.PLAN_LIMIT
+    # The plan allows 30 A; the 20 A fuse, less the other car, does not.
+    assert loop.amps()["planned"] == 20 - 8
+    assert decision.chargers["planned"].reason is Reason.GROUP_FUSE
+
+
 def test_the_chargers_own_limit_caps_it() -> None:
     config = one_group_site(40.0, chargers(1))
     balancer = Balancer(config)

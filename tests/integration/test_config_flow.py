@@ -1295,7 +1295,7 @@ async def test_root_group_tunables(hass: HomeAssistant) -> None:
     root = _group(hass)
     result = await _options(hass, root)
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["site", "tariff"]
+    assert result["menu_options"] == ["site", "tariff", "solar_forecast"]
     result = await _options_configure(hass, result, {"next_step_id": "site"})
     assert result["step_id"] == "site"
     defaults = result["data_schema"]({})

@@ -23,17 +23,19 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for layer in (
         {"engine", "devices", "peak", "planner"},
         {"const", "schedule", "profiles"},
-        {"settings", "repairs", "tariffs"},
+        {"settings", "repairs", "tariffs", "charging_goals", "solar_forecast"},
         {"entity_charger"},
         {"connection"},
         {"coordinator"},
         {"balancing"},
         {"hub"},
         {"entity", "charger_sensors", "peak_sensors"},
-        {"session_sensors"},
+        {"session_sensors", "plan_entities"},
         {
             "binary_sensor",
             "button",
+            "datetime",
+            "time",
             "number",
             "select",
             "sensor",
@@ -42,6 +44,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
             "diagnostics",
             "config_flow",
         },
+        {"plan_services"},  # the plan's actions, beside the others (`services`)
         {""},  # the integration's own __init__
     )
 )

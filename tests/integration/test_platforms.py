@@ -26,6 +26,8 @@ from custom_components.powershare.devices.teltocharge import ErrorFlag, WarningF
         [Platform.SELECT],
         [Platform.SENSOR],
         [Platform.SWITCH],
+        [Platform.DATETIME],
+        [Platform.TIME],
     ],
 )
 async def test_platform_snapshots(

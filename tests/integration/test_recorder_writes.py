@@ -111,7 +111,7 @@ async def test_a_noisy_meter_writes_little_while_balancing_decides_every_cycle(
     # The noise alone moves no current or fuse figure by a whole amp: nothing to write.
     for key in ("current_l1", "current_l2", "current_l3"):
         assert writes[f"sensor.main_meter_{key}"] == 0
-    for key in ("meter_l1", "available_l1", "allocated_l1", "usage_l1"):
+    for key in ("available_l1", "allocated_l1", "usage_l1"):
         assert writes[f"sensor.main_fuse_{key}"] == 0
     # Without the policy the meter's currents alone would have written about a state each
     # per cycle: the reading does change every cycle.
@@ -140,11 +140,25 @@ async def test_a_real_step_shows_at_once(
     figures = decision.groups[site.group_entry.entry_id]
     assert figures.meter is not None
     # The fuse figures show the step in the same cycle, in whole amps.
-    assert _number(hass, "sensor.main_fuse_meter_l1") == round(figures.meter[0])
     assert _number(hass, "sensor.main_fuse_available_l1") == round(figures.available[0])
     assert available_before - _number(hass, "sensor.main_fuse_available_l1") >= 5
     assert _number(hass, "sensor.main_meter_power") == pytest.approx(reading.total_power_w, abs=100)
-    assert {"sensor.main_meter_current_l1", "sensor.main_fuse_meter_l1"} <= set(_ours(hass, events))
+    assert {"sensor.main_meter_current_l1", "sensor.main_fuse_available_l1"} <= set(
+        _ours(hass, events)
+    )
+
+
+async def test_the_groups_meter_is_kept_once(hass: HomeAssistant, site: Site) -> None:
+    """The group's *Meter* figures are the meter device's currents: off by default."""
+    registry = er.async_get(hass)
+    for phase in ("l1", "l2", "l3"):
+        group_meter = registry.async_get(f"sensor.main_fuse_meter_{phase}")
+        assert group_meter is not None
+        assert group_meter.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+        assert hass.states.get(f"sensor.main_meter_current_{phase}") is not None
+    available = registry.async_get("sensor.main_fuse_available_l1")
+    assert available is not None
+    assert available.disabled_by is None
 
 
 async def test_a_small_drift_is_written_after_the_longest_wait(
@@ -176,7 +190,7 @@ def test_each_figure_has_a_unit_of_change() -> None:
     assert unit(_description(METER_SENSORS, "import_energy")) == pytest.approx(0.1)
     assert unit(_description(GROUP_SENSORS, "available_l2")) == 1.0
     assert unit(_description(GROUP_SENSORS, "allocated_power")) == 1.0
-    assert unit(_description(PEAK_SENSORS, "peak_average")) == pytest.approx(10.0)  # W
+    assert unit(_description(PEAK_SENSORS, "peak_average")) == pytest.approx(100.0)  # W
     assert unit(_description(PEAK_SENSORS, "peak_budget_left")) == pytest.approx(100.0)  # Wh
     assert unit(_description(TELTOCHARGE_SENSORS, "session_duration")) == pytest.approx(36.0)
     assert unit(_description(TELTOCHARGE_SENSORS, "status")) == 0.0  # discrete: every change

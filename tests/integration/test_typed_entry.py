@@ -22,10 +22,12 @@ CHECKED = {
     "__init__.py": ("async_setup_entry", "async_unload_entry"),
     "binary_sensor.py": ("async_setup_entry",),
     "button.py": ("async_setup_entry",),
+    "datetime.py": ("async_setup_entry",),
     "number.py": ("async_setup_entry",),
     "select.py": ("async_setup_entry",),
     "sensor.py": ("async_setup_entry",),
     "switch.py": ("async_setup_entry",),
+    "time.py": ("async_setup_entry",),
     "diagnostics.py": ("async_get_config_entry_diagnostics",),
     "config_flow/__init__.py": ("async_get_options_flow",),
 }

@@ -1,7 +1,9 @@
 """The demo (`scripts/demo`): its real Home Assistant balances a mixed site on one fuse.
 
 The end-to-end test starts the whole demo (emulators, `hass`, onboarding, config flows,
-dashboard) on a free port, checks what a user would see, that the three chargers (a
+dashboard) on a free port, checks what a user would see, that the TeltoCharge's charging plan
+puts its 15 kWh into the cheapest hours before its departure (the day-ahead price sensor's
+forecast) and that it follows it, then clears the plan; that the three chargers (a
 TeltoCharge, a V2C Trydan, a wallbox driven through Home Assistant entities) all get a share
 of L2 and do what Powershare decided, and that the main fuse holds before and after a step
 of load; then lets `--duration` stop it. It is skipped only where the `hass` executable is
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +28,11 @@ from simulators.demo import (
     FUSE_A,
     MARKER_FILE,
     PEAK_FLOOR_KW,
+    PLAN_DEPARTURE_H,
+    PLAN_ENERGY_KWH,
+    PLAN_SLOTS_TITLE,
+    PLAN_TITLE,
+    PRICE_SENSOR,
     WALLBOX_DOMAIN,
     Demo,
     DemoError,
@@ -33,9 +41,11 @@ from simulators.demo import (
     RegisteredEntity,
     configuration_yaml,
     parse_args,
+    plan_charger,
     run,
     write_config_dir,
 )
+from simulators.demo.entries import devices_of
 from simulators.demo_site import (
     RunningCharger,
 )
@@ -84,12 +94,153 @@ def _site_sum(chargers: list[tuple[RunningCharger, str]], amps: dict[str, float]
 
 async def _check_running_demo(demo: Demo, seen: dict[str, Any]) -> None:
     await _check_entries(demo)
+    # The TeltoCharge starts with a charging goal: its plan first, then it is cleared, so that
+    # the three cars share the fuse as they do without one.
+    seen["plan"] = await _check_plan(demo)
     # The demo starts with a capacity tariff (this month's peak, at least 6 kW): off first, so
     # the fuse alone shares L2; then on again, and the budget holds the cars back.
     await _set_tariff(demo, "off")
     await _check_sharing(demo, seen)
     await _check_peak_budget(demo)
     await _check_dashboard(demo)
+
+
+async def _check_plan(demo: Demo) -> dict[str, Any]:
+    """The TeltoCharge's plan: its departure, 15 kWh in the cheapest hours, followed; cleared."""
+    client = demo.client
+    entries = demo.entries
+    assert client is not None
+    assert entries is not None
+    charger = plan_charger(entries, demo.site)
+    assert charger is not None
+    departure = demo.departure
+    assert departure is not None
+    # The full hour after 9 hours from when it was set (seconds ago), as the user reads it.
+    ahead = departure - datetime.now(departure.tzinfo)
+    hours = timedelta(hours=PLAN_DEPARTURE_H)
+    assert hours - timedelta(minutes=5) <= ahead < hours + timedelta(hours=1)
+    assert (departure.minute, departure.second) == (0, 0)
+    plan_sensor = _entity(demo.entities, charger, "charging_plan")
+    load_sensor = _entity(demo.entities, entries.group, "planned_load")
+
+    # A plan made in the first cycles, while the fuse's room still reads nothing (the cars'
+    # first currents out of control), falls short; the next plan, seconds later, does not.
+    async def planned() -> dict[str, Any] | None:
+        states = await client.states()
+        plan, load = states.get(plan_sensor), states.get(load_sensor)
+        if plan is None or load is None or "slots" not in load["attributes"]:
+            return None
+        attributes = plan["attributes"]
+        if "departure" not in attributes or attributes["shortfall_kwh"] > 0:
+            return None
+        return {"plan": plan, "load": load}
+
+    found = await _until(planned, "the TeltoCharge's charging plan")
+    plan, load = found["plan"], found["load"]
+    attributes = plan["attributes"]
+    assert datetime.fromisoformat(attributes["departure"]) == departure
+    # 15 kWh (less the little charged before the goal was set), all of it by the departure.
+    assert PLAN_ENERGY_KWH - 1.0 < attributes["needed_kwh"] <= PLAN_ENERGY_KWH
+    assert attributes["planned_kwh"] == pytest.approx(attributes["needed_kwh"], abs=0.05)
+    assert attributes["shortfall_kwh"] == 0
+    slots = attributes["slots"]
+    assert slots
+    assert all(datetime.fromisoformat(slot["start"]) < departure for slot in slots)
+    first = datetime.fromisoformat(plan["state"])  # the charging plan's state: the next start
+    assert first == min(
+        datetime.fromisoformat(slot["start"]) for slot in slots if slot["energy_kwh"] > 0.01
+    )
+    _check_cheapest_slots(load["attributes"]["slots"], departure)
+    assert load["attributes"]["total_cost"] == pytest.approx(attributes["expected_cost"], abs=0.02)
+    states = await client.states()
+    shown_departure = states[_entity(demo.entities, charger, "departure")]["state"]
+    assert datetime.fromisoformat(shown_departure) == departure
+    # The TeltoCharge follows the plan: no current while the present slot has none planned
+    # (unless the next quarter-hour, which may have some, came in the meantime).
+    allocated = _entity(demo.entities, charger, "allocated_current")
+    reason = _entity(demo.entities, charger, "balancing_reason")
+    quarter = int(time.time() // 900)
+    if _number(load) == 0:
+
+        async def waiting() -> bool:
+            now = await client.states()
+            held = _number(now.get(allocated)) == 0 and now[reason]["state"] == "plan_limit"
+            return held or int(time.time() // 900) != quarter
+
+        await _until(waiting, "the TeltoCharge to wait for its planned slots")
+    await _check_plan_table(demo, load_sensor)
+    await _clear_plan(demo, charger)
+    return dict(attributes)
+
+
+def _check_cheapest_slots(slots: list[dict[str, Any]], departure: datetime) -> None:
+    """The plan takes the cheapest slots before the departure (the planned load's slots).
+
+    Every slot it charges in is no dearer than one it leaves (a slot without a price, the
+    hour the clocks turn back, counts as the dearest, as the planner counts it).
+    """
+    window = [slot for slot in slots if datetime.fromisoformat(slot["start"]) < departure]
+    dearest = max(slot["price"] for slot in window if slot["price"] is not None)
+    prices = [dearest if slot["price"] is None else slot["price"] for slot in window]
+    used = [price for slot, price in zip(window, prices, strict=True) if slot["load_kw"] > 0.04]
+    left = [price for slot, price in zip(window, prices, strict=True) if slot["load_kw"] <= 0.04]
+    assert used
+    assert not left or max(used) <= min(left)
+    assert sum(used) / len(used) < sum(prices) / len(prices)  # cheaper than charging at once
+
+
+async def _check_plan_table(demo: Demo, load_sensor: str) -> None:
+    """The dashboard's table of the planned slots renders: a header and a row per slot."""
+    client = demo.client
+    assert client is not None
+    dashboard = yaml.safe_load((demo.options.config_dir / DASHBOARD_FILE).read_text())
+    table = next(
+        card for card in dashboard["views"][0]["cards"] if card.get("title") == PLAN_SLOTS_TITLE
+    )
+
+    async def made_at() -> tuple[str, int]:
+        load = (await client.states())[load_sensor]["attributes"]
+        return load["made_at"], sum(slot["load_kw"] > 0.04 for slot in load["slots"])
+
+    async def rendered() -> tuple[str, int] | None:
+        """The card's text with the number of slots planned, when no new plan came between."""
+        before = await made_at()
+        async with client.session.post(
+            f"{client.url}/api/template",
+            json={"template": table["content"]},
+            headers={"Authorization": f"Bearer {client.token}"},
+        ) as response:
+            assert response.status == 200
+            text = await response.text()  # the markdown card's text, as the frontend gets it
+        after = await made_at()
+        return (text, after[1]) if before == after else None
+
+    text, slots = await _until(rendered, "the planned slots' table")
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    assert lines[0] == "| Start | &emsp;kW | &emsp;EUR/kWh |"
+    assert slots > 0
+    assert len(lines) == 2 + slots
+    assert "total cost" in text
+
+
+async def _clear_plan(demo: Demo, charger: str) -> None:
+    """Cleared (`powershare.clear_charging_plan`), the plan and its entities go."""
+    client = demo.client
+    entries = demo.entries
+    assert client is not None
+    assert entries is not None
+    plan_sensor = _entity(demo.entities, charger, "charging_plan")
+    load_sensor = _entity(demo.entities, entries.group, "planned_load")
+    (device,) = await devices_of(client, charger)
+    await client.request(
+        "POST", f"/api/services/{DOMAIN}/clear_charging_plan", {"device_id": device}
+    )
+
+    async def cleared() -> bool:
+        now = await client.states()
+        return {now[plan_sensor]["state"], now[load_sensor]["state"]} == {"unknown"}
+
+    await _until(cleared, "the charging plan to be cleared")
 
 
 async def _set_tariff(demo: Demo, mode: str) -> None:
@@ -125,7 +276,7 @@ async def _check_peak_budget(demo: Demo) -> None:
             and all(_number(states.get(entity_id)) is not None for entity_id in shown)
         )
 
-    await _until(held_back, "the peak budget to hold the cars back", timeout_s=60.0)
+    await _until(held_back, "the peak budget to hold the cars back", timeout_s=90.0)
 
 
 async def _check_entries(demo: Demo) -> None:
@@ -300,9 +451,10 @@ async def _check_dashboard(demo: Demo) -> None:
     # The dashboard names the entities that exist: the group's, each charger's, the wallbox's.
     dashboard = yaml.safe_load((demo.options.config_dir / DASHBOARD_FILE).read_text())
     states = await client.states()
-    shown = [
-        row["entity"] for card in dashboard["views"][0]["cards"] for row in card.get("entities", [])
-    ]
+    cards = dashboard["views"][0]["cards"]
+    shown = [row["entity"] for card in cards for row in card.get("entities", []) if "entity" in row]
+    charger = plan_charger(entries, demo.site)
+    assert charger is not None
     for entry, key in [
         *((entries.group, f"allocated_{p}") for p in ("l1", "l2", "l3")),
         *((entry, "allocated_current") for entry in entries.chargers),
@@ -310,10 +462,31 @@ async def _check_dashboard(demo: Demo) -> None:
     ]:
         assert _entity(demo.entities, entry, key) in shown
     assert all(entity_id in states for entity_id in shown)
-    # The demo's tariff by time of day (set through the main group's options flow) is in force:
-    # night or day, by the machine's clock.
-    price = _number(states.get(_entity(demo.entities, entries.group, "energy_price")))
-    assert price in (0.12, 0.3)
+    # The charging plan's card: the TeltoCharge's goal and plan, the planned load, the price.
+    plan_card = next(card for card in cards if card.get("title") == PLAN_TITLE)
+    assert [row.get("entity") for row in plan_card["entities"]] == [
+        None,  # a section: the charger
+        *(
+            _entity(demo.entities, charger, key)
+            for key in ("departure", "charging_plan", "planned_energy", "planned_cost")
+        ),
+        None,  # a section: all cars
+        _entity(demo.entities, entries.group, "planned_load"),
+        PRICE_SENSOR,
+    ]
+    table = next(card for card in cards if card.get("title") == PLAN_SLOTS_TITLE)
+    assert table["type"] == "markdown"
+    assert _entity(demo.entities, entries.group, "planned_load") in table["content"]
+    # The demo's tariff, the day-ahead price sensor (set through the main group's options
+    # flow), is in force: the main fuse's price now is the sensor's (both follow the hour).
+    price_entity = _entity(demo.entities, entries.group, "energy_price")
+
+    async def sensor_price() -> bool:
+        now = await client.states()
+        price = _number(now.get(price_entity))
+        return price is not None and price == _number(now.get(PRICE_SENSOR))
+
+    await _until(sensor_price, "the main fuse's price to be the day-ahead price sensor's")
     wallbox_entities = {e.entity_id for e in demo.entities if e.config_entry_id == entries.wallbox}
     assert len(wallbox_entities) == 5
     assert wallbox_entities <= set(shown)
@@ -336,7 +509,7 @@ async def test_demo_end_to_end(tmp_path: Path, socket_enabled: None) -> None:
 
     started = time.monotonic()
     await asyncio.wait_for(run(options, ready=ready), 140)
-    assert set(seen) == {"group", "before_step", "after_step"}
+    assert set(seen) == {"plan", "group", "before_step", "after_step"}
     assert time.monotonic() - started < 140
     # Home Assistant was stopped: nobody answers on the port any more.
     with pytest.raises(ConnectionRefusedError):

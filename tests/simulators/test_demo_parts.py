@@ -1,5 +1,7 @@
 """The demo's parts, each alone: the dashboard, the mixed site and its meter, the Home
-Assistant process's environment, the demo wallbox integration, a busy port."""
+Assistant process's environment, the demo wallbox integration, a busy port; the day-ahead
+price sensor, the charging plan's cards and goal (with Home Assistant's `hass` fixture where
+a template renders)."""
 
 from __future__ import annotations
 
@@ -7,14 +9,31 @@ import json
 import os
 import socket
 import sys
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
+from homeassistant.helpers.template import Template
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.powershare.tariffs import forecast_from_attributes
 from simulators.demo import (
+    DAY_AHEAD_PRICES,
     DOMAIN,
+    PLAN_ENERGY_KWH,
+    PLAN_SLOTS_TITLE,
+    PLAN_TITLE,
+    PRICE_SENSOR,
+    PRICE_SENSOR_NAME,
+    PRICE_UNIT,
     REPO_ROOT,
+    TIME_ZONE,
     WALLBOX_DOMAIN,
     WALLBOX_INTEGRATION_DIR,
     WALLBOX_ROWS,
@@ -22,9 +41,14 @@ from simulators.demo import (
     DemoEntries,
     DemoError,
     DemoOptions,
+    HassClient,
     build_dashboard,
+    configuration_yaml,
     hass_environment,
+    plan_departure,
     registered_entities,
+    set_demo_plan,
+    slots_table,
 )
 from simulators.demo.entries import WALLBOX_ALLOWED, WALLBOX_CURRENTS, WALLBOX_LIMIT
 from simulators.demo.hass import port_is_free
@@ -42,9 +66,11 @@ from simulators.v2c import TrydanEmulator
 from simulators.wallbox import WallboxEmulator
 
 if TYPE_CHECKING:
-    pass
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import HomeAssistant
 
 HASS = DemoOptions().hass
+AMSTERDAM = ZoneInfo(TIME_ZONE)
 
 
 def test_dashboard_follows_the_registry() -> None:
@@ -85,6 +111,8 @@ def test_dashboard_follows_the_registry() -> None:
     assert cards[1]["entities"] == []
     meter_card = next(card for card in cards if "Shelly" in card.get("title", ""))
     assert meter_card["entities"] == [{"entity": "sensor.meter_p", "name": "Power"}]
+    # No TeltoCharge, no charging plan to show.
+    assert not [card for card in cards if card.get("title") in (PLAN_TITLE, PLAN_SLOTS_TITLE)]
 
 
 def test_a_mixed_site_shares_l2() -> None:
@@ -285,3 +313,247 @@ def test_a_port_left_in_time_wait_is_free_again(socket_enabled: None) -> None:
             accepted.close()  # the server side closes first: its end waits in TIME_WAIT
             client.recv(1)
     assert port_is_free(port)
+
+
+# -- the day-ahead price sensor and the charging plan -----------------------------------------
+
+
+# The template's minute timer (it renders `now()`) outlives the test's Home Assistant.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_the_price_sensor_announces_today_and_tomorrow(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The configuration's template sensor: the hour's price, two days of Nordpool's lists."""
+    await hass.config.async_set_time_zone(TIME_ZONE)
+    freezer.move_to(datetime(2025, 6, 2, 23, 59, 0, tzinfo=AMSTERDAM))
+    config = yaml.safe_load(configuration_yaml(18003))
+    (block,) = config["template"]
+    (sensor,) = block["sensor"]
+    assert sensor["name"] == PRICE_SENSOR_NAME
+    assert sensor["unit_of_measurement"] == PRICE_UNIT
+    assert set(sensor["attributes"]) == {"raw_today", "raw_tomorrow"}
+    assert await async_setup_component(hass, "template", {"template": config["template"]})
+    await hass.async_block_till_done()
+
+    def check(day: datetime) -> None:
+        state = hass.states.get(PRICE_SENSOR)
+        assert state is not None
+        assert float(state.state) == DAY_AHEAD_PRICES[dt_util.now().hour]
+        for offset, key in enumerate(("raw_today", "raw_tomorrow")):
+            points = state.attributes[key]
+            assert isinstance(points, list)
+            assert len(points) == 24
+            assert [point["value"] for point in points] == list(DAY_AHEAD_PRICES)
+            first = datetime.fromisoformat(points[0]["start"])
+            assert first == day + timedelta(days=offset)
+            assert first.utcoffset() == timedelta(hours=2)  # local time (summer in Amsterdam)
+            assert all(a["end"] == b["start"] for a, b in pairwise(points))
+            assert datetime.fromisoformat(points[-1]["end"]) == day + timedelta(days=offset + 1)
+        # Powershare's reader of price sensors' forecasts takes all 48 hours.
+        forecast = forecast_from_attributes(state.attributes, PRICE_UNIT, day)
+        assert len(forecast) == 48
+        assert forecast[0].start == day.timestamp()
+        assert [point.price for point in forecast] == list(DAY_AHEAD_PRICES) * 2
+
+    check(datetime(2025, 6, 2, tzinfo=AMSTERDAM))
+    # After midnight, today is the next day (the template follows `now()`).
+    freezer.move_to(datetime(2025, 6, 3, 0, 1, 0, tzinfo=AMSTERDAM))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    check(datetime(2025, 6, 3, tzinfo=AMSTERDAM))
+
+
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+@pytest.mark.parametrize(
+    ("eve", "hours"),
+    [
+        (datetime(2025, 3, 29, 23, 59, tzinfo=AMSTERDAM), [0, 1, *range(3, 24)]),  # no 02:00
+        (datetime(2025, 10, 25, 23, 59, tzinfo=AMSTERDAM), [0, 1, 2, 2, *range(3, 24)]),  # twice
+    ],
+)
+async def test_the_price_sensor_has_every_hour_when_the_clocks_change(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, eve: datetime, hours: list[int]
+) -> None:
+    """23 or 25 hours, as Nordpool's lists: Powershare's forecast has no gap and no overlap.
+
+    Summer time starts (02:00 is 03:00) or ends (02:00 comes twice) the day after `eve`.
+    """
+    await hass.config.async_set_time_zone(TIME_ZONE)
+    freezer.move_to(eve)
+    config = yaml.safe_load(configuration_yaml(18004))
+    assert await async_setup_component(hass, "template", {"template": config["template"]})
+    await hass.async_block_till_done()
+    state = hass.states.get(PRICE_SENSOR)
+    assert state is not None
+    tomorrow = state.attributes["raw_tomorrow"]
+    assert [datetime.fromisoformat(point["start"]).hour for point in tomorrow] == hours
+    assert [point["value"] for point in tomorrow] == [DAY_AHEAD_PRICES[hour] for hour in hours]
+    midnight = datetime(eve.year, eve.month, eve.day, tzinfo=AMSTERDAM)
+    forecast = forecast_from_attributes(state.attributes, PRICE_UNIT, midnight)
+    assert len(forecast) == 24 + len(hours)
+    assert all(point.end - point.start == 3600 for point in forecast)
+    assert all(a.end == b.start for a, b in pairwise(forecast))
+    assert forecast[-1].end == (midnight + timedelta(days=2)).timestamp()
+
+
+def test_the_prices_have_a_realistic_shape() -> None:
+    """Cheap at night (01-06) and in the solar hours, dear in the morning and the evening."""
+    prices = DAY_AHEAD_PRICES
+    assert len(prices) == 24
+    night, solar = prices[1:6], prices[11:15]
+    morning, evening = prices[7:9], prices[17:21]
+    assert max(night + solar) < min(prices) + 0.1
+    assert max(night + solar) < min(morning + evening)
+    assert all(0.05 < price < 0.6 for price in prices)
+
+
+async def test_the_slots_table_lists_the_planned_slots(hass: HomeAssistant) -> None:
+    await hass.config.async_set_time_zone(TIME_ZONE)
+    load = "sensor.main_fuse_planned_load"
+    content = slots_table(load)
+    empty = Template(content, hass).async_render(parse_result=False)
+    assert empty == "No charging plan: a car with a departure and a target gets one."
+    hass.states.async_set(
+        load,
+        "0.0",
+        {
+            "made_at": "2025-06-02T22:00:00+02:00",
+            "total_cost": 1.5,
+            "slots": [
+                {"start": "2025-06-03T01:00:00+02:00", "load_kw": 0.0, "price": 0.19},
+                {"start": "2025-06-03T01:15:00+02:00", "load_kw": 11.04, "price": 0.16},
+                {"start": "2025-06-03T01:30:00+02:00", "load_kw": 0.01, "price": 0.16},
+                {"start": "2025-06-03T01:45:00+02:00", "load_kw": 5.5, "price": None},
+            ],
+        },
+    )
+    shown = Template(content, hass).async_render(parse_result=False)
+    assert shown.splitlines() == [
+        "**4.1 kWh in 2 quarter-hours, total cost 1.50 EUR**",
+        "",
+        "| Start | &emsp;kW | &emsp;EUR/kWh |",
+        "|:--|--:|--:|",
+        "| Tue 01:15 | &emsp;11.0 | &emsp;0.160 |",
+        "| Tue 01:45 | &emsp;5.5 | &emsp;- |",
+    ]
+
+
+def _plan_registry() -> list[dict[str, Any]]:
+    keys = {
+        "t": ["allocated_current", "departure", "charging_plan", "planned_energy", "planned_cost"],
+        "v": ["allocated_current", "charging_plan"],
+        "g": ["energy_price", "planned_load"],
+    }
+    return [
+        {
+            "entity_id": f"x.{entry}_{key}",
+            "config_entry_id": entry,
+            "platform": DOMAIN,
+            "translation_key": key,
+        }
+        for entry, entry_keys in keys.items()
+        for key in entry_keys
+    ]
+
+
+def test_dashboard_shows_the_charging_plan() -> None:
+    site = DemoSite()
+    site.chargers = [
+        RunningCharger(spec, build_emulator(spec, site.clock)) for spec in DEMO_CHARGERS
+    ]
+    entries = DemoEntries(meter="m", group="g", chargers=("t", "v", "w"))
+    cards = build_dashboard(registered_entities(_plan_registry()), entries, site)["views"][0][
+        "cards"
+    ]
+    titles = [card.get("title") for card in cards]
+    # After the tariff and costs: the TeltoCharge's (Driveway's) plan, then its slots.
+    plan_at = titles.index(PLAN_TITLE)
+    assert titles[plan_at - 1] == "Main fuse: tariff and costs"
+    assert titles[plan_at + 1] == PLAN_SLOTS_TITLE
+    plan, table = cards[plan_at], cards[plan_at + 1]
+    assert plan["type"] == "entities"
+    assert plan["entities"] == [
+        {"type": "section", "label": "Driveway (TeltoCharge)"},
+        {"entity": "x.t_departure", "name": "Departure"},
+        {"entity": "x.t_charging_plan", "name": "Starts charging"},
+        {"entity": "x.t_planned_energy", "name": "Planned energy by departure"},
+        {"entity": "x.t_planned_cost", "name": "Planned cost"},
+        {"type": "section", "label": "Main fuse: all cars"},
+        {"entity": "x.g_planned_load", "name": "Planned load now"},
+        {"entity": PRICE_SENSOR, "name": "Day-ahead price now"},
+    ]
+    assert table == {
+        "type": "markdown",
+        "title": PLAN_SLOTS_TITLE,
+        "content": slots_table("x.g_planned_load"),
+    }
+    # Only Home Assistant's own cards.
+    assert {card["type"] for card in cards} <= {"entities", "history-graph", "markdown"}
+
+
+@pytest.mark.parametrize(
+    ("now", "departure"),
+    [
+        ("2025-06-02T10:20:00+02:00", "2025-06-02T20:00:00+02:00"),
+        ("2025-06-02T10:00:00+02:00", "2025-06-02T19:00:00+02:00"),
+        ("2025-06-02T20:59:59+00:00", "2025-06-03T08:00:00+02:00"),  # UTC in, local out
+        ("2025-10-25T20:30:00+02:00", "2025-10-26T05:00:00+01:00"),  # over the clock change
+    ],
+)
+def test_the_departure_is_a_full_hour_9_to_10_hours_ahead(now: str, departure: str) -> None:
+    moment = datetime.fromisoformat(now)
+    leave = plan_departure(moment)
+    assert leave == datetime.fromisoformat(departure)
+    assert leave.tzinfo == AMSTERDAM
+    assert timedelta(hours=9) <= leave - moment < timedelta(hours=10)
+
+
+class _RecordingClient:
+    """What `set_demo_plan` asks of Home Assistant, answered without one."""
+
+    def __init__(self, devices: list[dict[str, Any]]) -> None:
+        self.devices = devices
+        self.calls: list[tuple[str, str, Any]] = []
+
+    async def ws_command(self, command: str, **_fields: Any) -> Any:
+        assert command == "config/device_registry/list"
+        return self.devices
+
+    async def request(self, method: str, path: str, payload: Any = None) -> Any:
+        self.calls.append((method, path, payload))
+        return []
+
+
+async def test_the_teltocharge_gets_its_goal_through_the_service() -> None:
+    site = DemoSite()
+    site.chargers = [
+        RunningCharger(spec, build_emulator(spec, site.clock)) for spec in DEMO_CHARGERS
+    ]
+    entries = DemoEntries(meter="m", group="g", chargers=("t", "v", "w"))
+    client = _RecordingClient(
+        [
+            {"id": "dev-v", "config_entries": ["v"]},
+            {"id": "dev-t", "config_entries": ["t"]},
+        ]
+    )
+    now = datetime(2025, 6, 2, 8, 30, tzinfo=UTC)
+    departure = await set_demo_plan(cast("HassClient", client), entries, site, now=now)
+    assert departure == datetime(2025, 6, 2, 20, 0, tzinfo=AMSTERDAM)
+    assert client.calls == [
+        (
+            "POST",
+            f"/api/services/{DOMAIN}/set_charging_plan",
+            {
+                "device_id": "dev-t",
+                "departure": "2025-06-02T20:00:00+02:00",
+                "energy": PLAN_ENERGY_KWH,
+            },
+        )
+    ]
+    # A site without a TeltoCharge has no plan; a TeltoCharge without a device is an error.
+    assert (
+        await set_demo_plan(cast("HassClient", client), DemoEntries("m", "g", ()), DemoSite())
+        is None
+    )
+    with pytest.raises(DemoError, match="no device"):
+        await set_demo_plan(cast("HassClient", _RecordingClient([])), entries, site, now=now)

@@ -9,16 +9,24 @@ without a cost.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.util import dt as dt_util
 
 from custom_components.powershare.const import LOGGER
 from custom_components.powershare.settings import OPT_TARIFF, setting
-from custom_components.powershare.tariffs import Tariff, TariffKind, price_per_kwh
+from custom_components.powershare.tariffs import (
+    PricePoint,
+    Tariff,
+    TariffKind,
+    forecast_from_attributes,
+    price_per_kwh,
+)
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
@@ -45,9 +53,10 @@ def sensor_price(hass: HomeAssistant, entity_id: str) -> float | None:
     if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
         return None
     try:
-        return price_per_kwh(float(state.state), state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+        price = price_per_kwh(float(state.state), state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
     except ValueError:
         return None
+    return price if math.isfinite(price) else None  # "nan" parses, and is no price
 
 
 class PriceSource:
@@ -79,3 +88,31 @@ class PriceSource:
         if self._held is not None and now - self._held[1] <= PRICE_HOLD_S:
             return self._held[0]
         return None
+
+    def forecast(
+        self, now: datetime, start: datetime, slot: timedelta, count: int
+    ) -> tuple[float | None, ...]:
+        """Return the price per kWh of `count` slots from `start` (None where unknown).
+
+        A tariff by time range knows every slot (its price at the slot's start); a price
+        sensor the slots its forecast attributes cover, and the present slot (`now` is in
+        it) its state.
+        """
+        starts = [start + slot * index for index in range(count)]
+        tariff = self.tariff
+        if tariff.kind is not TariffKind.PRICE_SENSOR or tariff.price_entity is None:
+            return tuple(tariff.price_at(moment) for moment in starts)
+        state = self.hass.states.get(tariff.price_entity)
+        points: tuple[PricePoint, ...] = ()
+        if state is not None:
+            midnight = dt_util.start_of_local_day(dt_util.as_local(start))
+            unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+            points = forecast_from_attributes(state.attributes, unit, midnight)
+        prices: list[float | None] = []
+        for moment in starts:
+            stamp = moment.timestamp()
+            price = next((p.price for p in points if p.start <= stamp < p.end), None)
+            prices.append(price)
+        if prices and prices[0] is None:
+            prices[0] = self.price(now)
+        return tuple(prices)

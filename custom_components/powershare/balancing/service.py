@@ -24,6 +24,7 @@ from custom_components.powershare.const import CONF_METER, LOGGER
 from custom_components.powershare.engine import PHASES, Balancer
 from custom_components.powershare.engine.network import load_power_amps
 from custom_components.powershare.repairs import RepairTracker
+from custom_components.powershare.settings import OPT_SOLAR_FORECAST, setting
 
 from .apply import (
     async_apply_decision,
@@ -32,7 +33,9 @@ from .apply import (
     held_if_silent,
 )
 from .auto_lock import AutoLock
+from .outlook import Outlook, house_amps
 from .peak import PeakKeeper, peak_settings
+from .plans import PlanKeeper
 from .prices import PriceSource, tariff_of
 from .sessions import SessionLog
 from .site import build_site, root_group, schedules_moved, three_phase_chargers_below
@@ -97,6 +100,8 @@ class BalancingService:
     """Charging sessions in progress, each charger's last one, energy and cost totals."""
     prices: PriceSource = field(init=False)
     """The price of a kWh, from the root group's tariff."""
+    plans: PlanKeeper = field(init=False)
+    """The charging plans of the cars with a departure and a target."""
 
     def __post_init__(self) -> None:
         """Create the repair tracker and the peak budget."""
@@ -104,6 +109,7 @@ class BalancingService:
         self.peak = PeakKeeper(self.hass)
         self.sessions = SessionLog(self.hass)
         self.prices = PriceSource(self.hass)
+        self.plans = PlanKeeper(self.hass)
 
     @property
     def site(self) -> SiteConfig | None:
@@ -175,7 +181,7 @@ class BalancingService:
 
     def _rebuild(self) -> None:
         try:
-            site = build_site(self.groups, self.chargers.values())
+            site = build_site(self.groups, self.chargers.values(), self.plans.limits)
         except ValueError as err:
             self.problem = SiteProblem(str(err))
             self._site = self._balancer = None
@@ -294,7 +300,31 @@ class BalancingService:
         self.auto_lock.check(self.hass, decision, self.chargers)
         moment = dt_util.as_local(dt_util.utc_from_timestamp(decision.now))
         self.sessions.record(decision, self.chargers, self.prices.price(moment))
+        self._follow_plans(decision, site)
         self._notify()
+
+    def _follow_plans(self, decision: Decision, site: SiteConfig) -> None:
+        """Plan again if needed; a charger entering another slot is balanced at once."""
+        session_kwh = {
+            entry_id: session.totals.energy_kwh for entry_id, session in self.sessions.open.items()
+        }
+        limit_w = self.peak.tracker.limit_w if self.peak.budget is not None else None
+        last = decision.groups.get(site.root.id)
+        house_kw = None
+        if last is not None:
+            house = sum(house_amps(site.root, last))
+            house_kw = load_power_amps(site.network, house) * site.voltage / 1000
+        outlook = Outlook(
+            self.prices,
+            house_kw=house_kw,
+            peak_limit_kw=None if limit_w is None else limit_w / 1000.0,
+            solar_entity=setting(root_group(self.groups), OPT_SOLAR_FORECAST),
+        )
+        if self.plans.update(decision, site, self.chargers, session_kwh, outlook):
+            self._rebuild()
+            self.async_request_cycle()
+        for entry_id, short in self.plans.shortfalls(self.chargers).items():
+            self.repairs.plan_short(entry_id, short)
 
     def _peak_budget(self, site: SiteConfig) -> PeakBudget | None:
         """Feed the peak budget the root meter's reading; return its budget for the engine."""

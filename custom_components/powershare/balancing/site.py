@@ -66,9 +66,11 @@ if TYPE_CHECKING:
 
 
 def build_site(
-    groups: Mapping[str, ConfigEntry[Any]], chargers: Iterable[ChargerLink]
+    groups: Mapping[str, ConfigEntry[Any]],
+    chargers: Iterable[ChargerLink],
+    plan_limits: Mapping[str, int] | None = None,
 ) -> SiteConfig:
-    """Return the site the loaded entries describe.
+    """Return the site the loaded entries describe, with the charging plans' slot caps.
 
     Raises ValueError, with a message for the user, when they do not form one tree; chargers
     whose group is not loaded are left out (the service holds them at their failsafe current).
@@ -80,8 +82,11 @@ def build_site(
     for group in group_configs:
         if group.parent_id is not None and group.parent_id not in known:
             raise ValueError(f"group {group.label}: its parent group was removed")
+    limits = plan_limits or {}
     charger_configs = tuple(
-        _charger_config(link) for link in chargers if setting(link.entry, CONF_GROUP) in known
+        _charger_config(link, limits.get(link.entry.entry_id))
+        for link in chargers
+        if setting(link.entry, CONF_GROUP) in known
     )
     root = root_group(groups)
     # The root's options hold the tunables among its other settings: keep only theirs.
@@ -188,7 +193,7 @@ def _group_config(entry: ConfigEntry[Any]) -> GroupConfig:
     )
 
 
-def _charger_config(link: ChargerLink) -> ChargerConfig:
+def _charger_config(link: ChargerLink, plan_limit: int | None) -> ChargerConfig:
     entry = link.entry
     reading = link.coordinator.data
     # The charging lock is a mode the user cannot override from the mode select.
@@ -215,6 +220,7 @@ def _charger_config(link: ChargerLink) -> ChargerConfig:
         user_limit=None if user_limit is None else int(user_limit),
         schedule_limit=None if limit_by_schedule is None else int(limit_by_schedule),
         profile_power_w=profile_power_now(entry),
+        plan_limit=plan_limit,
         name=entry.title,
         # What the kind of charger declares: how slowly it follows, how often it may be told.
         response_s=capabilities.response_s,

@@ -27,6 +27,7 @@ from custom_components.powershare.const import (
 from custom_components.powershare.engine.tunables import Tunables
 
 from .fields import number_box, whole_number_errors
+from .solar import SOLAR_STEP, SolarForecastSteps
 from .tariff import TARIFF_STEP, TariffSteps
 
 if TYPE_CHECKING:
@@ -121,8 +122,8 @@ class MeterOptionsFlow(_TunablesFlow):
     DEFAULTS: ClassVar[Mapping[str, Any]] = {CONF_POLL_INTERVAL: DEFAULT_METER_POLL_INTERVAL}
 
 
-class GroupOptionsFlow(TariffSteps, _TunablesFlow):
-    """The site's margin, delays and fallbacks, and its energy tariff, on the root group only."""
+class GroupOptionsFlow(TariffSteps, SolarForecastSteps, _TunablesFlow):
+    """The site's margin, delays and fallbacks, its energy tariff and solar forecast (root)."""
 
     DEFAULTS: ClassVar[Mapping[str, Any]] = {
         CONF_MARGIN: DEFAULT_MARGIN_A,
@@ -137,7 +138,9 @@ class GroupOptionsFlow(TariffSteps, _TunablesFlow):
         """Offer the site's tunables and its tariff, or send the user to the root group."""
         if CONF_PARENT in self.config_entry.data:
             return self.async_abort(reason=OPTIONS_ABORT_NOT_ROOT)
-        return self.async_show_menu(step_id=OPTIONS_STEP, menu_options=[SITE_STEP, TARIFF_STEP])
+        return self.async_show_menu(
+            step_id=OPTIONS_STEP, menu_options=[SITE_STEP, TARIFF_STEP, SOLAR_STEP]
+        )
 
     async def async_step_site(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the site's tunables."""

@@ -1,9 +1,10 @@
 """What each charger asks for: the lowest of its caps, and which cap that is.
 
 A charger's cap is the lowest of its maximum, the charger's own limit (cable, connector), the
-user limit, the schedule, a car that draws less (its lowered request), and the failsafe share
-below a silent meter. On ties the later, more specific cap is named (a failsafe over a user
-limit). A charger whose cap is below its minimum does not take part in the sharing.
+user limit, the schedule, the charging plan's slot, a car that draws less (its lowered
+request), and the failsafe share below a silent meter. On ties the later, more specific cap
+is named (a failsafe over a user limit). A charger whose cap is below its minimum does not
+take part in the sharing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ _CAP_TEXT: dict[Reason, str] = {
     Reason.CHARGER_LIMIT: "charger limit {} A",
     Reason.USER_LIMIT: "user limit {} A",
     Reason.SCHEDULE_LIMIT: "schedule limit {} A",
+    Reason.PLAN_LIMIT: "charging plan {} A",
     Reason.CAR_DRAWS_LESS: "car draws less; offered {} A",
     Reason.FAILSAFE_METER_STALE: "failsafe {} A: meter silent",
 }
@@ -91,6 +93,8 @@ def charger_cap(
         cap, reason = charger.user_limit, Reason.USER_LIMIT
     if charger.schedule_limit is not None and charger.schedule_limit <= cap:
         cap, reason = charger.schedule_limit, Reason.SCHEDULE_LIMIT
+    if charger.plan_limit is not None and charger.plan_limit <= cap:
+        cap, reason = charger.plan_limit, Reason.PLAN_LIMIT
     if memory.request is not None and memory.request <= cap:
         cap = memory.request
         reason = Reason.CAR_NOT_DRAWING if cap == 0 else Reason.CAR_DRAWS_LESS

@@ -152,6 +152,9 @@ class ChargerConfig:
     profile_power_w: float | None = None
     """The charging profile's slot in force: a cap on the charger's power (amps times the
     phases it uses, at nominal voltage); None: no profile."""
+    plan_limit: int | None = None
+    """The charging plan's cap for the present slot (whole amps; 0: not in this slot; None:
+    no plan). A cap like `schedule_limit`: the plan chooses when, the fuses still decide."""
     min_write_interval_s: float = 0.0
     """Its increases wait this long after its last change, when that is longer than the site's
     `increase_delay_s` (a rate-limited cloud service; 0: no longer). Decreases never wait."""
@@ -339,6 +342,8 @@ class Reason(StrEnum):
     SCHEDULE_LIMIT = "schedule_limit"
     PROFILE_LIMIT = "profile_limit"
     """The charging profile's slot in force (`ChargerConfig.profile_power_w`)."""
+    PLAN_LIMIT = "plan_limit"
+    """The charging plan's slot in force (`ChargerConfig.plan_limit`)."""
     BELOW_MIN = "below_min"
     """Even alone, the limiting group (limit_group / limit_phase) cannot give the minimum."""
     CAR_DRAWS_LESS = "car_draws_less"

@@ -1,0 +1,105 @@
+"""What the slots of a charging plan look like: the prices ahead, the sun, the peak budget.
+
+`Outlook` is the site's present as the balancing service sees it each cycle (the root's
+non-EV load, the capacity tariff's limit, the price source, the solar forecast sensor);
+`Outlook.slots` foresees the plan's slots from it (`SlotsAhead`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from custom_components.powershare.solar_forecast import solar_from_attributes, solar_kw_at
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from custom_components.powershare.engine import GroupConfig, GroupFigures
+
+    from .prices import PriceSource
+
+SLOT_LENGTH: Final = timedelta(minutes=15)
+"""A plan's slot: the day-ahead markets' and the capacity tariffs' quarter-hour."""
+
+
+@dataclass(frozen=True, slots=True)
+class SlotsAhead:
+    """What the slots of a plan look like: prices, the solar surplus, the peak budget."""
+
+    start: datetime
+    prices: tuple[float | None, ...]
+    solar_kw: tuple[float, ...] | None
+    """The surplus the forecast expects per slot (None: no forecast)."""
+    peak_kw: float | None
+    """The capacity tariff's room for the cars per slot (None: no tariff)."""
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What of it a new plan rests on (the surplus and budget to 0.1 kW)."""
+        solar = None if self.solar_kw is None else tuple(round(kw, 1) for kw in self.solar_kw)
+        peak = None if self.peak_kw is None else round(self.peak_kw, 1)
+        return (self.prices, solar, peak)
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """The site's present, from which the slots ahead are foreseen.
+
+    `house_kw` is the root's non-EV power now (net of the solar now); `peak_limit_kw` the
+    capacity tariff's limit in force (None: off); `solar_entity` a solar forecast sensor.
+    """
+
+    prices: PriceSource
+    house_kw: float | None = None
+    peak_limit_kw: float | None = None
+    solar_entity: str | None = None
+
+    def slots(self, hass: HomeAssistant, now: datetime, start: datetime, count: int) -> SlotsAhead:
+        """Return the slots ahead: prices, the forecast's surplus, the peak budget's room."""
+        prices = self.prices.forecast(now, start, SLOT_LENGTH, count) if count else ()
+        house = self.house_kw or 0.0
+        peak = None if self.peak_limit_kw is None else max(0.0, self.peak_limit_kw - house)
+        return SlotsAhead(start, prices, self._solar(hass, now, start, count), peak)
+
+    def _solar(
+        self, hass: HomeAssistant, now: datetime, start: datetime, count: int
+    ) -> tuple[float, ...] | None:
+        """Return the surplus per slot: the forecast less the house's own use.
+
+        The house uses its load now plus the sun it gets now (as the forecast has it).
+        """
+        state = None if self.solar_entity is None else hass.states.get(self.solar_entity)
+        periods = () if state is None else solar_from_attributes(state.attributes)
+        if not periods or not count:
+            return None
+        sun_now = solar_kw_at(periods, now.timestamp()) or 0.0
+        house_use = max(0.0, (self.house_kw or 0.0) + sun_now)
+        middle = SLOT_LENGTH.total_seconds() / 2
+        return tuple(
+            max(
+                0.0,
+                (solar_kw_at(periods, (start + SLOT_LENGTH * slot).timestamp() + middle) or 0.0)
+                - house_use,
+            )
+            for slot in range(count)
+        )
+
+
+def house_amps(group: GroupConfig, figures: GroupFigures) -> tuple[float, float, float]:
+    """Return the group's non-EV load now, per site phase, as a plan should see it.
+
+    The engine's non-EV load counts, for safety, what a car ramping up may draw that an
+    older reading does not show yet; a plan held to that moment's caution for hours would
+    be wrong for hours. So the lower of it and the fresh meter less what the chargers below
+    draw now (the meter alone where it measures the house only): the plan is advice, the
+    engine still guards the fuse with its own figure every second.
+    """
+    engine = figures.non_ev_load
+    if figures.meter is None or figures.meter_stale:
+        return engine
+    meter, usage = figures.meter, figures.usage
+    if group.meter_includes_chargers:
+        meter = (meter[0] - usage[0], meter[1] - usage[1], meter[2] - usage[2])
+    return (min(engine[0], meter[0]), min(engine[1], meter[1]), min(engine[2], meter[2]))
