@@ -24,7 +24,6 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
-    SensorStateClass,
 )
 from homeassistant.components.time import TimeEntity, TimeEntityDescription
 from homeassistant.const import PERCENTAGE, UnitOfEnergy, UnitOfPower
@@ -164,20 +163,21 @@ PLANNED_ENERGY = SensorEntityDescription(
 EXPECTED_CHARGE = SensorEntityDescription(
     key="expected_charge",
     translation_key="expected_charge",
-    device_class=SensorDeviceClass.BATTERY,
-    native_unit_of_measurement=PERCENTAGE,
+    native_unit_of_measurement=PERCENTAGE,  # the car's, not the charger's: no battery class
     suggested_display_precision=0,
 )
 PLANNED_COST = SensorEntityDescription(
-    key="planned_cost", translation_key="planned_cost", suggested_display_precision=2
+    key="planned_cost",
+    translation_key="planned_cost",
+    device_class=SensorDeviceClass.MONETARY,
+    suggested_display_precision=2,
 )
 PLANNED_LOAD = SensorEntityDescription(
     key="planned_load",
     translation_key="planned_load",
     device_class=SensorDeviceClass.POWER,
     native_unit_of_measurement=UnitOfPower.KILO_WATT,
-    state_class=SensorStateClass.MEASUREMENT,
-    suggested_display_precision=1,
+    suggested_display_precision=1,  # a plan, not a measurement: no long-term statistics
 )
 CHARGER_PLAN_SENSORS = (PLAN, PLANNED_ENERGY, EXPECTED_CHARGE, PLANNED_COST)
 
@@ -219,7 +219,13 @@ class ChargerPlanSensor(ChargerEntity, SensorEntity):
             return round(planned.planned_kwh, 2)
         if key == "expected_charge":
             return None if planned.expected_soc is None else round(planned.expected_soc, 1)
-        return round(planned.cost, 2)
+        return self._cost(planned)
+
+    def _cost(self, planned: ChargerPlan) -> float | None:
+        """Return the plan's cost, unknown where no price is known (no tariff, no price yet)."""
+        plan = self.service.plans.plan
+        priced = plan is not None and any(price is not None for price in plan.prices)
+        return round(planned.cost, 2) if priced else None
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
@@ -232,7 +238,7 @@ class ChargerPlanSensor(ChargerEntity, SensorEntity):
             "needed_kwh": round(planned.needed_kwh, 2),
             "planned_kwh": round(planned.planned_kwh, 2),
             "shortfall_kwh": round(planned.shortfall_kwh, 2),
-            "expected_cost": round(planned.cost, 2),
+            "expected_cost": self._cost(planned),
             "expected_charge": planned.expected_soc,
             "slots": [
                 {
@@ -251,7 +257,7 @@ class ChargerPlanSensor(ChargerEntity, SensorEntity):
 class PlannedLoadSensor(GroupEntity, SensorEntity):
     """The cars' planned load now (kW), with every slot's load and price as attributes."""
 
-    _unrecorded_attributes = frozenset({"slots"})
+    _unrecorded_attributes = frozenset({"slots", "made_at"})
 
     @property
     def available(self) -> bool:

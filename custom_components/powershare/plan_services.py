@@ -28,7 +28,9 @@ SET_PLAN_SCHEMA = DEVICE_SCHEMA.extend(
     {
         vol.Optional("departure"): cv.datetime,
         vol.Optional("daily_departure"): cv.time,
-        vol.Optional("days", default=list(DAYS)): vol.All(cv.ensure_list, [vol.In(DAYS)]),
+        vol.Optional("days", default=list(DAYS)): vol.All(
+            cv.ensure_list, vol.Length(min=1), [vol.In(DAYS)]
+        ),
         vol.Optional("energy"): vol.All(vol.Coerce(float), vol.Range(min=0, max=MAX_ENERGY_KWH)),
         vol.Optional("target_charge"): vol.All(vol.Coerce(float), vol.Range(min=0, max=100)),
         vol.Optional("soc_entity"): cv.entity_id,

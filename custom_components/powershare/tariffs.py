@@ -244,10 +244,14 @@ def _points(
     if entries and all(isinstance(entry, int | float) for entry in entries):
         step = 24 * 3600 / len(entries)
         first = (midnight + timedelta(days=day)).timestamp()
-        return [
-            (first + index * step, first + (index + 1) * step, price_per_kwh(float(value), unit))
-            for index, value in enumerate(entries)
-        ]
+        for index, bare in enumerate(entries):
+            try:
+                per_kwh = price_per_kwh(float(bare), unit)
+            except ValueError:  # a unit that is no price per energy: no forecast
+                return []
+            if math.isfinite(per_kwh):
+                points.append((first + index * step, first + (index + 1) * step, per_kwh))
+        return points
     for entry in entries:
         if not isinstance(entry, Mapping):
             continue

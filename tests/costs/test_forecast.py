@@ -8,6 +8,7 @@ Tibber's price info with `startsAt` and `total`.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -61,6 +62,14 @@ def test_nordpool_bare_lists_start_at_local_midnight_in_quarter_hours() -> None:
     assert points[1] == PricePoint(_at(0.25), _at(0.5), 0.2)
     assert points[96].start == _at(24)
     assert points[96].price == pytest.approx(0.1)
+
+
+def test_bare_lists_in_a_unit_that_is_no_price_or_with_nan_are_no_forecast() -> None:
+    # A unit that changed after the tariff was set, or a value that is not a number: the
+    # forecast has nothing (or skips it), and never raises into the balancing cycle.
+    assert forecast_from_attributes({"today": [20.0] * 24}, "EUR/h", MIDNIGHT) == ()
+    points = forecast_from_attributes({"today": [20.0, math.nan, 30.0]}, "c/kWh", MIDNIGHT)
+    assert [point.price for point in points] == [0.2, 0.3]
 
 
 def test_entsoe_times_as_text_without_ends() -> None:

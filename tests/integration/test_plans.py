@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
 
 import pytest
 from emulated_site import Clocks
@@ -20,7 +22,9 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
-from custom_components.powershare.balancing.plans import slot_start
+from custom_components.powershare.balancing.plan_types import CarGoal, ChargerPlan, SitePlan
+from custom_components.powershare.balancing.plans import PlanKeeper, slot_start
+from custom_components.powershare.charging_goals import ChargingGoal
 from custom_components.powershare.const import DOMAIN
 from custom_components.powershare.hub import async_get_hub
 from custom_components.powershare.settings import OPT_PLAN, OPT_TARIFF
@@ -408,16 +412,15 @@ async def test_a_plan_reads_what_it_can_and_plans_nothing_from_nonsense(
     assert price is not None
     assert float(price.state) == 0.25
 
-    # Nothing left to add: a plan with no slot to charge in.
+    # Nothing left to add: no plan, the charger charges as its mode says (not held at 0).
     hass.states.async_set("sensor.spot", "0.25", {"unit_of_measurement": "EUR/kWh"})
     await _set_plan(hass, site, energy=0)
     await clocks.cycles(1)
-    assert keeper.plan is not None
-    assert keeper.plan.chargers[charger.entry_id].next_start is None
+    assert keeper.plan is None
+    assert keeper.limits == {}
     plan = hass.states.get(PLAN)
     assert plan is not None
     assert plan.state == "unknown"
-    assert keeper.limits == {charger.entry_id: 0}
 
 
 async def test_daily_departures_per_day_and_a_car_that_takes_less(
@@ -446,7 +449,7 @@ async def test_daily_departures_per_day_and_a_car_that_takes_less(
         await clocks.cycles(1)
         if keeper._takes_less:
             break
-    assert keeper._takes_less == {site.charger_entry.entry_id: 12}
+    assert keeper._takes_less[site.charger_entry.entry_id][0] == 12
     await hass.services.async_call(
         "number",
         "set_value",
@@ -472,3 +475,71 @@ async def test_daily_departures_per_day_and_a_car_that_takes_less(
     load = hass.states.get("sensor.main_fuse_planned_load")
     assert load is not None
     assert load.state == "unknown"
+
+
+async def test_a_failing_plan_leaves_balancing_running_and_the_chargers_free(
+    hass: HomeAssistant, site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    clocks = await _plan_site(hass, site)
+    keeper = async_get_hub(hass).balancing.plans
+    await _set_plan(
+        hass, site, departure=(_now(clocks) + timedelta(hours=8)).isoformat(), energy=10
+    )
+    await clocks.cycles(2)
+    assert keeper.limits == {site.charger_entry.entry_id: 0}  # waits for the cheap hours
+
+    def broken(_request: Any) -> Any:
+        raise RuntimeError("a fault in the planner")
+
+    cycles_before = async_get_hub(hass).balancing.cycles
+    with patch("custom_components.powershare.balancing.plans.plan_charging", broken):
+        site.live.house_a = [14.0, 14.0, 14.0]  # the room moves: a new plan is asked for
+        await clocks.cycles(4)
+    assert async_get_hub(hass).balancing.cycles >= cycles_before + 4  # balancing went on
+    assert keeper.plan is None
+    assert keeper.limits == {}
+    assert _allocated(site) >= 6  # no longer held by a plan: it charges as its mode says
+    assert caplog.text.count("Charging plans stopped") == 1  # said once, not every cycle
+
+    await clocks.cycles(2)  # the planner works again: so does the plan
+    assert keeper.plan is not None
+
+
+async def test_the_houses_noise_does_not_plan_again(hass: HomeAssistant, site: Site) -> None:
+    clocks = await _plan_site(hass, site)
+    keeper = async_get_hub(hass).balancing.plans
+    await _set_plan(
+        hass, site, departure=(_now(clocks) + timedelta(hours=8)).isoformat(), energy=10
+    )
+    await clocks.cycles(3)
+    plan = keeper.plan
+    assert plan is not None
+    for house in (10.4, 9.7, 10.9, 10.2, 9.5, 10.6):  # within the 2 A that plan again
+        site.live.house_a = [house, house, house]
+        await clocks.cycles(1)
+    assert keeper.plan is plan
+    site.live.house_a = [20.0, 20.0, 20.0]  # the oven: 10 A less room for the car
+    await clocks.cycles(2)
+    assert keeper.plan is not plan
+
+
+def test_slots_are_counted_in_instants_across_a_dst_change() -> None:
+    brussels = ZoneInfo("Europe/Brussels")
+    start = datetime(2026, 3, 29, 0, 0, tzinfo=brussels)  # 02:00 becomes 03:00
+    departure = datetime(2026, 3, 29, 7, 0, tzinfo=brussels)
+    cars = [CarGoal("c", ChargingGoal(), departure, 10.0, None)]
+    assert PlanKeeper._horizon(start, cars) == 24  # 6 real hours, not the 7 on the clock
+    autumn = datetime(2026, 10, 25, 0, 0, tzinfo=brussels)  # 03:00 becomes 02:00
+    cars = [CarGoal("c", ChargingGoal(), datetime(2026, 10, 25, 7, 0, tzinfo=brussels), 1, None)]
+    assert PlanKeeper._horizon(autumn, cars) == 32
+
+
+def test_a_plans_load_and_start_outside_its_slots() -> None:
+    first = datetime(2026, 12, 1, 22, 0, tzinfo=ZoneInfo("Europe/Brussels"))
+    starts = (first, first + timedelta(minutes=15))
+    charger = ChargerPlan(first, 1.0, starts, (0.0, 0.005), (0.0, 0.1), 0.0, 1.0, 0.0, None)
+    assert charger.next_start is None  # nothing but the planner's dust
+    plan = SitePlan(first, starts, (0.3, 0.3), (0.0, 2.0), 0.0, {"c": charger})
+    assert plan.load_at(first - timedelta(seconds=1)) is None
+    assert plan.load_at(first + timedelta(minutes=20)) == 2.0
+    assert plan.load_at(first + timedelta(minutes=30)) is None

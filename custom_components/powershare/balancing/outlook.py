@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from custom_components.powershare.solar_forecast import solar_from_attributes, solar_kw_at
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 SLOT_LENGTH: Final = timedelta(minutes=15)
 """A plan's slot: the day-ahead markets' and the capacity tariffs' quarter-hour."""
+SLOT_S: Final = SLOT_LENGTH.total_seconds()
+REPLAN_KW: Final = 0.5
+"""A solar surplus or peak room that moved this much in some slot is planned again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +38,26 @@ class SlotsAhead:
     peak_kw: float | None
     """The capacity tariff's room for the cars per slot (None: no tariff)."""
 
-    @property
-    def key(self) -> tuple[Any, ...]:
-        """What of it a new plan rests on (the surplus and budget to 0.1 kW)."""
-        solar = None if self.solar_kw is None else tuple(round(kw, 1) for kw in self.solar_kw)
-        peak = None if self.peak_kw is None else round(self.peak_kw, 1)
-        return (self.prices, solar, peak)
+    def moved_from(self, other: SlotsAhead | None) -> bool:
+        """Whether a plan made for `other` no longer fits these slots.
+
+        Another start or prices, a forecast or budget that came or went, or one that moved by
+        `REPLAN_KW` in some slot: the house's noise within that does not plan again.
+        """
+        if other is None or (self.start, self.prices) != (other.start, other.prices):
+            return True
+        return _moved(self.solar_kw, other.solar_kw) or _moved(
+            None if self.peak_kw is None else (self.peak_kw,),
+            None if other.peak_kw is None else (other.peak_kw,),
+        )
+
+
+def _moved(now: tuple[float, ...] | None, then: tuple[float, ...] | None) -> bool:
+    if now is None or then is None:
+        return (now is None) != (then is None)
+    return len(now) != len(then) or any(
+        abs(a - b) >= REPLAN_KW for a, b in zip(now, then, strict=True)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +75,9 @@ class Outlook:
 
     def slots(self, hass: HomeAssistant, now: datetime, start: datetime, count: int) -> SlotsAhead:
         """Return the slots ahead: prices, the forecast's surplus, the peak budget's room."""
-        prices = self.prices.forecast(now, start, SLOT_LENGTH, count) if count else ()
+        if not count:
+            return SlotsAhead(start, (), None, None)
+        prices = self.prices.forecast(now, start, SLOT_LENGTH, count)
         house = self.house_kw or 0.0
         peak = None if self.peak_limit_kw is None else max(0.0, self.peak_limit_kw - house)
         return SlotsAhead(start, prices, self._solar(hass, now, start, count), peak)
@@ -72,15 +91,15 @@ class Outlook:
         """
         state = None if self.solar_entity is None else hass.states.get(self.solar_entity)
         periods = () if state is None else solar_from_attributes(state.attributes)
-        if not periods or not count:
+        if not periods:
             return None
         sun_now = solar_kw_at(periods, now.timestamp()) or 0.0
         house_use = max(0.0, (self.house_kw or 0.0) + sun_now)
-        middle = SLOT_LENGTH.total_seconds() / 2
+        middle = SLOT_S / 2
         return tuple(
             max(
                 0.0,
-                (solar_kw_at(periods, (start + SLOT_LENGTH * slot).timestamp() + middle) or 0.0)
+                (solar_kw_at(periods, start.timestamp() + SLOT_S * slot + middle) or 0.0)
                 - house_use,
             )
             for slot in range(count)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from .outlook import SLOT_LENGTH
+from .outlook import SLOT_S
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -61,7 +61,7 @@ class SitePlan:
 
     def load_at(self, moment: datetime) -> float | None:
         """Return the cars' planned load (kW) in the slot `moment` is in (None: outside)."""
-        if not self.slot_starts or moment < self.slot_starts[0]:
+        if not self.slot_starts or moment.timestamp() < self.slot_starts[0].timestamp():
             return None
-        slot = int((moment - self.slot_starts[0]) // SLOT_LENGTH)
+        slot = int((moment.timestamp() - self.slot_starts[0].timestamp()) // SLOT_S)
         return self.load_kw[slot] if slot < len(self.load_kw) else None

@@ -48,6 +48,12 @@ if TYPE_CHECKING:
     from .outlook import Outlook, SlotsAhead
 
 SLOT: Final = SLOT_LENGTH
+SLOT_S: Final = SLOT_LENGTH.total_seconds()
+MIN_NEED_KWH: Final = 0.05
+"""A car that needs less than this is not planned: it charges as its mode says."""
+TAKES_LESS_FOR_S: Final = 900.0
+"""How long a car that drew less is planned at what it drew: the engine re-offers more
+meanwhile, and a plan that kept it there would cap the re-offer."""
 MAX_SLOTS: Final = 4 * 48
 """A plan looks at most two days ahead (day-ahead prices reach the end of tomorrow)."""
 REPLAN_KWH: Final = 0.5
@@ -73,7 +79,7 @@ def goal_of(entry: ConfigEntry[Any]) -> ChargingGoal:
 def slot_start(moment: datetime) -> datetime:
     """Return the start of the quarter-hour `moment` is in."""
     stamp = moment.timestamp()
-    return dt_util.as_local(dt_util.utc_from_timestamp(stamp - stamp % SLOT.total_seconds()))
+    return dt_util.as_local(dt_util.utc_from_timestamp(stamp - stamp % SLOT_S))
 
 
 def room_now(decision: Decision, site: SiteConfig) -> dict[str, tuple[float, ...]]:
@@ -107,10 +113,14 @@ class PlanKeeper:
         self._key: tuple[Any, ...] | None = None
         self._connected: dict[str, bool] = {}
         self._following: dict[str, _Following] = {}
+        self._ahead: SlotsAhead | None = None
+        """The slots ahead the plan in force was made for."""
         self._room: dict[str, tuple[float, ...]] = {}
         """Per group: the room for the cars the plan in force was made with."""
-        self._takes_less: dict[str, int] = {}
-        """Per car of a session: the current it was seen to take when less than offered."""
+        self._takes_less: dict[str, tuple[int, float]] = {}
+        """Per car of a session: the current it was seen to take when less than offered, and
+        when (for `TAKES_LESS_FOR_S`)."""
+        self._failed = False
         self.limits: dict[str, int] = {}
         """Per charger with a plan: its cap in the present slot (read by `site.build_site`)."""
 
@@ -124,7 +134,32 @@ class PlanKeeper:
         session_kwh: Mapping[str, float],
         outlook: Outlook,
     ) -> bool:
-        """Plan again if needed, then set each charger's slot cap; True when a cap changed."""
+        """Plan again if needed, then set each charger's slot cap; True when a cap changed.
+
+        A plan is advice: should making or following it fail, the chargers lose their caps
+        (they charge as their modes say, the engine still guards every fuse) and balancing
+        goes on; the failure is logged once.
+        """
+        try:
+            changed = self._update(decision, site, chargers, session_kwh, outlook)
+        except Exception:  # noqa: BLE001  # anything: the balancing cycle must go on
+            if not self._failed:
+                LOGGER.exception("Charging plans stopped; the chargers follow their modes")
+            self._failed = True
+            self.plan, self._key, self._ahead, self._room = None, None, None, {}
+            changed, self.limits = bool(self.limits), {}
+            return changed
+        self._failed = False
+        return changed
+
+    def _update(
+        self,
+        decision: Decision,
+        site: SiteConfig,
+        chargers: Mapping[str, ChargerLink],
+        session_kwh: Mapping[str, float],
+        outlook: Outlook,
+    ) -> bool:
         now = dt_util.as_local(dt_util.utc_from_timestamp(decision.now))
         self._forget_departed(decision, chargers)
         cars = self._cars(decision, site, chargers, session_kwh, now)
@@ -132,14 +167,17 @@ class PlanKeeper:
         horizon = self._horizon(start, cars)
         ahead = outlook.slots(self.hass, now, start, horizon)
         takes = self._takes(decision, site, cars)
-        key = (self._plan_key(start, cars, takes, site), ahead.key)
+        key = self._plan_key(start, cars, takes, site)
         room = room_now(decision, site)
-        if cars and (key != self._key or self.plan is None or self._room_moved(room)):
+        moved = key != self._key or ahead.moved_from(self._ahead) or self._room_moved(room)
+        if cars and moved:
+            # Made once per change, kept when it fails too: a plan that cannot be made is
+            # not tried (nor warned about) again every second.
             self.plan = self._make_plan(decision, site, cars, takes, ahead, room)
-            self._key, self._room = key, room
+            self._key, self._ahead, self._room = key, ahead, room
             self._following.clear()  # a new plan counts each slot's energy from now
         elif not cars:
-            self.plan, self._key, self._room = None, None, {}
+            self.plan, self._key, self._ahead, self._room = None, None, None, {}
         before = dict(self.limits)
         self.limits = self._slot_limits(site, session_kwh, now)
         return before != self.limits
@@ -187,7 +225,7 @@ class PlanKeeper:
             departure = goal.next_departure(now)
             soc = self._soc(goal)
             needed = goal.energy_needed(session_kwh=session_kwh.get(entry_id, 0.0), soc=soc)
-            if departure is None or needed is None:
+            if departure is None or needed is None or needed < MIN_NEED_KWH:
                 continue
             planned.append(CarGoal(entry_id, goal, departure, needed, soc))
         return planned
@@ -202,12 +240,16 @@ class PlanKeeper:
         """
         for entry_id, verdict in decision.chargers.items():  # seen before a goal is set, too
             if verdict.reason is Reason.CAR_DRAWS_LESS:
-                self._takes_less[entry_id] = verdict.requested
+                self._takes_less[entry_id] = (verdict.requested, decision.now)
         maximum = {charger.id: charger.max_current for charger in site.chargers}
-        return {
-            entry_id: min(maximum[entry_id], self._takes_less.get(entry_id, maximum[entry_id]))
-            for entry_id, *_ in cars
-        }
+        takes = {}
+        for entry_id, *_ in cars:
+            seen = self._takes_less.get(entry_id)
+            fresh = seen is not None and decision.now - seen[1] < TAKES_LESS_FOR_S
+            takes[entry_id] = (
+                min(maximum[entry_id], seen[0]) if seen and fresh else maximum[entry_id]
+            )
+        return takes
 
     def _soc(self, goal: ChargingGoal) -> float | None:
         if goal.soc_entity is None:
@@ -224,7 +266,8 @@ class PlanKeeper:
         if not cars:
             return 0
         last = max(car.departure for car in cars)
-        return max(1, min(MAX_SLOTS, math.ceil((last - start) / SLOT)))
+        span_s = last.timestamp() - start.timestamp()  # instants: a DST day has 92 or 100 slots
+        return max(1, min(MAX_SLOTS, math.ceil(span_s / SLOT_S)))
 
     @staticmethod
     def _plan_key(
@@ -272,18 +315,24 @@ class PlanKeeper:
         known = [price for price in price_series if price is not None]
         fill = max(known, default=0.0)
         prices = [fill if price is None else price for price in price_series]
+        # The slot in progress has only its rest left: each limit of it shrinks to that share.
+        rest = min(1.0, max(0.0, (start.timestamp() + SLOT_S - decision.now) / SLOT_S))
+
+        def series(value: float) -> list[float]:
+            return [value * rest] + [value] * (slots - 1)
+
         groups = []
         for group in site.groups:
-            left = room[group.id]
-            power = None if group.max_power_w is None else [group.max_power_w / 1000.0] * slots
+            power = None if group.max_power_w is None else series(group.max_power_w / 1000.0)
             groups.append(
                 Group(
                     id=group.id,
                     parent_id=group.parent_id,
-                    amps_left=[[amps] * slots for amps in left],
+                    amps_left=[series(amps) for amps in room[group.id]],
                     max_power_kw=power,
                 )
             )
+        solar = None if ahead.solar_kw is None else [ahead.solar_kw[0] * rest, *ahead.solar_kw[1:]]
         configs = {charger.id: charger for charger in site.chargers}
         request_cars = []
         for entry_id, _, departure, needed, _ in cars:
@@ -294,7 +343,9 @@ class PlanKeeper:
                     phases=[PlanPhase(phase) for phase in decision.chargers[entry_id].site_phases],
                     max_current_a=float(takes[entry_id]),
                     energy_kwh=needed,
-                    departure_slot=min(slots, max(0, (departure - start) // SLOT)),
+                    departure_slot=min(
+                        slots, max(0, int((departure.timestamp() - start.timestamp()) // SLOT_S))
+                    ),
                 )
             )
         try:
@@ -302,16 +353,19 @@ class PlanKeeper:
                 groups=groups,
                 cars=request_cars,
                 price=prices,
-                solar_kw=ahead.solar_kw,
-                peak_kw=None if ahead.peak_kw is None else [ahead.peak_kw] * slots,
+                solar_kw=solar,
+                peak_kw=None if ahead.peak_kw is None else series(ahead.peak_kw),
                 voltage=site.voltage,
-                slot_s=SLOT.total_seconds(),
+                slot_s=SLOT_S,
             )
             plan = plan_charging(request)
         except ValueError as err:  # a site the planner cannot take: no plan, free charging
             LOGGER.warning("No charging plan: %s", err)
             return None
-        starts = tuple(start + SLOT * slot for slot in range(slots))
+        starts = tuple(
+            dt_util.as_local(dt_util.utc_from_timestamp(start.timestamp() + SLOT_S * slot))
+            for slot in range(slots)
+        )
         return SitePlan(
             made_at=dt_util.as_local(dt_util.utc_from_timestamp(decision.now)),
             slot_starts=starts,
@@ -352,9 +406,10 @@ class PlanKeeper:
     @staticmethod
     def _slot_index(planned: ChargerPlan, now: datetime) -> int | None:
         """Return the slot `now` is in (None: before the first, or past the departure)."""
-        if not planned.slot_starts or now < planned.slot_starts[0] or now >= planned.departure:
+        first, moment = planned.slot_starts[0].timestamp(), now.timestamp()
+        if moment < first or moment >= planned.departure.timestamp():
             return None
-        slot = int((now - planned.slot_starts[0]) // SLOT)
+        slot = int((moment - first) // SLOT_S)
         return slot if slot < len(planned.slot_starts) else None
 
 

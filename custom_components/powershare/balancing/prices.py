@@ -98,7 +98,11 @@ class PriceSource:
         sensor the slots its forecast attributes cover, and the present slot (`now` is in
         it) its state.
         """
-        starts = [start + slot * index for index in range(count)]
+        first, step = start.timestamp(), slot.total_seconds()  # instants, across DST too
+        starts = [
+            dt_util.as_local(dt_util.utc_from_timestamp(first + step * index))
+            for index in range(count)
+        ]
         tariff = self.tariff
         if tariff.kind is not TariffKind.PRICE_SENSOR or tariff.price_entity is None:
             return tuple(tariff.price_at(moment) for moment in starts)
