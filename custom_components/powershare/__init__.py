@@ -10,7 +10,9 @@ own (or from within its own package), never from a later one, type-only imports 
    integration.
 2. `const`, `schedule`, `profiles`: names and keys; charging schedules and profiles (pure).
 3. `settings`: a charger's user settings (`OPT_*`, `setting()`); `repairs`: repair issues;
-   `tariffs`: what a kWh costs (pure, on the profiles' day ranges).
+   `tariffs`: what a kWh costs (pure, on the profiles' day ranges); `charging_goals`: a
+   charger's departure and target (pure).
+3a. `solar_forecast`: a solar forecast sensor's periods (pure, read as `tariffs` reads prices).
 3b. `entity_charger`: chargers driven through another integration's entities (presets).
 4. `connection`: opens a device's driver on the instance's shared bus registry.
 5. `coordinator`: one DataUpdateCoordinator per device entry.
@@ -18,8 +20,10 @@ own (or from within its own package), never from a later one, type-only imports 
 7. `hub`: the instance's balancing service and buses.
 8. `entity`: entity base classes; `charger_sensors`: a charger's sensors by kind of charger;
    `peak_sensors`: the root group's capacity-tariff sensors.
-8b. `session_sensors`: sessions, energy and costs (per charger, and the site's at the root).
+8b. `session_sensors`: sessions, energy and costs (per charger, and the site's at the root);
+   `plan_entities`: the charging plan's entities.
 9. the platforms, `services`, `diagnostics`, `config_flow`.
+9b. `plan_services`: the charging plan's actions.
 10. this module: sets up the entries.
 """
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final
+
+from .tariffs import timestamp_of
 
 _LIST_KEYS: Final = ("detailedForecast", "detailedHourly", "forecast")
 _MAPPING_KEYS: Final = ("watts",)
@@ -35,18 +36,6 @@ class SolarPeriod:
     start: float
     end: float
     kw: float
-
-
-def _moment(value: Any) -> float | None:
-    if isinstance(value, datetime):
-        return value.timestamp() if value.tzinfo is not None else None
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        return moment.timestamp() if moment.tzinfo is not None else None
-    return None
 
 
 def _power(value: Any, scale: float) -> float | None:
@@ -69,7 +58,7 @@ def _points(attributes: Mapping[str, Any]) -> list[tuple[float, float]]:
         for entry in entries:
             if not isinstance(entry, Mapping):
                 continue
-            start = _moment(next((entry[k] for k in _START_KEYS if k in entry), None))
+            start = timestamp_of(next((entry[k] for k in _START_KEYS if k in entry), None))
             power = _power(next((entry[k] for k in _POWER_KW_KEYS if k in entry), None), 1.0)
             if start is not None and power is not None:
                 points.append((start, power))
@@ -81,7 +70,7 @@ def _points(attributes: Mapping[str, Any]) -> list[tuple[float, float]]:
             points = [
                 (start, power)
                 for moment, value in watts.items()
-                if (start := _moment(moment)) is not None
+                if (start := timestamp_of(moment)) is not None
                 and (power := _power(value, 0.001)) is not None
             ]
             if points:

@@ -255,8 +255,8 @@ def _points(
     for entry in entries:
         if not isinstance(entry, Mapping):
             continue
-        start = _moment(next((entry[key] for key in _START_KEYS if key in entry), None))
-        end = _moment(next((entry[key] for key in _END_KEYS if key in entry), None))
+        start = timestamp_of(next((entry[key] for key in _START_KEYS if key in entry), None))
+        end = timestamp_of(next((entry[key] for key in _END_KEYS if key in entry), None))
         price = next((entry[key] for key in _PRICE_KEYS if key in entry), None)
         try:
             value = price_per_kwh(float(price), unit)  # type: ignore[arg-type]
@@ -267,8 +267,11 @@ def _points(
     return points
 
 
-def _moment(value: Any) -> float | None:
-    """Return a timestamp from a datetime or an ISO 8601 text (None if it is neither)."""
+def timestamp_of(value: Any) -> float | None:
+    """Return a timestamp from an aware datetime or ISO 8601 text (None: neither, or naive).
+
+    Forecast attributes (prices here, solar in `solar_forecast`) give their periods so.
+    """
     if isinstance(value, datetime):
         return value.timestamp() if value.tzinfo is not None else None
     if isinstance(value, str):

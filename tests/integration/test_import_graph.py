@@ -23,7 +23,8 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for layer in (
         {"engine", "devices", "peak", "planner"},
         {"const", "schedule", "profiles"},
-        {"settings", "repairs", "tariffs", "charging_goals", "solar_forecast"},
+        {"settings", "repairs", "tariffs", "charging_goals"},
+        {"solar_forecast"},  # reads its periods' moments as `tariffs` does
         {"entity_charger"},
         {"connection"},
         {"coordinator"},
