@@ -257,7 +257,7 @@ class ChargerPlanSensor(ChargerEntity, SensorEntity):
 class PlannedLoadSensor(GroupEntity, SensorEntity):
     """The cars' planned load now (kW), with every slot's load and price as attributes."""
 
-    _unrecorded_attributes = frozenset({"slots", "made_at"})
+    _unrecorded_attributes = frozenset({"slots"})
 
     @property
     def available(self) -> bool:
@@ -282,7 +282,6 @@ class PlannedLoadSensor(GroupEntity, SensorEntity):
         if plan is None:
             return None
         return {
-            "made_at": plan.made_at.isoformat(),
             "total_cost": round(plan.total_cost, 2),
             "slots": [
                 {"start": start.isoformat(), "load_kw": round(load, 2), "price": price}

@@ -493,7 +493,7 @@ async def test_a_failing_plan_leaves_balancing_running_and_the_chargers_free(
 
     cycles_before = async_get_hub(hass).balancing.cycles
     with patch("custom_components.powershare.balancing.plans.plan_charging", broken):
-        site.live.house_a = [14.0, 14.0, 14.0]  # the room moves: a new plan is asked for
+        await _set_plan(hass, site, energy=12)  # the goal moves: a new plan is asked for
         await clocks.cycles(4)
     assert async_get_hub(hass).balancing.cycles >= cycles_before + 4  # balancing went on
     assert keeper.plan is None
@@ -505,7 +505,9 @@ async def test_a_failing_plan_leaves_balancing_running_and_the_chargers_free(
     assert keeper.plan is not None
 
 
-async def test_the_houses_noise_does_not_plan_again(hass: HomeAssistant, site: Site) -> None:
+async def test_the_houses_noise_and_a_kettle_do_not_plan_again_an_oven_does(
+    hass: HomeAssistant, site: Site
+) -> None:
     clocks = await _plan_site(hass, site)
     keeper = async_get_hub(hass).balancing.plans
     await _set_plan(
@@ -518,8 +520,19 @@ async def test_the_houses_noise_does_not_plan_again(hass: HomeAssistant, site: S
         site.live.house_a = [house, house, house]
         await clocks.cycles(1)
     assert keeper.plan is plan
-    site.live.house_a = [20.0, 20.0, 20.0]  # the oven: 10 A less room for the car
-    await clocks.cycles(2)
+    # A kettle: 10 A more for three minutes moves the quarter-hour's average less than 2 A.
+    site.live.house_a = [20.0, 20.0, 20.0]
+    await clocks.cycles(9)  # 20 s each
+    assert keeper.plan is plan
+    site.live.house_a = [10.0, 10.0, 10.0]
+    await clocks.cycles(5)  # the average comes back down (the test stays in its slot)
+    assert keeper.plan is plan
+    # An oven: 10 A that stay. Within about five minutes the average has moved 2 A.
+    site.live.house_a = [20.0, 20.0, 20.0]
+    for _ in range(15):
+        await clocks.cycles(1)
+        if keeper.plan is not plan:
+            break
     assert keeper.plan is not plan
 
 

@@ -95,6 +95,15 @@ def test_in_the_last_minute_the_budget_may_fall_but_not_jump() -> None:
     assert budget.site_power_w < 0
 
 
+def test_an_export_projects_nothing_more_imported() -> None:
+    tracker = PeakTracker(FIXED_4KW)
+    at = feed(tracker, 300, 2000.0)
+    budget = tracker.budget(at, -3000.0)  # the sun now exports 3 kW
+    assert budget is not None
+    assert budget.projected_w == pytest.approx(2000.0 * 300 / 900)  # what came in, no less
+    assert budget.projected_w > 0
+
+
 def test_an_overspent_window_gives_the_site_nothing() -> None:
     tracker = PeakTracker(FIXED_4KW)
     at = feed(tracker, 600, 7000.0)

@@ -198,13 +198,13 @@ async def _check_plan_table(demo: Demo, load_sensor: str) -> None:
         card for card in dashboard["views"][0]["cards"] if card.get("title") == PLAN_SLOTS_TITLE
     )
 
-    async def made_at() -> tuple[str, int]:
+    async def planned() -> tuple[Any, int]:
         load = (await client.states())[load_sensor]["attributes"]
-        return load["made_at"], sum(slot["load_kw"] > 0.04 for slot in load["slots"])
+        return load["slots"], sum(slot["load_kw"] > 0.04 for slot in load["slots"])
 
     async def rendered() -> tuple[str, int] | None:
-        """The card's text with the number of slots planned, when no new plan came between."""
-        before = await made_at()
+        """The card's text with the number of slots planned, when no other plan came between."""
+        before = await planned()
         async with client.session.post(
             f"{client.url}/api/template",
             json={"template": table["content"]},
@@ -212,7 +212,7 @@ async def _check_plan_table(demo: Demo, load_sensor: str) -> None:
         ) as response:
             assert response.status == 200
             text = await response.text()  # the markdown card's text, as the frontend gets it
-        after = await made_at()
+        after = await planned()
         return (text, after[1]) if before == after else None
 
     text, slots = await _until(rendered, "the planned slots' table")

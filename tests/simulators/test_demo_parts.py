@@ -417,7 +417,6 @@ async def test_the_slots_table_lists_the_planned_slots(hass: HomeAssistant) -> N
         load,
         "0.0",
         {
-            "made_at": "2025-06-02T22:00:00+02:00",
             "total_cost": 1.5,
             "slots": [
                 {"start": "2025-06-03T01:00:00+02:00", "load_kw": 0.0, "price": 0.19},

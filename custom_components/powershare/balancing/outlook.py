@@ -2,11 +2,14 @@
 
 `Outlook` is the site's present as the balancing service sees it each cycle (the root's
 non-EV load, the capacity tariff's limit, the price source, the solar forecast sensor);
-`Outlook.slots` foresees the plan's slots from it (`SlotsAhead`).
+`Outlook.slots` foresees the plan's slots from it (`SlotsAhead`). The house's load a plan
+expects is its recent average (`HouseAverage`), and each group's room for the cars follows
+from it (`room_for`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
@@ -14,9 +17,16 @@ from typing import TYPE_CHECKING, Final
 from custom_components.powershare.solar_forecast import solar_from_attributes, solar_kw_at
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from homeassistant.core import HomeAssistant
 
-    from custom_components.powershare.engine import GroupConfig, GroupFigures
+    from custom_components.powershare.engine import (
+        Decision,
+        GroupConfig,
+        GroupFigures,
+        SiteConfig,
+    )
 
     from .prices import PriceSource
 
@@ -25,6 +35,12 @@ SLOT_LENGTH: Final = timedelta(minutes=15)
 SLOT_S: Final = SLOT_LENGTH.total_seconds()
 REPLAN_KW: Final = 0.5
 """A solar surplus or peak room that moved this much in some slot is planned again."""
+HOUSE_AVERAGE_S: Final = SLOT_S
+"""A rise of the house's load reaches a plan as an exponential average with this time
+constant: a plan of hours should follow an oven that stays, not a kettle's three minutes
+(the engine still guards every fuse with the load of each second)."""
+
+Amps = tuple[float, float, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +80,8 @@ def _moved(now: tuple[float, ...] | None, then: tuple[float, ...] | None) -> boo
 class Outlook:
     """The site's present, from which the slots ahead are foreseen.
 
-    `house_kw` is the root's non-EV power now (net of the solar now); `peak_limit_kw` the
+    `house_kw` is the root's non-EV power (net of the solar now; the plan keeper sets it to its
+    average, `HouseAverage`); `peak_limit_kw` the
     capacity tariff's limit in force (None: off); `solar_entity` a solar forecast sensor.
     """
 
@@ -122,3 +139,66 @@ def house_amps(group: GroupConfig, figures: GroupFigures) -> tuple[float, float,
     if group.meter_includes_chargers:
         meter = (meter[0] - usage[0], meter[1] - usage[1], meter[2] - usage[2])
     return (min(engine[0], meter[0]), min(engine[1], meter[1]), min(engine[2], meter[2]))
+
+
+def house_now(decision: Decision, site: SiteConfig) -> dict[str, Amps]:
+    """Per group, the house's load now as a plan sees it (A per phase; inf: not known)."""
+    house: dict[str, Amps] = {}
+    for group in site.groups:
+        figures = decision.groups.get(group.id)
+        house[group.id] = (math.inf,) * 3 if figures is None else house_amps(group, figures)
+    return house
+
+
+def room_for(site: SiteConfig, house: Mapping[str, Amps]) -> dict[str, tuple[float, ...]]:
+    """Per group, what its fuse leaves the cars beside the house's load (A per phase)."""
+    return {
+        group.id: tuple(
+            max(0.0, fuse - site.margin_a - load)
+            for fuse, load in zip(group.fuse, house[group.id], strict=True)
+        )
+        for group in site.groups
+    }
+
+
+def _toward(average: float, load: float, weight: float) -> float:
+    """Return the new average: a load below it counts at once, one above by its share."""
+    return load if load < average else average + weight * (load - average)
+
+
+class HouseAverage:
+    """The house's load per group and phase, as a plan expects it for the hours ahead.
+
+    A load that rises is averaged over `HOUSE_AVERAGE_S`; one that falls counts at once: an
+    appliance's minutes, or a start-up's reading with the cars not yet counted apart, then
+    leave no trace that holds a plan back for a quarter-hour. Kept while there are cars to
+    plan: the first plan for a car that comes takes the load of that moment.
+    """
+
+    def __init__(self) -> None:
+        """Start with nothing seen: the first load counts as it is."""
+        self._amps: dict[str, Amps] = {}
+        self._at: float | None = None
+
+    def update(self, now: float, house: Mapping[str, Amps]) -> dict[str, Amps]:
+        """Take the load at `now`; return the averages (a group not known: its load as is)."""
+        elapsed = 0.0 if self._at is None else max(now - self._at, 0.0)
+        weight = 1.0 - math.exp(-elapsed / HOUSE_AVERAGE_S)
+        self._at = now
+        averaged: dict[str, Amps] = {}
+        for group_id, amps in house.items():
+            before = self._amps.get(group_id)
+            if before is None or not all(map(math.isfinite, (*amps, *before))):
+                averaged[group_id] = amps
+            else:
+                averaged[group_id] = (
+                    _toward(before[0], amps[0], weight),
+                    _toward(before[1], amps[1], weight),
+                    _toward(before[2], amps[2], weight),
+                )
+        self._amps = averaged
+        return averaged
+
+    def clear(self) -> None:
+        """Forget what was seen: the next load counts as it is."""
+        self._amps, self._at = {}, None

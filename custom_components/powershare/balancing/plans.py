@@ -4,22 +4,24 @@ Each cycle, after the engine decided, the plan keeper looks at the chargers with
 goal (`charging_goals.ChargingGoal`: a departure and a target) and a car. It plans them all
 at once (`planner.plan_charging`) over quarter-hour slots from the present one to the last
 departure, and plans again when something the plan rests on changes: a goal, a car coming or
-going, the slot, the prices ahead, what a car takes (its lowered request), or the energy still
-needed by more than `REPLAN_KWH`. Between plans each charger follows its slot: the plan's
-mean current as a cap (`ChargerConfig.plan_limit`), at least the charger's minimum, until the
+going, the slot, the prices ahead, what a car takes (its lowered request), a group's room, or
+the energy still needed, by more than `REPLAN_KWH` from what the plan expects by now. Between
+plans each charger follows its slot: the plan's mean current as a cap
+(`ChargerConfig.plan_limit`), at least the charger's minimum, until the
 slot's energy is delivered. The fuses and the peak budget still decide every second.
 
 What a plan assumes: each group leaves the cars what it leaves them now (fuse - margin - the
-house's present load) for the whole horizon, the peak budget's limit less the house's present
-power, and each slot's price from the tariff: a tariff by time range knows every slot; a
-price sensor its forecast attributes (Nordpool, ENTSO-e, Tibber); a slot without a price is
-priced at the highest price known, so the plan prefers the slots it knows to be cheap.
+house's load, averaged over the last quarter-hour or so: `outlook.HouseAverage`) for the
+whole horizon, the peak budget's limit less the house's power, and each slot's price from the
+tariff: a tariff by time range knows every slot; a price sensor its forecast attributes
+(Nordpool, ENTSO-e, Tibber); a slot without a price is priced at the highest price known, so
+the plan prefers the slots it knows to be cheap.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.util import dt as dt_util
@@ -27,11 +29,12 @@ from homeassistant.util import dt as dt_util
 from custom_components.powershare.charging_goals import ChargingGoal, slot_limit
 from custom_components.powershare.const import LOGGER
 from custom_components.powershare.engine import Reason
+from custom_components.powershare.engine.network import load_power_amps
 from custom_components.powershare.planner import Car, Group, PlanRequest, plan_charging
 from custom_components.powershare.planner import Phase as PlanPhase
 from custom_components.powershare.settings import OPT_PLAN, setting
 
-from .outlook import SLOT_LENGTH, house_amps
+from .outlook import SLOT_LENGTH, HouseAverage, house_now, room_for
 from .plan_types import CarGoal, ChargerPlan, SitePlan
 
 if TYPE_CHECKING:
@@ -57,11 +60,11 @@ meanwhile, and a plan that kept it there would cap the re-offer."""
 MAX_SLOTS: Final = 4 * 48
 """A plan looks at most two days ahead (day-ahead prices reach the end of tomorrow)."""
 REPLAN_KWH: Final = 0.5
+"""A car's need that moved this much from what the plan expects is planned again."""
 REPLAN_AMPS: Final = 2.0
 """A group's room for the cars that moved this much (on a phase) is planned again."""
 SHORTFALL_KWH: Final = 0.1
 """A plan that falls this much short of a car's need raises a repair issue."""
-"""A car's need that moved this much from what the plan expects is planned again."""
 
 
 def goal_of(entry: ConfigEntry[Any]) -> ChargingGoal:
@@ -80,19 +83,6 @@ def slot_start(moment: datetime) -> datetime:
     """Return the start of the quarter-hour `moment` is in."""
     stamp = moment.timestamp()
     return dt_util.as_local(dt_util.utc_from_timestamp(stamp - stamp % SLOT_S))
-
-
-def room_now(decision: Decision, site: SiteConfig) -> dict[str, tuple[float, ...]]:
-    """Per group, what its fuse leaves the cars beside the house's load now (A per phase)."""
-    room: dict[str, tuple[float, ...]] = {}
-    for group in site.groups:
-        figures = decision.groups.get(group.id)
-        house = (math.inf,) * 3 if figures is None else house_amps(group, figures)
-        room[group.id] = tuple(
-            max(0.0, fuse - site.margin_a - load)
-            for fuse, load in zip(group.fuse, house, strict=True)
-        )
-    return room
 
 
 @dataclass
@@ -117,6 +107,7 @@ class PlanKeeper:
         """The slots ahead the plan in force was made for."""
         self._room: dict[str, tuple[float, ...]] = {}
         """Per group: the room for the cars the plan in force was made with."""
+        self._house = HouseAverage()
         self._takes_less: dict[str, tuple[int, float]] = {}
         """Per car of a session: the current it was seen to take when less than offered, and
         when (for `TAKES_LESS_FOR_S`)."""
@@ -165,12 +156,17 @@ class PlanKeeper:
         cars = self._cars(decision, site, chargers, session_kwh, now)
         start = slot_start(now)
         horizon = self._horizon(start, cars)
+        if not cars:
+            self._house.clear()
+        house = self._house.update(decision.now, house_now(decision, site))
+        root_kw = load_power_amps(site.network, sum(house[site.root.id])) * site.voltage / 1000
+        outlook = replace(outlook, house_kw=root_kw if math.isfinite(root_kw) else None)
         ahead = outlook.slots(self.hass, now, start, horizon)
         takes = self._takes(decision, site, cars)
         key = self._plan_key(start, cars, takes, site)
-        room = room_now(decision, site)
+        room = room_for(site, house)
         moved = key != self._key or ahead.moved_from(self._ahead) or self._room_moved(room)
-        if cars and moved:
+        if cars and (moved or self._need_moved(cars, now)):
             # Made once per change, kept when it fails too: a plan that cannot be made is
             # not tried (nor warned about) again every second.
             self.plan = self._make_plan(decision, site, cars, takes, ahead, room)
@@ -181,6 +177,23 @@ class PlanKeeper:
         before = dict(self.limits)
         self.limits = self._slot_limits(site, session_kwh, now)
         return before != self.limits
+
+    def _need_moved(self, cars: Sequence[CarGoal], now: datetime) -> bool:
+        """Whether a car needs `REPLAN_KWH` more, or less, than the plan expects by now.
+
+        Every quarter-hour plans again (the key has the slot): within it, a car following
+        the plan needs up to that slot's energy less than when the plan was made.
+        """
+        plan = self.plan
+        for entry_id, _, _, needed, _ in cars:
+            planned = None if plan is None else plan.chargers.get(entry_id)
+            if planned is None:
+                continue  # no plan, or a new car: the key says so
+            slot = self._slot_index(planned, now)
+            this_slot = 0.0 if slot is None else planned.energy_kwh[slot]
+            if not -this_slot - REPLAN_KWH < needed - planned.needed_kwh < REPLAN_KWH:
+                return True
+        return False
 
     def _room_moved(self, room: Mapping[str, tuple[float, ...]]) -> bool:
         """Whether a group's room moved by `REPLAN_AMPS` since the plan was made."""
@@ -199,10 +212,13 @@ class PlanKeeper:
             connected = verdict.reason is not Reason.NO_CAR
             was = self._connected.get(entry_id)
             self._connected[entry_id] = connected
-            if not connected:
-                self._takes_less.pop(entry_id, None)
+            if connected:
+                continue
+            self._takes_less.pop(entry_id, None)
+            if not was:
+                continue  # no car before either: nothing left this cycle
             goal = goal_of(link.entry)
-            if was and not connected and goal != goal.car_left():
+            if goal != goal.car_left():
                 options = {**link.entry.options, OPT_PLAN: goal.car_left().to_dict()}
                 self.hass.config_entries.async_update_entry(link.entry, options=options)
 
@@ -278,8 +294,7 @@ class PlanKeeper:
     ) -> tuple[Any, ...]:
         """Return what the plan rests on: a change of any of it plans again."""
         cars_key = tuple(
-            (entry_id, departure, round(needed / REPLAN_KWH), takes[entry_id])
-            for entry_id, _, departure, needed, _ in cars
+            (entry_id, departure, takes[entry_id]) for entry_id, _, departure, _, _ in cars
         )
         # The site's groups, not its chargers: their configuration carries the plan's caps.
         return (start, cars_key, site.groups, site.margin_a)

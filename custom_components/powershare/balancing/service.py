@@ -33,7 +33,7 @@ from .apply import (
     held_if_silent,
 )
 from .auto_lock import AutoLock
-from .outlook import Outlook, house_amps
+from .outlook import Outlook
 from .peak import PeakKeeper, peak_settings
 from .plans import PlanKeeper
 from .prices import PriceSource, tariff_of
@@ -309,14 +309,8 @@ class BalancingService:
             entry_id: session.totals.energy_kwh for entry_id, session in self.sessions.open.items()
         }
         limit_w = self.peak.tracker.limit_w if self.peak.budget is not None else None
-        last = decision.groups.get(site.root.id)
-        house_kw = None
-        if last is not None:
-            house = sum(house_amps(site.root, last))
-            house_kw = load_power_amps(site.network, house) * site.voltage / 1000
-        outlook = Outlook(
+        outlook = Outlook(  # the plan keeper adds the house's load, as it averages it
             self.prices,
-            house_kw=house_kw,
             peak_limit_kw=None if limit_w is None else limit_w / 1000.0,
             solar_entity=setting(root_group(self.groups), OPT_SOLAR_FORECAST),
         )

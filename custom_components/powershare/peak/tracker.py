@@ -99,7 +99,8 @@ class PeakBudget:
     average_w: float
     """The average import so far."""
     projected_w: float
-    """The window's average if the present import went on to its end."""
+    """The window's average if the present import went on to its end (an export counts as
+    nothing imported: only import is billed, so it never falls below what is imported)."""
     left_wh: float
     """What the window may still import before its average passes the limit (never < 0)."""
     site_power_w: float
@@ -260,7 +261,7 @@ class PeakTracker:
             window_end=window.end,
             energy_wh=energy,
             average_w=energy * 3600.0 / elapsed,
-            projected_w=(energy + import_power_w * rest / 3600.0) * 3600.0 / window_s,
+            projected_w=(energy + max(import_power_w, 0.0) * rest / 3600.0) * 3600.0 / window_s,
             left_wh=max(limit * window_s / 3600.0 - energy, 0.0),
             site_power_w=_site_power(
                 AIM * limit * window_s / 3600.0 - energy, rest, AIM * limit, kept_w
