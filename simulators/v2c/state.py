@@ -76,8 +76,16 @@ class TrydanState:
         self.session_start = None
 
     def set_intensity(self, amps: int) -> None:
-        """Change the setpoint; the car follows after `response_delay_s`."""
+        """Change the setpoint; a drawing car follows after `response_delay_s`.
+
+        A car that draws nothing (paused, locked, below the minimum) has no current to
+        follow from: when it starts, it starts at the pilot's current, the setpoint then.
+        """
         self.update()
+        if not self.drawing:
+            self.intensity_a = amps
+            self._steps = [(self.clock(), amps)]
+            return
         self.followed_setpoint_a()  # the car keeps what it follows until the delay is over
         self.intensity_a = amps
         self._steps.append((self.clock() + self.response_delay_s, amps))

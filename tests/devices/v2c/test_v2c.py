@@ -244,6 +244,23 @@ async def test_car_follows_the_setpoint_after_its_delay_and_energy_grows(
     assert hour_later.charge_time_s - followed.charge_time_s == 3600
 
 
+async def test_a_paused_car_resumes_at_the_setpoint_set_while_it_was_paused(
+    http_session: ClientSession, emulator: TrydanEmulator, car_clock: ManualClock
+) -> None:
+    # The pilot carries the setpoint: a car that draws nothing has no old current to keep.
+    plug_in_charging(emulator, car_clock, 16)
+    driver = driver_for(http_session, emulator)
+    await driver.set_paused(True)
+    assert (await driver.read()).power_w == 0.0
+    await driver.set_intensity(7)
+    await driver.set_paused(False)
+    assert (await driver.read()).power_w == pytest.approx(7 * 230.0)  # not 16 A for a while
+    await driver.set_intensity(10)  # drawing again: it follows after its delay
+    assert (await driver.read()).power_w == pytest.approx(7 * 230.0)
+    car_clock.advance(emulator.charger.response_delay_s)
+    assert (await driver.read()).power_w == pytest.approx(10 * 230.0)
+
+
 async def test_the_chargers_dynamic_control_fights_an_external_setpoint(
     http_session: ClientSession, emulator: TrydanEmulator, car_clock: ManualClock
 ) -> None:
