@@ -35,6 +35,7 @@ from custom_components.powershare.devices.meters import MeterReading, PhaseReadi
 from custom_components.powershare.engine import Reason
 from custom_components.powershare.hub import async_get_hub
 from custom_components.powershare.peak import PeakMode, window_start
+from simulators.teltocharge import EmulatedCar
 
 VOLTAGE = 230.0
 
@@ -337,3 +338,27 @@ async def test_reconfiguring_keeps_the_tariff_the_entities_set(site: Site) -> No
     await hass.async_block_till_done()
     keeper = async_get_hub(hass).balancing.peak
     assert (keeper.settings.mode, keeper.settings.limit_w) == (PeakMode.FIXED, 6000.0)
+
+
+async def test_a_car_out_of_control_for_a_moment_is_not_remembered_as_the_house(
+    site: Site,
+) -> None:
+    # A car already charging when the balancing starts (its charger was never told anything
+    # by us) counts as out of control until it obeys; its 16 A then are no house load to
+    # forecast for five minutes: the budget's house high is the house's own.
+    hass = site.hass
+    site.live.house_a = [2.0, 2.0, 2.0]
+    await _choose(hass, "fixed", limit_kw=8.0)
+    site.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
+    service = async_get_hub(hass).balancing
+    reasons = []
+    for _ in range(4):
+        await site.cycle()
+        decision = service.decision
+        assert decision is not None
+        reasons.append(decision.chargers[site.charger_entry.entry_id].reason)
+    assert Reason.OUT_OF_CONTROL in reasons  # the moment it drew 16 A untold
+    budget = service.peak.budget
+    assert budget is not None
+    assert budget.house_w is not None
+    assert budget.house_w < 3 * 3.0 * VOLTAGE  # the house's 2 A per phase, not the car's 16

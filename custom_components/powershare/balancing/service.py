@@ -33,7 +33,7 @@ from .apply import (
     held_if_silent,
 )
 from .auto_lock import AutoLock
-from .outlook import Outlook
+from .outlook import Outlook, house_amps
 from .peak import PeakKeeper, peak_settings
 from .plans import PlanKeeper
 from .prices import PriceSource, tariff_of
@@ -328,9 +328,13 @@ class BalancingService:
         last = None if self.decision is None else self.decision.groups.get(root.id)
         ev_power_w = house_power_w = None
         if last is not None:
-            # As the balancer counts them: its non-EV load allows for a car ramping up unseen.
             ev_power_w = load_power_amps(site.network, sum(last.usage)) * site.voltage
-            house_power_w = load_power_amps(site.network, sum(last.non_ev_load)) * site.voltage
+            # The house's own load, as a plan sees it: the budget remembers its high for
+            # minutes, and a car out of control for a cycle (one charging when Home Assistant
+            # starts) is no house. While it is out of control the engine still counts its draw
+            # in the non-EV load of every cycle.
+            house = sum(house_amps(site.root, last))
+            house_power_w = load_power_amps(site.network, house) * site.voltage
         return self.peak.update(
             reading,
             ev_power_w or 0.0,
