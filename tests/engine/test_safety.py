@@ -13,6 +13,7 @@ from custom_components.powershare.engine import (
     ChargerConfig,
     ChargerState,
     ChargingMode,
+    Decision,
     GroupConfig,
     MeterReading,
     Phase,
@@ -94,6 +95,32 @@ def test_a_car_gets_time_to_follow_a_cut() -> None:
         decision = loop.balancer.step(Snapshot(loop.now, snapshot.meters, states))
         assert decision.out_of_control == ()
         loop.now += 1.0
+
+
+def test_a_car_that_starts_late_after_a_start_and_a_stop_is_following() -> None:
+    # Before: told to start, then at once to stop, a car whose first reading showed it not
+    # drawing yet was counted out of control the moment it started late at the first current
+    # (as if it raised its own draw); the demo's wallbox did that. It has the cut's time.
+    loop = Loop(one_group_site(40.0, _chargers(1)), cars={"c0": Car()}, step_s=1.0)
+    started = loop.step().chargers["c0"].target_current
+    assert started > 0
+    loop.base["m"] = (40.0, 40.0, 40.0)  # the house takes the whole fuse: the cut
+    assert loop.step().chargers["c0"].target_current == 0
+
+    def reading(amps: float) -> Decision:
+        states = {"c0": ChargerState(connected=True, charging=amps > 0, currents=(amps,) * 3)}
+        decision = loop.balancer.step(Snapshot(loop.now, loop.snapshot().meters, states))
+        loop.now += 1.0
+        return decision
+
+    assert reading(0.0).out_of_control == ()  # not drawing yet
+    loop.base["m"] = (40.0 + started,) * 3  # the meter sees the house and the late car
+    for _ in range(7):  # the late start, within obey_within_s (10 s) of the cut
+        assert reading(float(started)).out_of_control == ()
+    for _ in range(4):  # still drawing after its time to follow: out of control
+        decision = reading(float(started))
+    assert decision.out_of_control == ("c0",)
+    assert decision.chargers["c0"].reason is Reason.OUT_OF_CONTROL
 
 
 @pytest.mark.parametrize("includes", [True, False], ids=["meter-with-chargers", "house-only"])

@@ -7,9 +7,12 @@ that plus `idle_current_a` on each of those phases, and at most `idle_current_a`
 - A car needs time to follow a lower current: IEC 61851-1 gives it 5 s after the pilot changes,
   and the charger and the readings add their own delays (`obey_within_s`). So a charger drawing
   more than told is out of control once `obey_within_s` passed since it was first told less
-  after the last reading that showed it obeying; at once when it was not told less at all (it
-  raised its own draw). Further cuts meanwhile give it no more time: a car lagging behind a
-  series of cuts is counted after `obey_within_s` like one that ignores them. A higher
+  after the last reading that showed it obeying once that time was over; at once when it was
+  not told less at all (it raised its own draw). Further cuts meanwhile give it no more time:
+  a car lagging behind a series of cuts is counted after `obey_within_s` like one that ignores
+  them. A reading that shows it obeying within that time does not end it: a car told to start
+  and at once to stop may still start, late, at the first current (a charger driven through
+  its integration takes seconds), and that is following, not raising its own draw. A higher
   current needs no time: drawing less is always obedient.
 - Out of control lasts until a reading shows the charger obeying again: a car that ignores
   every command stays counted through every turn of the rotation.
@@ -65,7 +68,8 @@ def check_obedience(
         record.allowed = allowed
         if all(amps <= told + tolerance for amps, told in zip(drawn, allowed, strict=True)):
             record.out_of_control = False
-            record.told_less_at = None
+            if record.told_less_at is not None and record.told_less_at < follow_until:
+                record.told_less_at = None  # its time to follow is over: the cut is done
         else:
             cut = record.told_less_at
             record.out_of_control = cut is None or cut < follow_until
