@@ -305,6 +305,21 @@ def test_the_house_is_forecast_at_its_high_of_the_last_five_minutes() -> None:
         assert budget.house_w == pytest.approx(expected), step
 
 
+def test_a_house_not_told_apart_is_not_remembered() -> None:
+    # A charger not answering yet, or out of control, at a start: its 11 kW are no house.
+    tracker = PeakTracker(FIXED_4KW)
+    tracker.observe(PeakSample(START, 11500.0, 0.0, house_known=False))
+    budget = tracker.budget(START, 11500.0)
+    assert budget is not None
+    assert budget.house_w is None  # nothing known yet
+    for step in range(1, 4):
+        moment = START + timedelta(seconds=10 * step)
+        tracker.observe(PeakSample(moment, 500.0, 0.0))
+        budget = tracker.budget(moment, 500.0)
+        assert budget is not None
+        assert budget.house_w == pytest.approx(500.0)
+
+
 def test_a_house_over_the_aim_does_not_keep_the_cars_to_the_windows_end() -> None:
     # Kept to the end, a car would carry its current into the next window, which a house
     # over the aim leaves no room for: then the aim caps the last minute.

@@ -121,12 +121,14 @@ class PeakKeeper:
         *,
         meter_has_chargers: bool = True,
         house_power_w: float | None = None,
+        house_known: bool = True,
     ) -> PeakBudget | None:
         """Take the root meter's latest reading; return the budget for the engine.
 
         A root meter on the house circuit only (`meter_has_chargers` False) misses the cars:
         their draw is added, and its counters and own averages, which miss them too, are not
-        used.
+        used. `house_known` False: the house's load is not told apart this cycle (see
+        `PeakSample.house_known`).
         """
         if self.settings.mode is PeakMode.OFF:
             self.budget = None
@@ -141,6 +143,7 @@ class PeakKeeper:
                 import_power_w=import_w,
                 ev_power_w=ev_power_w,
                 house_power_w=house_power_w,
+                house_known=house_known,
             )
             if meter_has_chargers:
                 sample = replace(

@@ -330,17 +330,25 @@ class BalancingService:
         if last is not None:
             ev_power_w = load_power_amps(site.network, sum(last.usage)) * site.voltage
             # The house's own load, as a plan sees it: the budget remembers its high for
-            # minutes, and a car out of control for a cycle (one charging when Home Assistant
-            # starts) is no house. While it is out of control the engine still counts its draw
-            # in the non-EV load of every cycle.
+            # minutes, and a car's draw is no house. While a charger has not answered yet or
+            # draws out of control (one charging when Home Assistant starts) the house is not
+            # told apart: nothing is remembered, and the engine counts that draw in its
+            # non-EV load every cycle meanwhile.
             house = sum(house_amps(site.root, last))
             house_power_w = load_power_amps(site.network, house) * site.voltage
+        decision = self.decision
+        house_known = (
+            decision is not None
+            and not decision.out_of_control
+            and all(link.answering for link in self.chargers.values())
+        )
         return self.peak.update(
             reading,
             ev_power_w or 0.0,
             dt_util.now(),
             meter_has_chargers=root.meter_includes_chargers,
             house_power_w=house_power_w,
+            house_known=house_known,
         )
 
     def _track_problems(self, decision: Decision) -> None:

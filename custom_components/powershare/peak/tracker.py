@@ -70,8 +70,10 @@ class PeakSample:
     month_peak_w: float | None = None
     """The meter's own record of this month's highest window."""
     house_power_w: float | None = None
-    """The house's load, when the caller knows it better than import less the cars (the
-    balancer's own non-EV load, which allows for a car ramping up unseen)."""
+    """The house's load, when the caller knows it better than import less the cars."""
+    house_known: bool = True
+    """False: the house's load cannot be told apart now (a charger has not answered yet, or
+    draws out of control), so this sample adds nothing to its remembered high."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,9 +218,10 @@ class PeakTracker:
         while house and house[0][0] < at - HOUSE_MEMORY_S:
             house.popleft()
         house_w = sample.house_power_w
-        house.append(
-            (at, sample.import_power_w - sample.ev_power_w if house_w is None else house_w)
-        )
+        if sample.house_known:
+            house.append(
+                (at, sample.import_power_w - sample.ev_power_w if house_w is None else house_w)
+            )
 
     def _take_meter_figures(self, window: _Window, sample: PeakSample, at: float) -> None:
         """Take the meter's own counters, average and month peak, where it has them."""
