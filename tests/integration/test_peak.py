@@ -36,6 +36,7 @@ from custom_components.powershare.engine import Reason
 from custom_components.powershare.hub import async_get_hub
 from custom_components.powershare.peak import PeakMode, window_start
 from simulators.teltocharge import EmulatedCar
+from simulators.teltocharge.registers import AMPS_TO_USE
 
 VOLTAGE = 230.0
 
@@ -349,6 +350,9 @@ async def test_a_car_out_of_control_for_a_moment_is_not_remembered_as_the_house(
     hass = site.hass
     site.live.house_a = [2.0, 2.0, 2.0]
     await _choose(hass, "fixed", limit_kw=8.0)
+    # The charger as something else left it (whatever the cycles so far told it): 16 A.
+    site.charger.unplug()
+    site.charger.settings[AMPS_TO_USE] = 16
     site.charger.plug_in(EmulatedCar(phases=3, max_current_a=16.0, ramp_s=0.0))
     service = async_get_hub(hass).balancing
     reasons = []
