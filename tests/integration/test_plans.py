@@ -552,7 +552,7 @@ def test_a_plans_load_and_start_outside_its_slots() -> None:
     starts = (first, first + timedelta(minutes=15))
     charger = ChargerPlan(first, 1.0, starts, (0.0, 0.005), (0.0, 0.1), 0.0, 1.0, 0.0, None)
     assert charger.next_start is None  # nothing but the planner's dust
-    plan = SitePlan(first, starts, (0.3, 0.3), (0.0, 2.0), 0.0, {"c": charger})
+    plan = SitePlan(starts, (0.3, 0.3), (0.0, 2.0), 0.0, {"c": charger})
     assert plan.load_at(first - timedelta(seconds=1)) is None
     assert plan.load_at(first + timedelta(minutes=20)) == 2.0
     assert plan.load_at(first + timedelta(minutes=30)) is None

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, NamedTuple
 from .outlook import SLOT_S
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
 
     from custom_components.powershare.charging_goals import ChargingGoal
+    from custom_components.powershare.planner import Plan
 
 
 class CarGoal(NamedTuple):
@@ -39,6 +40,14 @@ class ChargerPlan:
     cost: float
     expected_soc: float | None
 
+    def slot_at(self, now: datetime) -> int | None:
+        """Return the slot `now` is in (None: before the first, or past the departure)."""
+        first, moment = self.slot_starts[0].timestamp(), now.timestamp()
+        if moment < first or moment >= self.departure.timestamp():
+            return None
+        slot = int((moment - first) // SLOT_S)
+        return slot if slot < len(self.slot_starts) else None
+
     @property
     def next_start(self) -> datetime | None:
         """The start of the first slot the car charges in (None: none is planned)."""
@@ -52,7 +61,6 @@ class ChargerPlan:
 class SitePlan:
     """The whole plan: the slots, their prices and the cars' load (kW)."""
 
-    made_at: datetime
     slot_starts: tuple[datetime, ...]
     prices: tuple[float | None, ...]
     load_kw: tuple[float, ...]
@@ -65,3 +73,26 @@ class SitePlan:
             return None
         slot = int((moment.timestamp() - self.slot_starts[0].timestamp()) // SLOT_S)
         return self.load_kw[slot] if slot < len(self.load_kw) else None
+
+
+def charger_plans(
+    plan: Plan,
+    cars: Sequence[CarGoal],
+    starts: tuple[datetime, ...],
+) -> dict[str, ChargerPlan]:
+    """Return each car's part of the planner's plan, as its entities show it."""
+    plans = {}
+    for entry_id, goal, departure, needed, soc in cars:
+        car = plan.car(entry_id)
+        plans[entry_id] = ChargerPlan(
+            departure=departure,
+            needed_kwh=needed,
+            slot_starts=starts,
+            energy_kwh=car.energy_kwh,
+            current_a=car.current_a,
+            planned_kwh=car.delivered_kwh,
+            shortfall_kwh=car.shortfall_kwh,
+            cost=car.cost,
+            expected_soc=goal.expected_soc(soc=soc, planned_kwh=car.delivered_kwh),
+        )
+    return plans

@@ -35,7 +35,7 @@ from custom_components.powershare.planner import Phase as PlanPhase
 from custom_components.powershare.settings import OPT_PLAN, setting
 
 from .outlook import SLOT_LENGTH, HouseAverage, house_now, room_for
-from .plan_types import CarGoal, ChargerPlan, SitePlan
+from .plan_types import CarGoal, SitePlan, charger_plans
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from custom_components.powershare.engine import Decision, SiteConfig
-    from custom_components.powershare.planner import Plan
 
     from .links import ChargerLink
     from .outlook import Outlook, SlotsAhead
@@ -154,29 +153,40 @@ class PlanKeeper:
         now = dt_util.as_local(dt_util.utc_from_timestamp(decision.now))
         self._forget_departed(decision, chargers)
         cars = self._cars(decision, site, chargers, session_kwh, now)
-        start = slot_start(now)
-        horizon = self._horizon(start, cars)
-        if not cars:
+        takes = self._takes(decision, site, cars)  # every cycle: it notes lowered requests
+        if cars:
+            self._plan_if_moved(decision, site, cars, takes, outlook, now)
+        else:
             self._house.clear()
+            self.plan, self._key, self._ahead, self._room = None, None, None, {}
+        before = dict(self.limits)
+        self.limits = self._slot_limits(site, session_kwh, now)
+        return before != self.limits
+
+    def _plan_if_moved(
+        self,
+        decision: Decision,
+        site: SiteConfig,
+        cars: Sequence[CarGoal],
+        takes: Mapping[str, int],
+        outlook: Outlook,
+        now: datetime,
+    ) -> None:
+        """Plan again when what the plan in force rests on moved (see the module docstring)."""
+        start = slot_start(now)
         house = self._house.update(decision.now, house_now(decision, site))
         root_kw = load_power_amps(site.network, sum(house[site.root.id])) * site.voltage / 1000
         outlook = replace(outlook, house_kw=root_kw if math.isfinite(root_kw) else None)
-        ahead = outlook.slots(self.hass, now, start, horizon)
-        takes = self._takes(decision, site, cars)
+        ahead = outlook.slots(self.hass, now, start, self._horizon(start, cars))
         key = self._plan_key(start, cars, takes, site)
         room = room_for(site, house)
         moved = key != self._key or ahead.moved_from(self._ahead) or self._room_moved(room)
-        if cars and (moved or self._need_moved(cars, now)):
+        if moved or self._need_moved(cars, now):
             # Made once per change, kept when it fails too: a plan that cannot be made is
             # not tried (nor warned about) again every second.
             self.plan = self._make_plan(decision, site, cars, takes, ahead, room)
             self._key, self._ahead, self._room = key, ahead, room
             self._following.clear()  # a new plan counts each slot's energy from now
-        elif not cars:
-            self.plan, self._key, self._ahead, self._room = None, None, None, {}
-        before = dict(self.limits)
-        self.limits = self._slot_limits(site, session_kwh, now)
-        return before != self.limits
 
     def _need_moved(self, cars: Sequence[CarGoal], now: datetime) -> bool:
         """Whether a car needs `REPLAN_KWH` more, or less, than the plan expects by now.
@@ -189,7 +199,7 @@ class PlanKeeper:
             planned = None if plan is None else plan.chargers.get(entry_id)
             if planned is None:
                 continue  # no plan, or a new car: the key says so
-            slot = self._slot_index(planned, now)
+            slot = planned.slot_at(now)
             this_slot = 0.0 if slot is None else planned.energy_kwh[slot]
             if not -this_slot - REPLAN_KWH < needed - planned.needed_kwh < REPLAN_KWH:
                 return True
@@ -382,12 +392,11 @@ class PlanKeeper:
             for slot in range(slots)
         )
         return SitePlan(
-            made_at=dt_util.as_local(dt_util.utc_from_timestamp(decision.now)),
             slot_starts=starts,
             prices=tuple(price_series),
             load_kw=plan.load_kw,
             total_cost=plan.total_cost,
-            chargers=_charger_plans(plan, cars, starts),
+            chargers=charger_plans(plan, cars, starts),
         )
 
     # -- following it --------------------------------------------------------------------
@@ -401,7 +410,7 @@ class PlanKeeper:
         minimum = {charger.id: charger.min_current for charger in site.chargers}
         limits: dict[str, int] = {}
         for entry_id, planned in self.plan.chargers.items():
-            slot = self._slot_index(planned, now)
+            slot = planned.slot_at(now)
             if slot is None or entry_id not in minimum:
                 continue
             energy = session_kwh.get(entry_id, 0.0)
@@ -417,34 +426,3 @@ class PlanKeeper:
                 min_current=minimum[entry_id],
             )
         return limits
-
-    @staticmethod
-    def _slot_index(planned: ChargerPlan, now: datetime) -> int | None:
-        """Return the slot `now` is in (None: before the first, or past the departure)."""
-        first, moment = planned.slot_starts[0].timestamp(), now.timestamp()
-        if moment < first or moment >= planned.departure.timestamp():
-            return None
-        slot = int((moment - first) // SLOT_S)
-        return slot if slot < len(planned.slot_starts) else None
-
-
-def _charger_plans(
-    plan: Plan,
-    cars: Sequence[CarGoal],
-    starts: tuple[datetime, ...],
-) -> dict[str, ChargerPlan]:
-    plans = {}
-    for entry_id, goal, departure, needed, soc in cars:
-        car = plan.car(entry_id)
-        plans[entry_id] = ChargerPlan(
-            departure=departure,
-            needed_kwh=needed,
-            slot_starts=starts,
-            energy_kwh=car.energy_kwh,
-            current_a=car.current_a,
-            planned_kwh=car.delivered_kwh,
-            shortfall_kwh=car.shortfall_kwh,
-            cost=car.cost,
-            expected_soc=goal.expected_soc(soc=soc, planned_kwh=car.delivered_kwh),
-        )
-    return plans

@@ -325,7 +325,8 @@ class BalancingService:
         root = site.root
         meter = None if root.meter_id is None else self.meters.get(root.meter_id)
         reading = None if meter is None else meter.coordinator.data
-        last = None if self.decision is None else self.decision.groups.get(root.id)
+        decision = self.decision  # the last cycle's: what the meter's reading goes with
+        last = None if decision is None else decision.groups.get(root.id)
         ev_power_w = house_power_w = None
         if last is not None:
             ev_power_w = load_power_amps(site.network, sum(last.usage)) * site.voltage
@@ -336,7 +337,6 @@ class BalancingService:
             # non-EV load every cycle meanwhile.
             house = sum(house_amps(site.root, last))
             house_power_w = load_power_amps(site.network, house) * site.voltage
-        decision = self.decision
         house_known = (
             decision is not None
             and not decision.out_of_control
