@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from custom_components.powershare.peak import (
     AIM,
+    RISE_EVERY_S,
     PeakMode,
     PeakSample,
     PeakSettings,
@@ -93,6 +94,57 @@ def test_in_the_last_minute_the_budget_may_fall_but_not_jump() -> None:
     assert budget is not None
     assert budget.site_power_w == pytest.approx((AIM * 1000 - 4100 * 870 / 3600) * 3600 / 30)
     assert budget.site_power_w < 0
+
+
+def test_the_budget_rises_at_most_once_a_minute_and_falls_at_once() -> None:
+    # A quiet house (1 kW) under 4 kW: the budget spread over the rest creeps up every reading.
+    tracker = PeakTracker(FIXED_4KW)
+    given: list[tuple[float, float, float]] = []  # seconds, site power given, fresh spread
+    for step in range(60):  # ten minutes, a reading every 10 s
+        moment = START + timedelta(seconds=10 * step)
+        tracker.observe(PeakSample(moment, 1000.0))
+        budget = tracker.budget(moment, 1000.0)
+        assert budget is not None
+        spread = (AIM * 1000 - budget.energy_wh) * 3600 / (900 - 10 * step)
+        given.append((10.0 * step, budget.site_power_w, spread))
+    rises = [
+        at
+        for (at, power, _), (_, before, _) in zip(given[1:], given, strict=False)
+        if power > before
+    ]
+    assert rises == [60.0 * minute for minute in range(1, 10)]  # once a minute, not every 10 s
+    assert all(power <= spread + 1e-6 for _, power, spread in given)  # never more than allowed
+    # Each rise takes all that is allowed then; in between, the power of the last rise holds.
+    assert all(power == pytest.approx(spread) for at, power, spread in given if at in {0, *rises})
+    assert all(
+        power == before
+        for (at, power, _), (_, before, _) in zip(given[1:], given, strict=False)
+        if at not in rises
+    )
+    # The house rises (20 kW, over what is left): as soon as the budget falls, it is given, without waiting.
+    falls = 0
+    for step in range(60, 75):
+        moment = START + timedelta(seconds=10 * step)
+        tracker.observe(PeakSample(moment, 20000.0))
+        budget = tracker.budget(moment, 20000.0)
+        assert budget is not None
+        spread = (AIM * 1000 - budget.energy_wh) * 3600 / (900 - 10 * step)
+        if spread < given[-1][1]:
+            falls += 1
+            assert budget.site_power_w == pytest.approx(spread)
+        given.append((10.0 * step, budget.site_power_w, spread))
+    assert falls >= 10
+    # The next window starts afresh at its first reading.
+    tracker = PeakTracker(FIXED_4KW)
+    feed(tracker, 890, 1000.0)
+    moment = START + timedelta(seconds=900 + RISE_EVERY_S / 2)
+    tracker.observe(PeakSample(START + timedelta(seconds=900), 1000.0))
+    tracker.observe(PeakSample(moment, 1000.0))
+    budget = tracker.budget(moment, 1000.0)
+    assert budget is not None
+    assert budget.site_power_w == pytest.approx(
+        (AIM * 1000 - budget.energy_wh) * 3600 / (900 - RISE_EVERY_S / 2)
+    )
 
 
 def test_an_export_projects_nothing_more_imported() -> None:

@@ -15,13 +15,22 @@ from .settings import (
     month_of,
     window_start,
 )
-from .tracker import AIM, LAST_MINUTE_S, PeakBudget, PeakRecord, PeakSample, PeakTracker
+from .tracker import (
+    AIM,
+    LAST_MINUTE_S,
+    RISE_EVERY_S,
+    PeakBudget,
+    PeakRecord,
+    PeakSample,
+    PeakTracker,
+)
 
 __all__ = [
     "AIM",
     "DEFAULT_FLOOR_W",
     "LAST_MINUTE_S",
     "MIN_LIMIT_W",
+    "RISE_EVERY_S",
     "WINDOW_MINUTES",
     "PeakBudget",
     "PeakMode",

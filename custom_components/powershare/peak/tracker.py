@@ -8,6 +8,7 @@ of the window so that the window's average stays under the limit:
 
     site power = (aim x limit x window - energy so far) / time left
 
+given to the engine as it falls, but as it rises at most once a minute (`RISE_EVERY_S`).
 The balancer gives the chargers that power less the house's load at the root (the larger of
 the held non-EV load the fuses use and the house's high of the last five minutes,
 `HOUSE_MEMORY_S`), shared max-min fair like any other power limit. So the forecast for the
@@ -51,6 +52,14 @@ and a budget made in its off phase would start the cars only to cut them when it
 again."""
 MAX_GAP_S: Final = 60.0
 """Readings further apart than this leave a gap, counted at the limit."""
+RISE_EVERY_S: Final = 60.0
+"""Within a window the site power given to the cars rises at most once a minute; it falls at
+once. The budget spreads what is left over the rest of the window, so while the cars take
+whole amps under it (and the house stays under its recent high) it creeps up all the time,
+and each amp it gains is a command to the charger and a row in the history of every figure
+that moves with it. Held for up to a minute it rises in one step instead of an amp at a time;
+the energy not taken meanwhile stays in the window's budget and is spread over the rest of it
+(in the last minute `LAST_MINUTE_S` caps what it may gain anyway)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +157,8 @@ class PeakTracker:
         """The previous sample: time, import power, EV power."""
         self._house: deque[tuple[float, float]] = deque()
         """The house's load (import less the cars) of the last `HOUSE_MEMORY_S`, by time."""
+        self._given: tuple[float, float, float] | None = None
+        """The site power given last: its window's start, the power, when it last rose."""
 
     # -- the month's peak survives a restart ------------------------------------------------
 
@@ -181,6 +192,7 @@ class PeakTracker:
         self._window = None
         self._last = None
         self._house.clear()
+        self._given = None
 
     # -- each cycle -------------------------------------------------------------------------
 
@@ -266,13 +278,28 @@ class PeakTracker:
             average_w=energy * 3600.0 / elapsed,
             projected_w=(energy + max(import_power_w, 0.0) * rest / 3600.0) * 3600.0 / window_s,
             left_wh=max(limit * window_s / 3600.0 - energy, 0.0),
-            site_power_w=_site_power(
-                AIM * limit * window_s / 3600.0 - energy, rest, AIM * limit, kept_w
+            site_power_w=self._give(
+                window.start,
+                now,
+                _site_power(AIM * limit * window_s / 3600.0 - energy, rest, AIM * limit, kept_w),
             ),
             house_w=house_w,
         )
 
     # -- inside -----------------------------------------------------------------------------
+
+    def _give(self, window_start: float, now: float, site_power_w: float) -> float:
+        """Return the site power to give now: a rise waits `RISE_EVERY_S` after the last."""
+        given = self._given
+        if given is not None and given[0] == window_start and site_power_w > given[1]:
+            if now - given[2] < RISE_EVERY_S:
+                return given[1]
+            self._given = (window_start, site_power_w, now)
+        elif given is None or given[0] != window_start:
+            self._given = (window_start, site_power_w, now)  # a new window starts afresh
+        else:
+            self._given = (window_start, site_power_w, given[2])  # a fall, at once
+        return site_power_w
 
     def _house_high_w(self, now: float) -> float | None:
         """Return the house's highest load of the last `HOUSE_MEMORY_S` (None: not known)."""
