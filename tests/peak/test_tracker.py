@@ -121,7 +121,7 @@ def test_the_budget_rises_at_most_once_a_minute_and_falls_at_once() -> None:
         for (at, power, _), (_, before, _) in zip(given[1:], given, strict=False)
         if at not in rises
     )
-    # The house rises (20 kW, over what is left): as soon as the budget falls, it is given, without waiting.
+    # The house rises (20 kW, over what is left): the budget falls, and is given at once.
     falls = 0
     for step in range(60, 75):
         moment = START + timedelta(seconds=10 * step)
@@ -383,3 +383,47 @@ def test_a_house_over_the_aim_does_not_keep_the_cars_to_the_windows_end() -> Non
         budget = tracker.budget(last, 4500.0)
         assert budget is not None
         assert budget.site_power_w == pytest.approx(expected)
+
+
+class _Unheld(PeakTracker):
+    """The same tracker, giving every budget as it is worked out (no once-a-minute rise)."""
+
+    def _give(self, window_start: float, now: float, site_power_w: float) -> float:  # noqa: ARG002
+        return site_power_w
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(1, 20), st.floats(-5000.0, 20_000.0), st.floats(0.0, 11_000.0)),
+        min_size=1,
+        max_size=300,
+    )
+)
+def test_the_budget_given_is_never_more_than_worked_out(
+    steps: list[tuple[int, float, float]],
+) -> None:
+    """Holding a rise only ever gives less; a fall is given at once; rises a minute apart."""
+    held, unheld = PeakTracker(FIXED_4KW), _Unheld(FIXED_4KW)
+    moment = START + timedelta(seconds=600)  # windows end within the run
+    before: tuple[float, float] | None = None  # the window's start, the power given
+    last_rise: float | None = None
+    for seconds, import_w, ev_w in steps:
+        moment += timedelta(seconds=seconds)
+        for tracker in (held, unheld):
+            tracker.observe(PeakSample(moment, import_w, min(ev_w, max(import_w, 0.0))))
+        given, worked_out = held.budget(moment, import_w), unheld.budget(moment, import_w)
+        assert given is not None
+        assert worked_out is not None
+        assert given.site_power_w <= worked_out.site_power_w + 1e-9
+        now = moment.timestamp()
+        if before is None or before[0] != given.window_start:
+            assert given.site_power_w == worked_out.site_power_w  # a new window: afresh
+            last_rise = now
+        elif worked_out.site_power_w < before[1]:
+            assert given.site_power_w == worked_out.site_power_w  # a fall: at once
+        elif given.site_power_w > before[1]:
+            assert last_rise is not None
+            assert now - last_rise >= RISE_EVERY_S
+            last_rise = now
+        before = (given.window_start, given.site_power_w)
