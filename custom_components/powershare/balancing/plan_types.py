@@ -15,6 +15,14 @@ if TYPE_CHECKING:
     from custom_components.powershare.planner import Plan
 
 
+def slot_index(starts: Sequence[datetime], moment: datetime) -> int | None:
+    """Return the slot of `starts` that `moment` is in (None: before the first, or after)."""
+    if not starts or moment.timestamp() < starts[0].timestamp():
+        return None
+    slot = int((moment.timestamp() - starts[0].timestamp()) // SLOT_S)
+    return slot if slot < len(starts) else None
+
+
 class CarGoal(NamedTuple):
     """A car to plan: its charger, goal, next departure, the energy it needs, its charge."""
 
@@ -42,11 +50,9 @@ class ChargerPlan:
 
     def slot_at(self, now: datetime) -> int | None:
         """Return the slot `now` is in (None: before the first, or past the departure)."""
-        first, moment = self.slot_starts[0].timestamp(), now.timestamp()
-        if moment < first or moment >= self.departure.timestamp():
+        if now.timestamp() >= self.departure.timestamp():
             return None
-        slot = int((moment - first) // SLOT_S)
-        return slot if slot < len(self.slot_starts) else None
+        return slot_index(self.slot_starts, now)
 
     @property
     def next_start(self) -> datetime | None:
@@ -69,10 +75,8 @@ class SitePlan:
 
     def load_at(self, moment: datetime) -> float | None:
         """Return the cars' planned load (kW) in the slot `moment` is in (None: outside)."""
-        if not self.slot_starts or moment.timestamp() < self.slot_starts[0].timestamp():
-            return None
-        slot = int((moment.timestamp() - self.slot_starts[0].timestamp()) // SLOT_S)
-        return self.load_kw[slot] if slot < len(self.load_kw) else None
+        slot = slot_index(self.slot_starts, moment)
+        return None if slot is None else self.load_kw[slot]
 
 
 def charger_plans(

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from .settings import PeakSettings, month_of, window_start
 
@@ -120,6 +120,15 @@ class PeakBudget:
     """The engine's `Snapshot.peak_house_w`: the house's recent high, its forecast."""
 
 
+class _Given(NamedTuple):
+    """The site power given last (`PeakTracker._give`)."""
+
+    window_start: float
+    power_w: float
+    rose_at: float
+    """When it last rose (or its window began)."""
+
+
 @dataclass(slots=True)
 class _Window:
     start: float
@@ -157,8 +166,7 @@ class PeakTracker:
         """The previous sample: time, import power, EV power."""
         self._house: deque[tuple[float, float]] = deque()
         """The house's load (import less the cars) of the last `HOUSE_MEMORY_S`, by time."""
-        self._given: tuple[float, float, float] | None = None
-        """The site power given last: its window's start, the power, when it last rose."""
+        self._given: _Given | None = None
 
     # -- the month's peak survives a restart ------------------------------------------------
 
@@ -291,14 +299,13 @@ class PeakTracker:
     def _give(self, window_start: float, now: float, site_power_w: float) -> float:
         """Return the site power to give now: a rise waits `RISE_EVERY_S` after the last."""
         given = self._given
-        if given is not None and given[0] == window_start and site_power_w > given[1]:
-            if now - given[2] < RISE_EVERY_S:
-                return given[1]
-            self._given = (window_start, site_power_w, now)
-        elif given is None or given[0] != window_start:
-            self._given = (window_start, site_power_w, now)  # a new window starts afresh
-        else:
-            self._given = (window_start, site_power_w, given[2])  # a fall, at once
+        rose_at = now  # a new window starts afresh
+        if given is not None and given.window_start == window_start:
+            rises = site_power_w > given.power_w
+            if rises and now - given.rose_at < RISE_EVERY_S:
+                return given.power_w
+            rose_at = now if rises else given.rose_at  # a fall is given at once
+        self._given = _Given(window_start, site_power_w, rose_at)
         return site_power_w
 
     def _house_high_w(self, now: float) -> float | None:
