@@ -6,9 +6,11 @@ in conftest.py).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
+import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -21,6 +23,9 @@ from simulators.teltocharge import EmulatedCar, TeltoChargeEmulator
 FUSE_A = 32
 STEP_S = 20.0
 """A cycle of `Clocks.cycles`: long enough for any cut to show in the draw before the next."""
+READ_ATTEMPTS = 8
+READ_RETRY_WAIT_S = 0.5
+"""Eight reads half a second apart outlast the bus's first two reconnect backoffs (1 s, 2 s)."""
 
 
 @dataclass
@@ -39,16 +44,35 @@ class Site:
     async def cycle(self) -> None:
         """One loop turn: the site settles, the meter is read, the engine decides and writes."""
         self.live.sync()
-        for index, entry in ((0, self.charger_entry), (1, self.meter_entry)):
-            coordinator = entry.runtime_data.coordinator
-            # A loaded 2-core CI machine can make a loopback request miss its 1 s timeout;
-            # the tests are about the loop, not about that, so read again (a few times).
-            for _ in range(3):
-                await coordinator.async_refresh()
-                if coordinator.last_update_success or not self.servers[index].running:
-                    break
-        await async_get_hub(self.hass).balancing.async_run_cycle()
+        balancing = async_get_hub(self.hass).balancing
+        # A reading (or a failed one) asks the service for a cycle of its own, at the same
+        # clock reading. Holding the cycle lock makes that cycle wait for both answers: else a
+        # read that has to be repeated lets it run on the other device's stale data.
+        async with balancing._cycle_lock:
+            for index, entry in ((0, self.charger_entry), (1, self.meter_entry)):
+                await self._read(entry, self.servers[index])
+        await balancing.async_run_cycle()
         await self.hass.async_block_till_done()
+
+    async def _read(self, entry: MockConfigEntry, server: EmulatorServer) -> None:
+        """Read a device whose emulator runs until a read succeeds; a stopped one is read once.
+
+        A loaded 2-core CI machine can make a loopback request miss its 1 s timeout, and the
+        bus then waits out its reconnect backoff (1 s, then 2 s) before it tries again. With
+        `Clocks` a cycle is 20 s, so one missed read would make the device stale and the
+        engine fall back to its failsafe: a different test. The tests are about the loop, so
+        read again, past the backoff, and fail plainly if the device never answers.
+        """
+        coordinator = entry.runtime_data.coordinator
+        for attempt in range(READ_ATTEMPTS):
+            await coordinator.async_refresh()
+            if coordinator.last_update_success or not server.running:
+                return
+            if attempt < READ_ATTEMPTS - 1:
+                await asyncio.sleep(READ_RETRY_WAIT_S)
+        pytest.fail(
+            f"{entry.title} did not answer in {READ_ATTEMPTS} reads: {coordinator.last_exception!r}"
+        )
 
     async def charge_a_16_a_car(self) -> None:
         """Plug in a three-phase car that takes 16 A and run the two cycles it takes to start."""
